@@ -1,0 +1,20 @@
+// The `persona` command line: each command lives in its own cmd_*.cpp and adds itself to the root
+// CLI11 app. A command's callback stores its exit code in `code`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace persona::cli {
+
+// Exit codes of every command.
+enum Exit : int { ok = 0, user_error = 1, usage_error = 2, runtime_error = 3, interrupted = 4 };
+
+void add_lang_commands(CLI::App& root, int& code);      // check, fmt
+void add_run_command(CLI::App& root, int& code);        // run, plan, bench
+void add_taxonomy_command(CLI::App& root, int& code);   // taxonomy ...
+void add_repl_command(CLI::App& root, int& code);       // repl
+
+// True when stderr is a terminal (colour diagnostics, progress bars).
+bool stderr_is_tty();
+
+}  // namespace persona::cli
