@@ -237,6 +237,8 @@ std::string format_recipe(const ast::Recipe& r) {
       std::size_t k = 0;
       while (k < units.size() && (units[k].line == 0 || units[k].line <= c.line)) ++k;
       before[k].push_back(c.text);
+      // A blank line after a comment group separates it from what follows (kept, at most one).
+      if (c.blank_after && k < units.size()) before[k].emplace_back();
     } else {
       std::size_t k = units.size();
       for (std::size_t i = 0; i < units.size(); ++i)
@@ -252,13 +254,21 @@ std::string format_recipe(const ast::Recipe& r) {
     const bool closer = units[i].text == "}";
     const std::string comment_pad = closer ? pad + "  " : pad;  // comments before '}' stay inside
     if (units[i].blank_before && !out.empty()) out += '\n';
-    for (const auto& c : before[i]) out += comment_pad + c + '\n';
+    for (std::size_t j = 0; j < before[i].size(); ++j) {
+      const auto& c = before[i][j];
+      if (c.empty()) {
+        if (j + 1 == before[i].size() || !before[i][j + 1].empty()) out += '\n';
+        continue;
+      }
+      out += comment_pad + c + '\n';
+    }
     out += pad + units[i].text;
     for (const auto& c : after[i]) out += "  " + c;
     out += '\n';
   }
   if (!before[units.size()].empty() && !out.empty()) out += '\n';
-  for (const auto& c : before[units.size()]) out += c + '\n';
+  for (const auto& c : before[units.size()])
+    if (!c.empty()) out += c + '\n';
   return out;
 }
 

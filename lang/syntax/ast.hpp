@@ -177,6 +177,7 @@ struct Comment {
   std::uint32_t column = 0;
   std::string text;                  // including the leading '#'
   bool own_line = true;              // false: trails code on its line
+  bool blank_after = false;          // a blank line follows it (kept by the formatter)
 };
 
 struct Recipe : Node {

@@ -244,8 +244,16 @@ struct action<g::comment> {
         break;
       }
     }
-    st.recipe.comments.push_back(
-        ast::Comment{static_cast<std::uint32_t>(p.line), static_cast<std::uint32_t>(p.column), text, own_line});
+    // Is the line after the comment blank?
+    bool blank_after = false;
+    std::size_t eol = st.text.find('\n', p.byte);
+    if (eol != std::string_view::npos) {
+      std::size_t i = eol + 1;
+      while (i < st.text.size() && (st.text[i] == ' ' || st.text[i] == '\t' || st.text[i] == '\r')) ++i;
+      blank_after = i < st.text.size() && st.text[i] == '\n';
+    }
+    st.recipe.comments.push_back(ast::Comment{static_cast<std::uint32_t>(p.line),
+                                              static_cast<std::uint32_t>(p.column), text, own_line, blank_after});
   }
 };
 
