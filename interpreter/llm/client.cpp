@@ -1,0 +1,796 @@
+#include "llm/client.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+#include "llm/cache.hpp"
+#include "llm/structured.hpp"
+#include "util/rng.hpp"
+
+namespace persona::llm {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Ms = std::chrono::milliseconds;
+
+void global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    // A peer closing a socket mid-write must not kill the process.
+    std::signal(SIGPIPE, SIG_IGN);
+  });
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string trim(std::string_view s) {
+  std::size_t b = 0;
+  std::size_t e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b])) != 0) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1])) != 0) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+// A short, redacted excerpt of a server body for error messages.
+std::string excerpt(const std::string& body, std::string_view key) {
+  std::string msg;
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (!j.is_discarded() && j.is_object() && j.contains("error")) {
+    const auto& e = j["error"];
+    if (e.is_object() && e.contains("message") && e["message"].is_string()) {
+      msg = e["message"].get<std::string>();
+    } else if (e.is_string()) {
+      msg = e.get<std::string>();
+    }
+  }
+  if (msg.empty()) msg = body;
+  msg = redact(std::move(msg), key);
+  if (msg.size() > 300) msg = msg.substr(0, 300) + "...";
+  for (char& c : msg) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return msg;
+}
+
+struct Job {
+  Request req;
+  std::function<void(Response)> done;
+  std::string url;
+  std::string body_text;
+  std::string key;  // cache key
+  int attempts = 0;
+  long http_status = 0;
+  std::string last_error;
+  Clock::time_point due{};
+};
+
+struct Transfer {
+  std::unique_ptr<Job> job;
+  CURL* easy = nullptr;
+  curl_slist* headers = nullptr;
+  std::string body;
+  long retry_after_ms = -1;
+  Clock::time_point started{};
+  char errbuf[CURL_ERROR_SIZE] = {};
+};
+
+std::size_t on_write(char* ptr, std::size_t size, std::size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  t->body.append(ptr, size * n);
+  return size * n;
+}
+
+std::size_t on_header(char* ptr, std::size_t size, std::size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const std::string_view line(ptr, size * n);
+  if (line.starts_with("HTTP/")) {
+    t->retry_after_ms = -1;  // a new response (after 100-continue or a redirect)
+    return size * n;
+  }
+  const auto colon = line.find(':');
+  if (colon == std::string_view::npos) return size * n;
+  const std::string name = lower(trim(line.substr(0, colon)));
+  const std::string value = trim(line.substr(colon + 1));
+  try {
+    if (name == "retry-after-ms") {
+      const double ms = std::stod(value);
+      if (ms >= 0) t->retry_after_ms = static_cast<long>(ms);
+    } else if (name == "retry-after" && t->retry_after_ms < 0) {
+      if (!value.empty() && std::isdigit(static_cast<unsigned char>(value[0])) != 0) {
+        t->retry_after_ms = static_cast<long>(std::stod(value) * 1000.0);
+      } else {
+        const time_t when = curl_getdate(value.c_str(), nullptr);
+        if (when > 0) {
+          const time_t now = std::time(nullptr);
+          t->retry_after_ms = when > now ? static_cast<long>(when - now) * 1000 : 0;
+        }
+      }
+    }
+  } catch (...) {
+    // Ignore an unreadable header.
+  }
+  return size * n;
+}
+
+enum class Outcome { ok, retry, fail };
+
+}  // namespace
+
+const char* to_string(Response::Status s) {
+  switch (s) {
+    case Response::Status::ok:
+      return "ok";
+    case Response::Status::failed:
+      return "failed";
+    case Response::Status::circuit_open:
+      return "circuit_open";
+    case Response::Status::cancelled:
+      return "cancelled";
+  }
+  return "?";
+}
+
+std::string Stats::to_string() const {
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "requests=%ld ok=%ld failed=%ld failed_fast=%ld cancelled=%ld attempts=%ld retries=%ld "
+                "rate_limited=%ld cache_hits=%ld connections=%ld in_flight_peak=%d concurrency=%d (min %d) circuit=%s "
+                "tokens_in=%ld tokens_out=%ld tokens_cached=%ld cost=$%.4f",
+                requests, succeeded, failed, failed_fast, cancelled, attempts, retries, rate_limited, cache_hits,
+                connections, in_flight_peak, concurrency_limit, concurrency_min, circuit_open ? "open" : "closed",
+                usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens, cost);
+  return buf;
+}
+
+nlohmann::json Stats::to_json() const {
+  return {{"requests", requests},
+          {"succeeded", succeeded},
+          {"failed", failed},
+          {"failed_fast", failed_fast},
+          {"cancelled", cancelled},
+          {"attempts", attempts},
+          {"retries", retries},
+          {"rate_limited", rate_limited},
+          {"cache_hits", cache_hits},
+          {"connections", connections},
+          {"in_flight_peak", in_flight_peak},
+          {"concurrency_limit", concurrency_limit},
+          {"concurrency_min", concurrency_min},
+          {"circuit_open", circuit_open},
+          {"prompt_tokens", usage.prompt_tokens},
+          {"completion_tokens", usage.completion_tokens},
+          {"cached_tokens", usage.cached_tokens},
+          {"cost", cost}};
+}
+
+struct Client::Impl {
+  Provider provider;
+  Options opt;
+  int max_conc = 1;
+  int max_retries = 0;
+  long connect_timeout_ms = 0;
+  long timeout_ms = 0;
+  Rng rng;
+  CURLM* multi = nullptr;
+  std::vector<CURL*> idle;
+  std::deque<std::unique_ptr<Job>> ready;
+  std::multimap<Clock::time_point, std::unique_ptr<Job>> delayed;
+  std::unordered_map<CURL*, std::unique_ptr<Transfer>> active;
+  std::deque<std::pair<std::function<void(Response)>, Response>> done;
+  Stats stats;
+  // AIMD
+  int limit = 1;
+  int burst_429 = 0;
+  int successes = 0;
+  Clock::time_point last_decrease{};
+  // Circuit breaker
+  int consecutive_failures = 0;
+  bool breaker = false;
+  bool dispatching = false;
+
+  Impl(Provider p, Options o) : provider(std::move(p)), opt(o), rng(o.seed) {
+    global_init();
+    max_conc = std::max(1, opt.max_concurrency > 0 ? opt.max_concurrency : provider.max_concurrency);
+    max_retries = std::max(0, opt.max_retries >= 0 ? opt.max_retries : provider.max_retries);
+    connect_timeout_ms = opt.connect_timeout_ms > 0 ? opt.connect_timeout_ms : provider.connect_timeout_ms;
+    timeout_ms = opt.timeout_ms > 0 ? opt.timeout_ms : provider.timeout_ms;
+    limit = opt.initial_concurrency > 0 ? std::min(opt.initial_concurrency, max_conc) : max_conc;
+    stats.concurrency_limit = limit;
+    stats.concurrency_min = limit;
+    multi = curl_multi_init();
+    if (multi != nullptr) {
+      curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, static_cast<long>(max_conc + 4));
+      curl_multi_setopt(multi, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
+    }
+  }
+
+  ~Impl() {
+    for (auto& [easy, t] : active) {
+      curl_multi_remove_handle(multi, easy);
+      curl_slist_free_all(t->headers);
+      curl_easy_cleanup(easy);
+    }
+    active.clear();
+    for (CURL* e : idle) curl_easy_cleanup(e);
+    if (multi != nullptr) curl_multi_cleanup(multi);
+  }
+
+  std::size_t pending() const { return ready.size() + delayed.size() + active.size() + done.size(); }
+
+  void complete(std::unique_ptr<Job> job, Response r) {
+    r.tag = job->req.tag;
+    switch (r.status) {
+      case Response::Status::ok:
+        ++stats.succeeded;
+        break;
+      case Response::Status::failed:
+        ++stats.failed;
+        break;
+      case Response::Status::circuit_open:
+        ++stats.failed_fast;
+        break;
+      case Response::Status::cancelled:
+        ++stats.cancelled;
+        break;
+    }
+    done.emplace_back(std::move(job->done), std::move(r));
+  }
+
+  Response status_only(const Job& job, Response::Status s, std::string error) {
+    Response r;
+    r.status = s;
+    r.attempts = job.attempts;
+    r.http_status = job.http_status;
+    r.error = redact(std::move(error), provider.api_key());
+    return r;
+  }
+
+  void submit(Request req, std::function<void(Response)> cb) {
+    ++stats.requests;
+    auto job = std::make_unique<Job>();
+    job->req = std::move(req);
+    job->done = std::move(cb);
+    job->url = job->req.endpoint == Endpoint::embeddings ? provider.embeddings_url() : provider.chat_url();
+    try {
+      job->body_text = job->req.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    } catch (const std::exception& e) {
+      complete(std::move(job),
+               status_only(Job{}, Response::Status::failed, std::string("bad request body: ") + e.what()));
+      return;
+    }
+    if (opt.cache != nullptr && job->req.use_cache) {
+      job->key = cache_key(job->req.body, job->url);
+      if (auto hit = opt.cache->get(job->key)) {
+        Response r;
+        r.status = Response::Status::ok;
+        r.http_status = 200;
+        r.content = std::move(hit->content);
+        r.usage = hit->usage;
+        r.from_cache = true;
+        if (job->req.endpoint == Endpoint::embeddings) {
+          auto j = nlohmann::json::parse(r.content, nullptr, false);
+          if (j.is_array()) {
+            for (const auto& v : j) {
+              if (v.is_array()) r.embeddings.push_back(v.get<std::vector<float>>());
+            }
+          }
+        }
+        ++stats.cache_hits;
+        complete(std::move(job), std::move(r));
+        return;
+      }
+    }
+    if (breaker) {
+      complete(std::move(job), status_only(Job{}, Response::Status::circuit_open, breaker_message()));
+      return;
+    }
+    if (multi == nullptr) {
+      complete(std::move(job), status_only(Job{}, Response::Status::failed, "curl_multi_init failed"));
+      return;
+    }
+    ready.push_back(std::move(job));
+  }
+
+  std::string breaker_message() const {
+    return "circuit breaker open after " + std::to_string(opt.breaker_threshold) +
+           " consecutive failed attempts against provider '" + provider.name + "'";
+  }
+
+  void open_breaker() {
+    breaker = true;
+    stats.circuit_open = true;
+    const std::string msg = breaker_message();
+    for (auto& [easy, t] : active) {
+      curl_multi_remove_handle(multi, easy);
+      curl_slist_free_all(t->headers);
+      t->headers = nullptr;
+      idle.push_back(easy);
+      const std::string why = msg + "; last error: " + t->job->last_error;
+      Response r = status_only(*t->job, Response::Status::circuit_open, why);
+      complete(std::move(t->job), std::move(r));
+    }
+    active.clear();
+    fail_queued(Response::Status::circuit_open, msg);
+  }
+
+  void fail_queued(Response::Status s, const std::string& msg) {
+    while (!ready.empty()) {
+      auto job = std::move(ready.front());
+      ready.pop_front();
+      std::string why = msg;
+      if (!job->last_error.empty()) why += "; last error: " + job->last_error;
+      Response r = status_only(*job, s, why);
+      complete(std::move(job), std::move(r));
+    }
+    for (auto& [when, job] : delayed) {
+      std::string why = msg;
+      if (!job->last_error.empty()) why += "; last error: " + job->last_error;
+      Response r = status_only(*job, s, why);
+      complete(std::move(job), std::move(r));
+    }
+    delayed.clear();
+  }
+
+  void cancel_all() {
+    for (auto& [easy, t] : active) {
+      curl_multi_remove_handle(multi, easy);
+      curl_slist_free_all(t->headers);
+      t->headers = nullptr;
+      idle.push_back(easy);
+      Response r = status_only(*t->job, Response::Status::cancelled, "cancelled");
+      complete(std::move(t->job), std::move(r));
+    }
+    active.clear();
+    fail_queued(Response::Status::cancelled, "cancelled");
+    dispatch();
+  }
+
+  bool start(std::unique_ptr<Job> job) {
+    CURL* easy = nullptr;
+    if (!idle.empty()) {
+      easy = idle.back();
+      idle.pop_back();
+      curl_easy_reset(easy);  // keeps live connections, DNS and TLS session caches
+    } else {
+      easy = curl_easy_init();
+    }
+    if (easy == nullptr) {
+      complete(std::move(job), status_only(Job{}, Response::Status::failed, "curl_easy_init failed"));
+      return false;
+    }
+    auto t = std::make_unique<Transfer>();
+    t->easy = easy;
+    t->job = std::move(job);
+    t->started = Clock::now();
+    t->headers = curl_slist_append(t->headers, "Content-Type: application/json");
+    t->headers = curl_slist_append(t->headers, "Accept: application/json");
+    t->headers = curl_slist_append(t->headers, "Expect:");
+    {
+      // Read from the environment now; lives only in this header list, freed after the transfer.
+      std::string auth = provider.api_key();
+      if (!auth.empty()) {
+        auth.insert(0, "Authorization: Bearer ");
+        t->headers = curl_slist_append(t->headers, auth.c_str());
+        std::fill(auth.begin(), auth.end(), '\0');
+      }
+    }
+    curl_easy_setopt(easy, CURLOPT_URL, t->job->url.c_str());
+    curl_easy_setopt(easy, CURLOPT_POST, 1L);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, t->job->body_text.data());
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t->job->body_text.size()));
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->headers);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &on_write);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, t.get());
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &on_header);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, t.get());
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t->errbuf);
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, t.get());
+    if (curl_multi_add_handle(multi, easy) != CURLM_OK) {
+      curl_slist_free_all(t->headers);
+      idle.push_back(easy);
+      complete(std::move(t->job), status_only(Job{}, Response::Status::failed, "curl_multi_add_handle failed"));
+      return false;
+    }
+    ++t->job->attempts;
+    ++stats.attempts;
+    if (t->job->attempts > 1) ++stats.retries;
+    active.emplace(easy, std::move(t));
+    stats.in_flight_peak = std::max(stats.in_flight_peak, static_cast<int>(active.size()));
+    return true;
+  }
+
+  void fill() {
+    const auto now = Clock::now();
+    while (!delayed.empty() && delayed.begin()->first <= now) {
+      ready.push_front(std::move(delayed.begin()->second));  // retries go first
+      delayed.erase(delayed.begin());
+    }
+    while (!breaker && !ready.empty() && static_cast<int>(active.size()) < limit) {
+      auto job = std::move(ready.front());
+      ready.pop_front();
+      start(std::move(job));
+    }
+  }
+
+  void set_limit(int l) {
+    limit = std::clamp(l, 1, max_conc);
+    stats.concurrency_limit = limit;
+    stats.concurrency_min = std::min(stats.concurrency_min, limit);
+  }
+
+  void on_rate_limited(const Transfer& t) {
+    ++stats.rate_limited;
+    successes = 0;
+    // One decrease per "round trip": answers to requests sent before the last decrease don't count.
+    if (t.started < last_decrease) return;
+    if (++burst_429 >= std::max(1, opt.aimd_burst)) {
+      set_limit(limit / 2);
+      burst_429 = 0;
+      last_decrease = Clock::now();
+    }
+  }
+
+  void on_success() {
+    consecutive_failures = 0;
+    burst_429 = 0;
+    if (++successes >= std::max(1, opt.aimd_increase_after)) {
+      successes = 0;
+      if (limit < max_conc) set_limit(limit + 1);
+    }
+  }
+
+  // Counts a failed attempt towards the breaker; returns whether it opened.
+  bool breaker_failure() {
+    ++consecutive_failures;
+    if (opt.breaker_threshold > 0 && consecutive_failures >= opt.breaker_threshold) {
+      open_breaker();
+      return true;
+    }
+    return false;
+  }
+
+  long backoff_ms(int retry_number, long retry_after) {
+    if (retry_after >= 0) {
+      // Server asked for a wait: honour it, with a little jitter so a herd does not return at once.
+      const long base = std::min(retry_after, opt.retry_after_max_ms);
+      return base + static_cast<long>(rng.uniform() * static_cast<double>(std::min(base / 10 + 1, 1000L)));
+    }
+    double cap = static_cast<double>(opt.backoff_base_ms);
+    for (int i = 1; i < retry_number && cap < static_cast<double>(opt.backoff_max_ms); ++i) cap *= 2;
+    cap = std::min(cap, static_cast<double>(opt.backoff_max_ms));
+    return static_cast<long>(rng.uniform() * cap);  // full jitter
+  }
+
+  // Parses a 2xx body into r; returns an error message (empty when fine).
+  std::string parse_body(const Transfer& t, Response& r) {
+    auto j = nlohmann::json::parse(t.body, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+      return "unparsable response body (" + std::to_string(t.body.size()) + " bytes)";
+    if (j.contains("usage") && j["usage"].is_object()) {
+      const auto& u = j["usage"];
+      r.usage.prompt_tokens = u.value("prompt_tokens", 0L);
+      r.usage.completion_tokens = u.value("completion_tokens", 0L);
+      if (u.contains("prompt_tokens_details") && u["prompt_tokens_details"].is_object()) {
+        const auto& d = u["prompt_tokens_details"];
+        if (d.contains("cached_tokens") && d["cached_tokens"].is_number()) {
+          r.usage.cached_tokens = d["cached_tokens"].get<long>();
+        }
+      }
+    } else {
+      // ollama native
+      if (j.contains("prompt_eval_count") && j["prompt_eval_count"].is_number()) {
+        r.usage.prompt_tokens = j["prompt_eval_count"].get<long>();
+      }
+      if (j.contains("eval_count") && j["eval_count"].is_number())
+        r.usage.completion_tokens = j["eval_count"].get<long>();
+    }
+    if (t.job->req.endpoint == Endpoint::embeddings) {
+      nlohmann::json vectors = nlohmann::json::array();
+      if (j.contains("data") && j["data"].is_array()) {
+        for (const auto& d : j["data"]) {
+          if (!d.is_object() || !d.contains("embedding") || !d["embedding"].is_array()) return "embedding missing";
+          vectors.push_back(d["embedding"]);
+        }
+      } else if (j.contains("embeddings") && j["embeddings"].is_array()) {
+        vectors = j["embeddings"];
+      } else {
+        return "response has no embeddings";
+      }
+      for (const auto& v : vectors) {
+        if (!v.is_array()) return "embedding is not an array";
+        std::vector<float> f;
+        f.reserve(v.size());
+        for (const auto& x : v) {
+          if (!x.is_number()) return "embedding holds a non-number";
+          f.push_back(x.get<float>());
+        }
+        r.embeddings.push_back(std::move(f));
+      }
+      r.content = vectors.dump();
+      return {};
+    }
+    const nlohmann::json* msg = nullptr;
+    if (j.contains("choices") && j["choices"].is_array() && !j["choices"].empty()) {
+      const auto& c0 = j["choices"][0];
+      if (c0.is_object()) {
+        if (c0.contains("finish_reason") && c0["finish_reason"].is_string()) {
+          r.finish_reason = c0["finish_reason"].get<std::string>();
+        }
+        if (c0.contains("message") && c0["message"].is_object()) msg = &c0["message"];
+      }
+    } else if (j.contains("message") && j["message"].is_object()) {
+      msg = &j["message"];
+      if (j.contains("done_reason") && j["done_reason"].is_string())
+        r.finish_reason = j["done_reason"].get<std::string>();
+    }
+    if (msg == nullptr) {
+      if (j.contains("error")) return "error in a 2xx response: " + excerpt(t.body, provider.api_key());
+      return "response has no choices[0].message";
+    }
+    if (msg->contains("content") && (*msg)["content"].is_string()) {
+      r.content = (*msg)["content"].get<std::string>();
+    } else if (msg->contains("refusal") && (*msg)["refusal"].is_string()) {
+      return "refusal: " + (*msg)["refusal"].get<std::string>();
+    } else {
+      return "response message has no content";
+    }
+    if (t.job->req.expect_json && !extract_json(r.content).value) {
+      return std::string("content holds no JSON object") +
+             (r.finish_reason == "length" ? " (truncated at max_tokens)" : "");
+    }
+    return {};
+  }
+
+  void finish(CURL* easy, CURLcode code) {
+    auto it = active.find(easy);
+    if (it == active.end()) return;
+    std::unique_ptr<Transfer> t = std::move(it->second);
+    active.erase(it);
+    curl_multi_remove_handle(multi, easy);
+    curl_slist_free_all(t->headers);
+    t->headers = nullptr;
+    idle.push_back(easy);
+    Job& job = *t->job;
+    long status = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    long connects = 0;
+    curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &connects);
+    stats.connections += connects;
+    job.http_status = status;
+    const std::string key = provider.api_key();
+
+    Outcome outcome = Outcome::fail;
+    bool counts_for_breaker = true;
+    Response r;
+    std::string error;
+    if (code != CURLE_OK) {
+      error = std::string("transport error: ") + curl_easy_strerror(code);
+      if (t->errbuf[0] != '\0') error += std::string(" (") + t->errbuf + ")";
+      switch (code) {
+        case CURLE_UNSUPPORTED_PROTOCOL:
+        case CURLE_URL_MALFORMAT:
+        case CURLE_NOT_BUILT_IN:
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_SSL_CACERT_BADFILE:
+          outcome = Outcome::fail;
+          break;
+        default:
+          outcome = Outcome::retry;  // timeouts, refused/reset connections, truncated bodies, ...
+      }
+    } else if (status >= 200 && status < 300) {
+      try {
+        error = parse_body(*t, r);
+      } catch (const std::exception& e) {
+        error = std::string("unparsable response body: ") + e.what();
+      }
+      if (error.empty()) {
+        outcome = Outcome::ok;
+      } else if (error.starts_with("refusal: ")) {
+        outcome = Outcome::fail;
+        counts_for_breaker = false;
+      } else {
+        outcome = Outcome::retry;
+      }
+    } else {
+      error = "HTTP " + std::to_string(status) + ": " + excerpt(t->body, key);
+      if (status == 408 || status == 409 || status == 429 || status >= 500) {
+        outcome = Outcome::retry;
+      } else {
+        outcome = Outcome::fail;
+        // A bad key, a missing model or a wrong URL fail everything: count them. Other 4xx are
+        // about this request only.
+        counts_for_breaker = status == 401 || status == 403 || status == 404;
+      }
+    }
+    job.last_error = redact(error, key);
+
+    if (outcome == Outcome::ok) {
+      on_success();
+      stats.usage += r.usage;
+      stats.cost += provider.cost(r.usage);
+      r.status = Response::Status::ok;
+      r.http_status = status;
+      r.attempts = job.attempts;
+      if (opt.cache != nullptr && job.req.use_cache && !job.key.empty()) {
+        opt.cache->put(job.key, CachedResponse{r.content, r.usage});
+      }
+      complete(std::move(t->job), std::move(r));
+      return;
+    }
+    const bool rate_limited = code == CURLE_OK && status == 429;
+    if (rate_limited) on_rate_limited(*t);
+    const bool exhausted = job.attempts > max_retries;
+    if (outcome == Outcome::retry && !exhausted) {
+      // 429 is back-pressure handled by AIMD; only other failures move the breaker.
+      if (!rate_limited && breaker_failure()) {
+        complete(std::move(t->job), status_only(job, Response::Status::circuit_open,
+                                                breaker_message() + "; last error: " + job.last_error));
+        return;
+      }
+      const long wait = backoff_ms(job.attempts, t->retry_after_ms);
+      job.due = Clock::now() + Ms(wait);
+      delayed.emplace(job.due, std::move(t->job));
+      return;
+    }
+    std::string why = job.last_error;
+    if (outcome == Outcome::retry) why = "gave up after " + std::to_string(job.attempts) + " attempts: " + why;
+    complete(std::move(t->job), status_only(job, Response::Status::failed, why));
+    if (counts_for_breaker) breaker_failure();
+  }
+
+  void dispatch() {
+    if (dispatching) return;  // a callback called poll()/run(): the outer loop dispatches
+    dispatching = true;
+    while (!done.empty()) {
+      auto [cb, r] = std::move(done.front());
+      done.pop_front();
+      if (cb) {
+        try {
+          cb(std::move(r));
+        } catch (...) {
+          // A throwing callback must not corrupt the client; the exception is dropped.
+        }
+      }
+    }
+    dispatching = false;
+  }
+
+  bool poll(int max_wait_ms) {
+    if (dispatching) return pending() > 0;  // nested in a callback
+    if (breaker) fail_queued(Response::Status::circuit_open, breaker_message());
+    fill();
+    dispatch();
+    fill();
+    if (!active.empty()) {
+      int running = 0;
+      curl_multi_perform(multi, &running);
+      drain();
+      if (done.empty() && !active.empty()) {
+        curl_multi_poll(multi, nullptr, 0, std::max(0, std::min(max_wait_ms, wait_for_delayed())), nullptr);
+        curl_multi_perform(multi, &running);
+        drain();
+      }
+    } else if (done.empty() && !delayed.empty() && ready.empty()) {
+      const int wait = std::max(0, std::min(max_wait_ms, wait_for_delayed()));
+      if (wait > 0 && multi != nullptr) curl_multi_poll(multi, nullptr, 0, wait, nullptr);
+    }
+    fill();
+    dispatch();
+    fill();
+    return pending() > 0;
+  }
+
+  int wait_for_delayed() const {
+    if (delayed.empty()) return 1000;
+    const auto d = std::chrono::duration_cast<Ms>(delayed.begin()->first - Clock::now()).count();
+    return static_cast<int>(std::clamp<long long>(d + 1, 0, 1000));
+  }
+
+  void drain() {
+    int left = 0;
+    while (CURLMsg* m = curl_multi_info_read(multi, &left)) {
+      if (m->msg == CURLMSG_DONE) finish(m->easy_handle, m->data.result);
+    }
+  }
+};
+
+Client::Client(Provider provider, Options options) : impl_(std::make_unique<Impl>(std::move(provider), options)) {}
+
+Client::~Client() = default;
+
+void Client::submit(Request request, std::function<void(Response)> done) {
+  try {
+    impl_->submit(std::move(request), std::move(done));
+  } catch (...) {
+    // Allocation failure: nothing sensible to report beyond dropping the request.
+  }
+}
+
+void Client::run() {
+  if (impl_->dispatching) return;  // nested in a callback: the outer run() carries on
+  try {
+    while (impl_->poll(1000)) {
+    }
+  } catch (...) {
+  }
+}
+
+bool Client::poll(int max_wait_ms) {
+  try {
+    return impl_->poll(max_wait_ms);
+  } catch (...) {
+    return impl_->pending() > 0;
+  }
+}
+
+void Client::cancel_all() {
+  try {
+    impl_->cancel_all();
+  } catch (...) {
+  }
+}
+
+std::size_t Client::pending() const { return impl_->pending(); }
+bool Client::circuit_open() const { return impl_->breaker; }
+
+void Client::reset_circuit() {
+  impl_->breaker = false;
+  impl_->consecutive_failures = 0;
+  impl_->stats.circuit_open = false;
+}
+
+Stats Client::stats() const { return impl_->stats; }
+const Provider& Client::provider() const { return impl_->provider; }
+
+nlohmann::json chat_body(const Provider& provider, const std::vector<Message>& messages, const ChatOptions& options) {
+  nlohmann::json msgs = nlohmann::json::array();
+  for (const auto& m : messages) msgs.push_back({{"role", m.role}, {"content", m.content}});
+  nlohmann::json body = {{"model", provider.model}, {"messages", std::move(msgs)}};
+  if (provider.style == Style::ollama) {
+    body["stream"] = false;
+    nlohmann::json o = {{"temperature", options.temperature}};
+    if (options.seed) o["seed"] = *options.seed;
+    if (options.max_tokens > 0) o["num_predict"] = options.max_tokens;
+    body["options"] = std::move(o);
+    if (options.schema != nullptr) body["format"] = *options.schema;
+    return body;
+  }
+  body["temperature"] = options.temperature;
+  if (options.max_tokens > 0) body["max_tokens"] = options.max_tokens;
+  if (options.seed) body["seed"] = *options.seed;
+  if (options.schema != nullptr) {
+    if (provider.json_schema) {
+      body["response_format"] = {
+          {"type", "json_schema"},
+          {"json_schema", {{"name", options.schema_name}, {"strict", true}, {"schema", *options.schema}}}};
+    } else {
+      body["response_format"] = {{"type", "json_object"}};
+    }
+  }
+  return body;
+}
+
+nlohmann::json embeddings_body(const Provider& provider, const std::vector<std::string>& inputs) {
+  return {{"model", provider.embedding_model}, {"input", inputs}};
+}
+
+}  // namespace persona::llm

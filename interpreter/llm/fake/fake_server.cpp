@@ -1,0 +1,486 @@
+#include "llm/fake/fake_server.hpp"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "util/rng.hpp"
+
+namespace persona::llm::fake {
+namespace {
+
+using nlohmann::json;
+
+const char* const kNames[] = {"Maria Lopez", "Jonas Weber",  "Aiko Tanaka",   "Samuel Okafor",
+                              "Priya Raman", "Lucas Moreau", "Elena Petrova", "Daniel Kim"};
+const char* const kCities[] = {"Lyon", "Porto", "Osaka", "Nairobi", "Denver", "Krakow", "Valparaiso", "Leeds"};
+const char* const kJobs[] = {"nurse",      "software developer", "electrician", "primary school teacher",
+                             "accountant", "bus driver",         "pharmacist",  "graphic designer"};
+const char* const kHobbies[] = {"hiking",       "baking bread",        "chess",
+                                "birdwatching", "amateur photography", "cycling",
+                                "gardening",    "playing the guitar"};
+
+template <std::size_t N>
+const char* pick(const char* const (&list)[N], std::uint64_t h) {
+  return list[h % N];
+}
+
+bool has(const std::string& key, const char* word) { return key.find(word) != std::string::npos; }
+
+std::string plausible(const std::string& key, std::uint64_t h) {
+  std::string k;
+  for (char c : key) k += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (has(k, "name")) return pick(kNames, h);
+  if (k == "age" || has(k, "_age") || has(k, "age_")) return std::to_string(18 + h % 63);
+  if (has(k, "city") || has(k, "town") || has(k, "place") || has(k, "location")) return pick(kCities, h);
+  if (has(k, "job") || has(k, "occupation") || has(k, "profession")) return pick(kJobs, h);
+  if (has(k, "hobb") || has(k, "interest")) return pick(kHobbies, h);
+  std::string words = key;
+  for (char& c : words) {
+    if (c == '_' || c == '.' || c == '-') c = ' ';
+  }
+  return "a typical " + words + " (" + std::to_string(h % 1000) + ")";
+}
+
+const json* schema_of(const json& req) {
+  if (!req.is_object()) return nullptr;
+  if (req.contains("response_format")) {
+    const auto& rf = req["response_format"];
+    if (rf.is_object() && rf.contains("json_schema") && rf["json_schema"].is_object() &&
+        rf["json_schema"].contains("schema") && rf["json_schema"]["schema"].is_object()) {
+      return &rf["json_schema"]["schema"];
+    }
+  }
+  if (req.contains("format") && req["format"].is_object()) return &req["format"];
+  return nullptr;
+}
+
+std::vector<std::string> required_keys(const json& schema) {
+  std::vector<std::string> keys;
+  if (schema.contains("required") && schema["required"].is_array()) {
+    for (const auto& k : schema["required"]) {
+      if (k.is_string()) keys.push_back(k.get<std::string>());
+    }
+  } else if (schema.contains("properties") && schema["properties"].is_object()) {
+    for (const auto& [k, _] : schema["properties"].items()) keys.push_back(k);
+  }
+  return keys;
+}
+
+json default_object(const json& req) {
+  json out = json::object();
+  const json* schema = schema_of(req);
+  if (schema == nullptr) return out;
+  const std::string ctx = req.contains("messages") ? req["messages"].dump() : std::string();
+  for (const auto& k : required_keys(*schema)) {
+    const std::uint64_t h = splitmix64(stable_hash(k, stable_hash(ctx)));
+    const json* prop = nullptr;
+    if (schema->contains("properties") && (*schema)["properties"].is_object() && (*schema)["properties"].contains(k)) {
+      prop = &(*schema)["properties"][k];
+    }
+    if (prop != nullptr && prop->contains("enum") && (*prop)["enum"].is_array()) {
+      std::vector<std::string> choices;
+      for (const auto& e : (*prop)["enum"]) {
+        if (e.is_string()) choices.push_back(e.get<std::string>());
+      }
+      if (!choices.empty()) {
+        out[k] = choices[h % choices.size()];
+        continue;
+      }
+    }
+    out[k] = plausible(k, h);
+  }
+  return out;
+}
+
+// Not exactly "application/json": cpp-httplib then does not compress (brotli/gzip) the answers,
+// which would cost the fake server more CPU than the client it is measuring.
+constexpr const char* kJsonType = "application/json; charset=utf-8";
+
+long rough_tokens(std::size_t chars) { return std::max(1L, static_cast<long>(chars / 4)); }
+
+}  // namespace
+
+const char* to_string(Fault f) {
+  switch (f) {
+    case Fault::none:
+      return "none";
+    case Fault::rate_limit:
+      return "rate_limit";
+    case Fault::rate_limit_ms:
+      return "rate_limit_ms";
+    case Fault::server_error:
+      return "server_error";
+    case Fault::unavailable:
+      return "unavailable";
+    case Fault::hang:
+      return "hang";
+    case Fault::truncated:
+      return "truncated";
+    case Fault::malformed:
+      return "malformed";
+    case Fault::not_json_content:
+      return "not_json_content";
+    case Fault::missing_keys:
+      return "missing_keys";
+    case Fault::close_connection:
+      return "close_connection";
+    case Fault::unauthorized:
+      return "unauthorized";
+  }
+  return "?";
+}
+
+std::vector<float> fake_embedding(const std::string& text, int dimensions) {
+  Rng rng(stable_hash(text));
+  std::vector<float> v(static_cast<std::size_t>(std::max(1, dimensions)));
+  double norm = 0;
+  for (auto& x : v) {
+    x = static_cast<float>(rng.normal());
+    norm += static_cast<double>(x) * static_cast<double>(x);
+  }
+  norm = std::sqrt(norm);
+  if (norm > 0) {
+    for (auto& x : v) x = static_cast<float>(static_cast<double>(x) / norm);
+  }
+  return v;
+}
+
+std::string Server::default_content(const nlohmann::json& request) {
+  if (schema_of(request) == nullptr) {
+    const std::string ctx = request.is_object() && request.contains("messages") ? request["messages"].dump() : "";
+    return std::string("This is a fake answer (") + std::to_string(stable_hash(ctx) % 10000) + ").";
+  }
+  return default_object(request).dump();
+}
+
+struct Server::Impl {
+  Config cfg;
+  httplib::Server svr;
+  std::thread thread;
+  int port = 0;
+  std::atomic<bool> stopping{false};
+  std::atomic<int> latency_ms{0};
+
+  mutable std::mutex mu;
+  std::deque<Fault> faults;
+  std::deque<std::string> contents;
+  Script script;
+  Rng rng{1};
+  std::string last_auth;
+  std::vector<json> bodies;
+
+  std::atomic<long> requests{0};
+  std::atomic<long> answered_ok{0};
+  std::atomic<int> current{0};
+  std::atomic<int> peak{0};
+  std::atomic<long> ids{0};
+
+  explicit Impl(Config c) : cfg(c), latency_ms(c.latency_ms), rng(c.seed) {}
+
+  struct Busy {
+    Impl& s;
+    explicit Busy(Impl& impl) : s(impl) {
+      const int now = ++s.current;
+      int p = s.peak.load();
+      while (now > p && !s.peak.compare_exchange_weak(p, now)) {
+      }
+    }
+    ~Busy() { --s.current; }
+    Busy(const Busy&) = delete;
+    Busy& operator=(const Busy&) = delete;
+  };
+
+  void sleep_ms(int ms) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (!stopping && std::chrono::steady_clock::now() < until) {
+      const auto left = until - std::chrono::steady_clock::now();
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(20)));
+    }
+  }
+
+  Fault next_fault() {
+    std::lock_guard lock(mu);
+    if (!faults.empty()) {
+      const Fault f = faults.front();
+      faults.pop_front();
+      return f;
+    }
+    const std::pair<double, Fault> table[] = {
+        {cfg.p_rate_limit, Fault::rate_limit},     {cfg.p_server_error, Fault::server_error},
+        {cfg.p_unavailable, Fault::unavailable},   {cfg.p_hang, Fault::hang},
+        {cfg.p_truncated, Fault::truncated},       {cfg.p_malformed, Fault::malformed},
+        {cfg.p_not_json, Fault::not_json_content}, {cfg.p_missing_keys, Fault::missing_keys},
+        {cfg.p_close, Fault::close_connection}};
+    double u = rng.uniform();
+    for (const auto& [p, f] : table) {
+      if (u < p) return f;
+      u -= p;
+    }
+    return Fault::none;
+  }
+
+  std::string content_for(const json& req, Fault f) {
+    if (f == Fault::not_json_content) return "I'm sorry, but I can't help with describing this person.";
+    if (f == Fault::missing_keys) {
+      json obj = default_object(req);
+      std::vector<std::string> keys;
+      for (const auto& [k, _] : obj.items()) keys.push_back(k);
+      const std::size_t drop = std::max<std::size_t>(1, (keys.size() + 1) / 2);
+      for (std::size_t i = 0; i < drop && i < keys.size(); ++i) obj.erase(keys[keys.size() - 1 - i]);
+      return obj.dump();
+    }
+    {
+      std::lock_guard lock(mu);
+      if (!contents.empty()) {
+        std::string c = std::move(contents.front());
+        contents.pop_front();
+        return c;
+      }
+    }
+    Script s;
+    {
+      std::lock_guard lock(mu);
+      s = script;
+    }
+    if (s) {
+      if (auto c = s(req)) return *c;
+    }
+    return Server::default_content(req);
+  }
+
+  static void error_body(httplib::Response& res, int status, const std::string& message, const char* type) {
+    res.status = status;
+    res.set_content(json{{"error", {{"message", message}, {"type", type}, {"code", nullptr}}}}.dump(), kJsonType);
+  }
+
+  void chat(const httplib::Request& req, httplib::Response& res, bool ollama) {
+    Busy busy(*this);
+    ++requests;
+    json body = json::parse(req.body, nullptr, false);
+    {
+      std::lock_guard lock(mu);
+      last_auth = req.get_header_value("Authorization");
+      bodies.push_back(body);
+    }
+    const Fault f = next_fault();
+    sleep_ms(latency_ms.load());
+    if (body.is_discarded() || !body.is_object()) {
+      error_body(res, 400, "request body is not a JSON object", "invalid_request_error");
+      return;
+    }
+    switch (f) {
+      case Fault::rate_limit:
+        res.set_header("Retry-After", std::to_string(cfg.retry_after_s));
+        error_body(res, 429, "Rate limit reached for requests", "requests");
+        return;
+      case Fault::rate_limit_ms:
+        res.set_header("retry-after-ms", std::to_string(cfg.retry_after_ms));
+        error_body(res, 429, "Rate limit reached for tokens", "tokens");
+        return;
+      case Fault::server_error:
+        error_body(res, 500, "The server had an error while processing your request.", "server_error");
+        return;
+      case Fault::unavailable:
+        error_body(res, 503, "The engine is currently overloaded, please try again later.", "server_error");
+        return;
+      case Fault::unauthorized: {
+        std::string key = last_authorization_value(req);
+        error_body(res, 401, "Incorrect API key provided: " + key + ". You can find your API key elsewhere.",
+                   "invalid_request_error");
+        return;
+      }
+      case Fault::hang:
+        sleep_ms(cfg.hang_ms);
+        break;
+      default:
+        break;
+    }
+    const std::string content = content_for(body, f);
+    const long prompt = rough_tokens(req.body.size());
+    const long completion = rough_tokens(content.size());
+    const long cached = static_cast<long>(static_cast<double>(prompt) * cfg.cached_fraction);
+    const std::string model = body.contains("model") && body["model"].is_string() ? body["model"].get<std::string>()
+                                                                                  : std::string("fake-model");
+    json out;
+    if (ollama) {
+      out = {{"model", model},
+             {"created_at", "2024-01-01T00:00:00Z"},
+             {"message", {{"role", "assistant"}, {"content", content}}},
+             {"done", true},
+             {"done_reason", "stop"},
+             {"prompt_eval_count", prompt},
+             {"eval_count", completion}};
+    } else {
+      out = {{"id", "chatcmpl-fake-" + std::to_string(++ids)},
+             {"object", "chat.completion"},
+             {"created", 1700000000},
+             {"model", model},
+             {"choices",
+              {{{"index", 0}, {"message", {{"role", "assistant"}, {"content", content}}}, {"finish_reason", "stop"}}}},
+             {"usage",
+              {{"prompt_tokens", prompt},
+               {"completion_tokens", completion},
+               {"total_tokens", prompt + completion},
+               {"prompt_tokens_details", {{"cached_tokens", cached}}}}}};
+    }
+    std::string text = out.dump();
+    switch (f) {
+      case Fault::truncated: {
+        auto shared = std::make_shared<std::string>(std::move(text));
+        res.set_content_provider(shared->size(), kJsonType,
+                                 [shared](std::size_t, std::size_t, httplib::DataSink& sink) {
+                                   sink.write(shared->data(), shared->size() / 2);
+                                   return false;  // abort: the client sees a short body
+                                 });
+        return;
+      }
+      case Fault::close_connection:
+        res.set_content_provider(text.size(), kJsonType,
+                                 [](std::size_t, std::size_t, httplib::DataSink&) { return false; });
+        return;
+      case Fault::malformed:
+        res.set_content(text.substr(0, text.size() * 2 / 3) + ",,}", kJsonType);
+        return;
+      default:
+        break;
+    }
+    ++answered_ok;
+    res.set_content(text, kJsonType);
+  }
+
+  static std::string last_authorization_value(const httplib::Request& req) {
+    std::string v = req.get_header_value("Authorization");
+    if (v.starts_with("Bearer ")) v.erase(0, 7);
+    return v;
+  }
+
+  void embeddings(const httplib::Request& req, httplib::Response& res) {
+    Busy busy(*this);
+    ++requests;
+    sleep_ms(latency_ms.load());
+    json body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object() || !body.contains("input")) {
+      error_body(res, 400, "embeddings need an input", "invalid_request_error");
+      return;
+    }
+    int dims = 64;
+    if (body.contains("dimensions") && body["dimensions"].is_number_integer()) dims = body["dimensions"].get<int>();
+    std::vector<std::string> inputs;
+    if (body["input"].is_string()) {
+      inputs.push_back(body["input"].get<std::string>());
+    } else if (body["input"].is_array()) {
+      for (const auto& x : body["input"]) inputs.push_back(x.is_string() ? x.get<std::string>() : x.dump());
+    }
+    json data = json::array();
+    std::size_t chars = 0;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      chars += inputs[i].size();
+      data.push_back({{"object", "embedding"}, {"index", i}, {"embedding", fake_embedding(inputs[i], dims)}});
+    }
+    const long tokens = rough_tokens(chars);
+    json out = {{"object", "list"},
+                {"data", std::move(data)},
+                {"model", body.value("model", std::string("fake-embedding"))},
+                {"usage", {{"prompt_tokens", tokens}, {"total_tokens", tokens}}}};
+    ++answered_ok;
+    res.set_content(out.dump(), kJsonType);
+  }
+};
+
+Server::Server(Config config) : impl_(std::make_unique<Impl>(config)) {}
+
+Server::~Server() { stop(); }
+
+bool Server::start() {
+  auto& s = *impl_;
+  if (s.thread.joinable()) return true;
+  const int threads = s.cfg.threads > 0 ? s.cfg.threads : 128;
+  s.svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
+  s.svr.set_tcp_nodelay(true);
+  s.svr.set_keep_alive_max_count(100000);
+  s.svr.set_keep_alive_timeout(2);
+  s.svr.set_read_timeout(30, 0);
+  s.svr.set_write_timeout(30, 0);
+  s.svr.Post("/v1/chat/completions",
+             [this](const httplib::Request& rq, httplib::Response& rs) { impl_->chat(rq, rs, false); });
+  s.svr.Post("/chat/completions",
+             [this](const httplib::Request& rq, httplib::Response& rs) { impl_->chat(rq, rs, false); });
+  s.svr.Post("/api/chat", [this](const httplib::Request& rq, httplib::Response& rs) { impl_->chat(rq, rs, true); });
+  s.svr.Post("/v1/embeddings",
+             [this](const httplib::Request& rq, httplib::Response& rs) { impl_->embeddings(rq, rs); });
+  // cpp-httplib listens with a backlog of 5 (compiled into the library): a burst of connections
+  // from a concurrent client then loses SYNs and waits seconds for retransmits. Capture the
+  // listening socket and raise its backlog (listen() again on a listening socket updates it).
+  std::atomic<int> listen_fd{-1};
+  s.svr.set_socket_options([&listen_fd](socket_t sock) {
+    int one = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    int expected = -1;
+    listen_fd.compare_exchange_strong(expected, static_cast<int>(sock));
+  });
+  s.port = s.svr.bind_to_any_port("127.0.0.1");
+  if (s.port <= 0) return false;
+  if (listen_fd >= 0) ::listen(listen_fd, 4096);
+  s.thread = std::thread([&s] { s.svr.listen_after_bind(); });
+  for (int i = 0; i < 500 && !s.svr.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return s.svr.is_running();
+}
+
+void Server::stop() {
+  auto& s = *impl_;
+  if (!s.thread.joinable()) return;
+  s.stopping = true;
+  s.svr.stop();
+  s.thread.join();
+}
+
+int Server::port() const { return impl_->port; }
+std::string Server::base_url() const { return root_url() + "/v1"; }
+std::string Server::root_url() const { return "http://127.0.0.1:" + std::to_string(impl_->port); }
+
+void Server::push_faults(const std::vector<Fault>& faults) {
+  std::lock_guard lock(impl_->mu);
+  impl_->faults.insert(impl_->faults.end(), faults.begin(), faults.end());
+}
+
+void Server::push_contents(const std::vector<std::string>& contents) {
+  std::lock_guard lock(impl_->mu);
+  impl_->contents.insert(impl_->contents.end(), contents.begin(), contents.end());
+}
+
+void Server::set_script(Script script) {
+  std::lock_guard lock(impl_->mu);
+  impl_->script = std::move(script);
+}
+
+void Server::set_latency_ms(int ms) { impl_->latency_ms = ms; }
+
+long Server::requests() const { return impl_->requests.load(); }
+long Server::answered_ok() const { return impl_->answered_ok.load(); }
+int Server::peak_concurrency() const { return impl_->peak.load(); }
+
+std::string Server::last_authorization() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->last_auth;
+}
+
+std::vector<nlohmann::json> Server::bodies() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->bodies;
+}
+
+void Server::reset_counters() {
+  impl_->requests = 0;
+  impl_->answered_ok = 0;
+  impl_->peak = 0;
+  std::lock_guard lock(impl_->mu);
+  impl_->bodies.clear();
+}
+
+}  // namespace persona::llm::fake

@@ -1,0 +1,352 @@
+#include "llm/providers.hpp"
+
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+namespace persona::llm {
+namespace {
+
+std::string trim_slash(std::string s) {
+  while (!s.empty() && s.back() == '/') s.pop_back();
+  return s;
+}
+
+std::string env_or(const char* name, std::string fallback) {
+  const char* v = std::getenv(name);
+  return (v != nullptr && *v != '\0') ? std::string(v) : fallback;
+}
+
+SourceRange where_of(const toml::node& node, const std::string& file, std::uint32_t length = 0) {
+  const auto& src = node.source();
+  return SourceRange{file, static_cast<std::uint32_t>(src.begin.line), static_cast<std::uint32_t>(src.begin.column),
+                     length};
+}
+
+const std::vector<std::string>& provider_keys() {
+  static const std::vector<std::string> keys = {"base_url",
+                                                "model",
+                                                "embedding_model",
+                                                "api_key_env",
+                                                "max_concurrency",
+                                                "connect_timeout_ms",
+                                                "timeout_ms",
+                                                "max_retries",
+                                                "price_input_per_mtok",
+                                                "price_output_per_mtok",
+                                                "price_cached_input_per_mtok",
+                                                "json_schema",
+                                                "style"};
+  return keys;
+}
+
+class ProviderReader {
+ public:
+  ProviderReader(const std::string& file, DiagnosticSink& sink) : file_(file), sink_(sink) {}
+  bool ok() const { return errors_ == 0; }
+
+  std::optional<Provider> read(const std::string& name, const toml::table& t) {
+    Provider p;
+    p.name = name;
+    p.defined_at = where_of(t, file_);
+    // Defaults that differ from the OpenAI ones.
+    p.api_key_env = "";
+    bool url_given = false;
+    for (const auto& [k, node] : t) {
+      const std::string key(k.str());
+      if (key == "base_url") {
+        url_given = get_string(key, node, p.base_url);
+      } else if (key == "model") {
+        get_string(key, node, p.model);
+      } else if (key == "embedding_model") {
+        get_string(key, node, p.embedding_model);
+      } else if (key == "api_key_env") {
+        if (get_string(key, node, p.api_key_env) && looks_like_key(p.api_key_env)) {
+          // Do not echo the value: it may be a key pasted in the wrong place.
+          err(node, "secret-in-config",
+              "api_key_env must name an environment variable, and this looks like an API key itself",
+              {"put the key in an environment variable and write its name here, e.g. api_key_env = "
+               "\"OPENAI_API_KEY\""});
+          p.api_key_env.clear();
+        }
+      } else if (key == "max_concurrency") {
+        get_int(key, node, p.max_concurrency, 1, 4096);
+      } else if (key == "connect_timeout_ms") {
+        get_long(key, node, p.connect_timeout_ms, 1, 3'600'000);
+      } else if (key == "timeout_ms") {
+        get_long(key, node, p.timeout_ms, 1, 24L * 3'600'000);
+      } else if (key == "max_retries") {
+        get_int(key, node, p.max_retries, 0, 1000);
+      } else if (key == "price_input_per_mtok") {
+        get_price(key, node, p.price_input_per_mtok);
+      } else if (key == "price_output_per_mtok") {
+        get_price(key, node, p.price_output_per_mtok);
+      } else if (key == "price_cached_input_per_mtok") {
+        get_price(key, node, p.price_cached_input_per_mtok);
+      } else if (key == "json_schema") {
+        if (auto b = node.value<bool>(); b && node.is_boolean()) {
+          p.json_schema = *b;
+        } else {
+          type_error(key, node, "a boolean");
+        }
+      } else if (key == "style") {
+        std::string s;
+        if (get_string(key, node, s)) {
+          if (s == "openai") {
+            p.style = Style::openai;
+          } else if (s == "ollama") {
+            p.style = Style::ollama;
+          } else {
+            err(node, "bad-value", "style must be \"openai\" or \"ollama\", not \"" + s + "\"");
+          }
+        }
+      } else {
+        std::vector<std::string> notes;
+        if (auto m = closest_match(key, provider_keys()); !m.empty()) notes.push_back("did you mean '" + m + "'?");
+        sink_.warning(where_of(node, file_, static_cast<std::uint32_t>(key.size())), "unknown-key",
+                      "unknown key '" + key + "' in [providers." + name + "]", std::move(notes));
+      }
+    }
+    if (!url_given) {
+      if (p.style == Style::ollama) {
+        p.base_url = "http://localhost:11434";
+      } else if (name == "openai") {
+        p.base_url = env_or("OPENAI_BASE_URL", p.base_url);
+      } else {
+        err(t, "missing-key", "[providers." + name + "] needs base_url");
+      }
+    }
+    p.base_url = trim_slash(p.base_url);
+    if (!p.base_url.starts_with("http://") && !p.base_url.starts_with("https://")) {
+      err(t, "bad-value", "[providers." + name + "] base_url must start with http:// or https://");
+    }
+    if (p.api_key_env.empty() && name == "openai") p.api_key_env = "OPENAI_API_KEY";
+    return p;
+  }
+
+  void err(const toml::node& node, std::string code, std::string message, std::vector<std::string> notes = {}) {
+    ++errors_;
+    sink_.error(where_of(node, file_), std::move(code), std::move(message), std::move(notes));
+  }
+
+ private:
+  static bool looks_like_key(const std::string& s) {
+    if (s.starts_with("sk-") || s.starts_with("Bearer ")) return true;
+    for (char c : s) {
+      if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return true;
+    }
+    return false;
+  }
+  void type_error(const std::string& key, const toml::node& node, const char* expected) {
+    err(node, "type-mismatch", "'" + key + "' must be " + expected);
+  }
+  bool get_string(const std::string& key, const toml::node& node, std::string& out) {
+    if (const auto* s = node.as_string()) {
+      out = s->get();
+      return true;
+    }
+    type_error(key, node, "a string");
+    return false;
+  }
+  bool get_long(const std::string& key, const toml::node& node, long& out, long lo, long hi) {
+    const auto* i = node.as_integer();
+    if (i == nullptr) {
+      type_error(key, node, "an integer");
+      return false;
+    }
+    const std::int64_t v = i->get();
+    if (v < lo || v > hi) {
+      err(node, "out-of-range",
+          "'" + key + "' = " + std::to_string(v) + " is out of range [" + std::to_string(lo) + ", " +
+              std::to_string(hi) + "]");
+      return false;
+    }
+    out = static_cast<long>(v);
+    return true;
+  }
+  bool get_int(const std::string& key, const toml::node& node, int& out, int lo, int hi) {
+    long v = 0;
+    if (!get_long(key, node, v, lo, hi)) return false;
+    out = static_cast<int>(v);
+    return true;
+  }
+  void get_price(const std::string& key, const toml::node& node, double& out) {
+    double v = 0;
+    if (const auto* f = node.as_floating_point()) {
+      v = f->get();
+    } else if (const auto* i = node.as_integer()) {
+      v = static_cast<double>(i->get());
+    } else {
+      type_error(key, node, "a number");
+      return;
+    }
+    if (!(v >= 0.0)) {
+      err(node, "out-of-range", "'" + key + "' must not be negative");
+      return;
+    }
+    out = v;
+  }
+
+  const std::string& file_;
+  DiagnosticSink& sink_;
+  int errors_ = 0;
+};
+
+}  // namespace
+
+std::string Provider::chat_url() const {
+  return style == Style::ollama ? base_url + "/api/chat" : base_url + "/chat/completions";
+}
+
+std::string Provider::embeddings_url() const {
+  return style == Style::ollama ? base_url + "/api/embed" : base_url + "/embeddings";
+}
+
+std::string Provider::api_key() const {
+  if (api_key_env.empty()) return {};
+  const char* v = std::getenv(api_key_env.c_str());
+  return v != nullptr ? std::string(v) : std::string();
+}
+
+double Provider::cost(const Usage& u) const {
+  const long cached = std::min(u.cached_tokens, u.prompt_tokens);
+  const double uncached = static_cast<double>(u.prompt_tokens - cached);
+  return (uncached * price_input_per_mtok + static_cast<double>(cached) * price_cached_input_per_mtok +
+          static_cast<double>(u.completion_tokens) * price_output_per_mtok) /
+         1e6;
+}
+
+const Provider* ProviderSet::find(std::string_view name) const {
+  for (const auto& p : providers) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+const Provider* ProviderSet::default_provider() const {
+  if (const auto* p = find(default_name)) return p;
+  return providers.empty() ? nullptr : &providers.front();
+}
+
+ProviderSet builtin_providers() {
+  Provider p;
+  p.name = "openai";
+  p.base_url = trim_slash(env_or("OPENAI_BASE_URL", "https://api.openai.com/v1"));
+  p.api_key_env = "OPENAI_API_KEY";
+  ProviderSet set;
+  set.providers.push_back(std::move(p));
+  set.default_name = "openai";
+  return set;
+}
+
+std::optional<ProviderSet> parse_providers(std::string_view toml_text, const std::string& file_name,
+                                           DiagnosticSink& sink) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, std::string_view(file_name));
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    sink.error(SourceRange{file_name, static_cast<std::uint32_t>(b.line), static_cast<std::uint32_t>(b.column), 0},
+               "toml-syntax", std::string(e.description()));
+    return std::nullopt;
+  } catch (const std::exception& e) {
+    sink.error(SourceRange{file_name, 0, 0, 0}, "toml-syntax", e.what());
+    return std::nullopt;
+  }
+  const toml::node* pnode = root.get("providers");
+  if (pnode == nullptr) return builtin_providers();
+  const toml::table* ptab = pnode->as_table();
+  if (ptab == nullptr) {
+    sink.error(where_of(*pnode, file_name), "type-mismatch", "'providers' must be a table ([providers.NAME])");
+    return std::nullopt;
+  }
+  ProviderReader reader(file_name, sink);
+  ProviderSet set;
+  const toml::node* default_node = nullptr;
+  for (const auto& [k, node] : *ptab) {
+    const std::string name(k.str());
+    if (name == "default") {
+      default_node = &node;
+      if (const auto* s = node.as_string()) {
+        set.default_name = s->get();
+      } else {
+        reader.err(node, "type-mismatch", "providers.default must be a string naming a provider");
+      }
+      continue;
+    }
+    const toml::table* t = node.as_table();
+    if (t == nullptr) {
+      reader.err(node, "type-mismatch", "providers." + name + " must be a table ([providers." + name + "])");
+      continue;
+    }
+    if (auto p = reader.read(name, *t)) set.providers.push_back(std::move(*p));
+  }
+  if (set.providers.empty() && reader.ok()) {
+    // Only `default` (or nothing): keep the built-in provider.
+    auto builtin = builtin_providers();
+    if (!set.default_name.empty() && set.default_name != "openai" && default_node != nullptr) {
+      reader.err(*default_node, "unknown-provider", "default provider '" + set.default_name + "' is not defined");
+      return std::nullopt;
+    }
+    return builtin;
+  }
+  if (set.default_name.empty()) {
+    set.default_name = set.providers.empty() ? std::string() : set.providers.front().name;
+  } else if (set.find(set.default_name) == nullptr && default_node != nullptr) {
+    std::vector<std::string> names;
+    for (const auto& p : set.providers) names.push_back(p.name);
+    std::vector<std::string> notes;
+    if (auto m = closest_match(set.default_name, names); !m.empty()) notes.push_back("did you mean '" + m + "'?");
+    reader.err(*default_node, "unknown-provider", "default provider '" + set.default_name + "' is not defined",
+               std::move(notes));
+  }
+  if (!reader.ok()) return std::nullopt;
+  return set;
+}
+
+std::optional<ProviderSet> load_providers(const std::filesystem::path& file, DiagnosticSink& sink) {
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return builtin_providers();
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    sink.error(SourceRange{file.string(), 0, 0, 0}, "io-error", "cannot read " + file.string());
+    return std::nullopt;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parse_providers(ss.str(), file.string(), sink);
+}
+
+std::string redact(std::string text, std::string_view secret) {
+  if (secret.size() >= 4) {
+    std::size_t pos = 0;
+    while ((pos = text.find(secret, pos)) != std::string::npos) {
+      text.replace(pos, secret.size(), "***");
+      pos += 3;
+    }
+  }
+  // Anything shaped like an OpenAI key ("sk-" followed by 8+ key characters, possibly masked).
+  std::size_t pos = 0;
+  while ((pos = text.find("sk-", pos)) != std::string::npos) {
+    std::size_t end = pos + 3;
+    while (end < text.size()) {
+      const char c = text[end];
+      const bool key_char = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                            c == '_' || c == '*' || c == '.';
+      if (!key_char) break;
+      ++end;
+    }
+    if (end - pos >= 11) {
+      text.replace(pos, end - pos, "sk-***");
+      pos += 6;
+    } else {
+      pos = end;
+    }
+  }
+  return text;
+}
+
+}  // namespace persona::llm

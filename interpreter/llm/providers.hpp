@@ -1,0 +1,101 @@
+// LLM providers: where chat completions are sent and what they cost.
+//
+// Loaded from the `[providers.NAME]` tables of persona.toml (TOML++). Errors go to a DiagnosticSink
+// with file:line:col; nothing is printed. Without a file (or without a [providers] table) a built-in
+// `openai` provider is used, reading OPENAI_BASE_URL (default https://api.openai.com/v1) and, at
+// request time, OPENAI_API_KEY.
+//
+//   [providers]
+//   default = "local"
+//   [providers.local]
+//   base_url = "http://127.0.0.1:8080/v1"
+//   model = "qwen2.5-7b-instruct"
+//   api_key_env = "LOCAL_LLM_KEY"
+//   max_concurrency = 16
+//
+// The API key itself is NEVER stored in a Provider: only the name of the environment variable that
+// holds it. api_key() reads the environment at the moment of the request.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "diag/diagnostic.hpp"
+
+namespace persona::llm {
+
+// Token usage of one response. cached_tokens comes from usage.prompt_tokens_details.cached_tokens
+// and is a part of prompt_tokens.
+struct Usage {
+  long prompt_tokens = 0;
+  long completion_tokens = 0;
+  long cached_tokens = 0;
+
+  Usage& operator+=(const Usage& o) {
+    prompt_tokens += o.prompt_tokens;
+    completion_tokens += o.completion_tokens;
+    cached_tokens += o.cached_tokens;
+    return *this;
+  }
+};
+
+// Wire dialect. openai: POST {base_url}/chat/completions with response_format json_schema.
+// ollama: POST {base_url}/api/chat (native API) with `format: <schema>`, stream=false.
+enum class Style { openai, ollama };
+
+struct Provider {
+  std::string name = "openai";
+  std::string base_url = "https://api.openai.com/v1";
+  std::string model = "gpt-4o-mini";
+  std::string embedding_model = "text-embedding-3-small";
+  std::string api_key_env = "OPENAI_API_KEY";  // name of the variable, never the key
+  int max_concurrency = 32;
+  long connect_timeout_ms = 10'000;
+  long timeout_ms = 120'000;
+  int max_retries = 6;
+  double price_input_per_mtok = 0.0;         // USD per million uncached prompt tokens
+  double price_output_per_mtok = 0.0;        // USD per million completion tokens
+  double price_cached_input_per_mtok = 0.0;  // USD per million cached prompt tokens
+  bool json_schema = true;                   // supports response_format json_schema (strict)
+  Style style = Style::openai;
+  SourceRange defined_at;  // where [providers.NAME] was declared (line 0 for the built-in)
+
+  // Full URL for chat completions / embeddings according to style.
+  [[nodiscard]] std::string chat_url() const;
+  [[nodiscard]] std::string embeddings_url() const;
+  // Reads the key from the environment now; empty when the variable is unset or empty.
+  [[nodiscard]] std::string api_key() const;
+  // Price of a usage in USD.
+  [[nodiscard]] double cost(const Usage& u) const;
+};
+
+struct ProviderSet {
+  std::vector<Provider> providers;
+  std::string default_name;  // always names an element of providers when the set is non-empty
+
+  [[nodiscard]] const Provider* find(std::string_view name) const;
+  [[nodiscard]] const Provider* default_provider() const;
+};
+
+// The built-in set: one `openai` provider from OPENAI_BASE_URL / OPENAI_API_KEY.
+ProviderSet builtin_providers();
+
+// Parses TOML text (file_name is used in diagnostics only). Keys outside [providers] are ignored
+// (persona.toml holds other sections). Unknown keys inside a provider are warnings with a "did you
+// mean" note; wrong types, bad values and an unknown default are errors. Returns nullopt when
+// any error was reported. A text without [providers] gives builtin_providers().
+std::optional<ProviderSet> parse_providers(std::string_view toml_text, const std::string& file_name,
+                                           DiagnosticSink& sink);
+
+// Reads and parses a file. A missing file gives builtin_providers() (no diagnostic); an unreadable
+// one is an error.
+std::optional<ProviderSet> load_providers(const std::filesystem::path& file, DiagnosticSink& sink);
+
+// Replaces every occurrence of `secret` (and anything shaped like an OpenAI key, "sk-...") in
+// `text` by "***". Used on every error message and server body the client keeps.
+std::string redact(std::string text, std::string_view secret);
+
+}  // namespace persona::llm

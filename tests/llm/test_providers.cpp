@@ -1,0 +1,181 @@
+#include <catch2/catch.hpp>
+#include <cstdlib>
+
+#include "llm/providers.hpp"
+
+using namespace persona;
+using namespace persona::llm;
+
+namespace {
+
+const Diagnostic* find_code(const DiagnosticList& d, const std::string& code) {
+  for (const auto& x : d.all()) {
+    if (x.code == code) return &x;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("providers: full example parses", "[llm][providers]") {
+  const char* text = R"(# persona.toml
+[recipe]
+seed = 7
+
+[providers]
+default = "local"
+
+[providers.local]
+base_url = "http://127.0.0.1:8080/v1/"
+model = "qwen2.5-7b-instruct"
+api_key_env = "LOCAL_LLM_KEY"
+max_concurrency = 16
+connect_timeout_ms = 2000
+timeout_ms = 60000
+max_retries = 3
+price_input_per_mtok = 0.15
+price_output_per_mtok = 0.6
+price_cached_input_per_mtok = 0.075
+json_schema = false
+style = "openai"
+
+[providers.ollama]
+style = "ollama"
+model = "llama3.1"
+)";
+  DiagnosticList diags;
+  auto set = parse_providers(text, "persona.toml", diags);
+  REQUIRE(set);
+  CHECK_FALSE(diags.has_errors());
+  REQUIRE(set->providers.size() == 2);
+  const Provider* p = set->default_provider();
+  REQUIRE(p != nullptr);
+  CHECK(p->name == "local");
+  CHECK(p->base_url == "http://127.0.0.1:8080/v1");
+  CHECK(p->chat_url() == "http://127.0.0.1:8080/v1/chat/completions");
+  CHECK(p->model == "qwen2.5-7b-instruct");
+  CHECK(p->api_key_env == "LOCAL_LLM_KEY");
+  CHECK(p->max_concurrency == 16);
+  CHECK(p->connect_timeout_ms == 2000);
+  CHECK(p->timeout_ms == 60000);
+  CHECK(p->max_retries == 3);
+  CHECK(p->json_schema == false);
+  CHECK(p->style == Style::openai);
+  CHECK(p->defined_at.line == 8);
+  CHECK(p->cost(Usage{1'000'000, 1'000'000, 500'000}) == Approx(0.5 * 0.15 + 0.5 * 0.075 + 0.6));
+
+  const Provider* o = set->find("ollama");
+  REQUIRE(o != nullptr);
+  CHECK(o->style == Style::ollama);
+  CHECK(o->base_url == "http://localhost:11434");
+  CHECK(o->chat_url() == "http://localhost:11434/api/chat");
+}
+
+TEST_CASE("providers: errors carry file:line:col", "[llm][providers]") {
+  SECTION("wrong type") {
+    DiagnosticList diags;
+    auto set =
+        parse_providers("[providers.x]\nbase_url = \"http://h/v1\"\nmax_concurrency = \"four\"\n", "p.toml", diags);
+    CHECK_FALSE(set);
+    const auto* d = find_code(diags, "type-mismatch");
+    REQUIRE(d != nullptr);
+    CHECK(d->where.file == "p.toml");
+    CHECK(d->where.line == 3);
+    CHECK(d->where.column > 0);
+  }
+  SECTION("TOML syntax error") {
+    DiagnosticList diags;
+    auto set = parse_providers("[providers.x]\nbase_url = \"http://h/v1\"\nmodel = = 3\n", "p.toml", diags);
+    CHECK_FALSE(set);
+    const auto* d = find_code(diags, "toml-syntax");
+    REQUIRE(d != nullptr);
+    CHECK(d->where.line == 3);
+  }
+  SECTION("unknown default, with a suggestion") {
+    DiagnosticList diags;
+    auto set = parse_providers("[providers]\ndefault = \"locl\"\n[providers.local]\nbase_url = \"http://h/v1\"\n",
+                               "p.toml", diags);
+    CHECK_FALSE(set);
+    const auto* d = find_code(diags, "unknown-provider");
+    REQUIRE(d != nullptr);
+    CHECK(d->where.line == 2);
+    REQUIRE(d->notes.size() == 1);
+    CHECK(d->notes[0].find("local") != std::string::npos);
+  }
+  SECTION("unknown key is a warning with did-you-mean") {
+    DiagnosticList diags;
+    auto set = parse_providers("[providers.x]\nbase_url = \"http://h/v1\"\nmax_concurency = 3\n", "p.toml", diags);
+    REQUIRE(set);
+    CHECK(diags.warning_count() == 1);
+    const auto* d = find_code(diags, "unknown-key");
+    REQUIRE(d != nullptr);
+    CHECK(d->where.line == 3);
+    REQUIRE_FALSE(d->notes.empty());
+    CHECK(d->notes[0].find("max_concurrency") != std::string::npos);
+  }
+  SECTION("bad values") {
+    DiagnosticList diags;
+    auto set = parse_providers(
+        "[providers.x]\nbase_url = \"ftp://h\"\nstyle = \"anthropic\"\nmax_concurrency = 0\nprice_input_per_mtok = "
+        "-1\n",
+        "p.toml", diags);
+    CHECK_FALSE(set);
+    CHECK(diags.error_count() == 4);
+    CHECK(find_code(diags, "out-of-range") != nullptr);
+    CHECK(find_code(diags, "bad-value") != nullptr);
+  }
+  SECTION("missing base_url") {
+    DiagnosticList diags;
+    CHECK_FALSE(parse_providers("[providers.x]\nmodel = \"m\"\n", "p.toml", diags));
+    CHECK(find_code(diags, "missing-key") != nullptr);
+  }
+  SECTION("a key pasted into api_key_env is rejected without being echoed") {
+    DiagnosticList diags;
+    auto set = parse_providers("[providers.x]\nbase_url = \"http://h/v1\"\napi_key_env = \"sk-test-SECRET-123\"\n",
+                               "p.toml", diags);
+    CHECK_FALSE(set);
+    const auto* d = find_code(diags, "secret-in-config");
+    REQUIRE(d != nullptr);
+    CHECK(d->where.line == 3);
+    CHECK(d->message.find("SECRET") == std::string::npos);
+    for (const auto& n : d->notes) CHECK(n.find("SECRET") == std::string::npos);
+  }
+}
+
+TEST_CASE("providers: built-in openai provider from the environment", "[llm][providers]") {
+  ::setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1/", 1);
+  auto set = builtin_providers();
+  ::unsetenv("OPENAI_BASE_URL");
+  REQUIRE(set.default_provider() != nullptr);
+  CHECK(set.default_provider()->name == "openai");
+  CHECK(set.default_provider()->base_url == "http://127.0.0.1:9/v1");
+  CHECK(set.default_provider()->api_key_env == "OPENAI_API_KEY");
+  CHECK(builtin_providers().default_provider()->base_url == "https://api.openai.com/v1");
+
+  DiagnosticList diags;
+  auto none = parse_providers("[recipe]\nseed = 1\n", "p.toml", diags);
+  REQUIRE(none);
+  CHECK(none->default_name == "openai");
+  auto missing = load_providers("/nonexistent/dir/persona.toml", diags);
+  REQUIRE(missing);
+  CHECK(missing->default_name == "openai");
+  CHECK_FALSE(diags.has_errors());
+}
+
+TEST_CASE("providers: the key is read from the environment at request time", "[llm][providers]") {
+  Provider p;
+  p.api_key_env = "PERSONA_TEST_PROVIDER_KEY";
+  ::unsetenv("PERSONA_TEST_PROVIDER_KEY");
+  CHECK(p.api_key().empty());
+  ::setenv("PERSONA_TEST_PROVIDER_KEY", "sk-test-SECRET-123", 1);
+  CHECK(p.api_key() == "sk-test-SECRET-123");
+  ::unsetenv("PERSONA_TEST_PROVIDER_KEY");
+}
+
+TEST_CASE("redact removes the key and key-shaped tokens", "[llm][providers]") {
+  CHECK(redact("bad key sk-test-SECRET-123 given", "sk-test-SECRET-123") == "bad key *** given");
+  CHECK(redact("Incorrect API key provided: sk-proj-abcd****************wxyz.", "") ==
+        "Incorrect API key provided: sk-***");
+  CHECK(redact("token mysecretvalue here", "mysecretvalue") == "token *** here");
+  CHECK(redact("task-list ok", "") == "task-list ok");
+}
