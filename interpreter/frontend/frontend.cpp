@@ -79,13 +79,21 @@ std::shared_ptr<const tables::Library> stdlib_tables(DiagnosticSink& sink) {
 
 namespace {
 
-std::optional<LoadedRecipe> finish(std::optional<lang::Recipe> recipe, const std::string& origin,
+std::optional<LoadedRecipe> finish(std::optional<lang::Recipe> recipe, std::shared_ptr<const tables::Library> stdlib,
                                    DiagnosticSink& sink) {
   if (!recipe) return std::nullopt;
-  (void)origin;
   LoadedRecipe out;
+  bool user_tables = false;
+  for (const auto& a : recipe->anchors)
+    if (a.source.kind == lang::AnchorSource::Kind::table && !a.source.table_path.empty()) user_tables = true;
+  if (!user_tables) {
+    out.recipe = std::move(*recipe);
+    out.tables = std::move(stdlib);
+    return out;
+  }
   auto lib = std::make_shared<tables::Library>();
-  lib->load_stdlib(sink);
+  DiagnosticList quiet;  // the stdlib's own problems were reported by stdlib_tables()
+  lib->load_stdlib(quiet);
   bool ok = true;
   for (const auto& a : recipe->anchors) {
     if (a.source.kind != lang::AnchorSource::Kind::table || a.source.table_path.empty()) continue;
@@ -103,14 +111,14 @@ std::optional<LoadedRecipe> finish(std::optional<lang::Recipe> recipe, const std
 std::optional<LoadedRecipe> load_recipe(const std::string& path, SourceFiles& sources, DiagnosticSink& sink) {
   auto lib = stdlib_tables(sink);
   StdEnvironment env(*lib);
-  return finish(lang::check_file(path, sources, env, sink), path, sink);
+  return finish(lang::check_file(path, sources, env, sink), lib, sink);
 }
 
 std::optional<LoadedRecipe> load_recipe_text(std::string_view text, const std::string& name, SourceFiles& sources,
                                              DiagnosticSink& sink) {
   auto lib = stdlib_tables(sink);
   StdEnvironment env(*lib);
-  return finish(lang::check_text(text, name, sources, env, sink), name, sink);
+  return finish(lang::check_text(text, name, sources, env, sink), lib, sink);
 }
 
 }  // namespace persona::frontend

@@ -29,7 +29,9 @@ class StdEnvironment final : public lang::Environment {
 
 struct LoadedRecipe {
   lang::Recipe recipe;
-  std::shared_ptr<tables::Library> tables;  // stdlib tables + the recipe's user tables (by their names)
+  // The stdlib tables (shared, loaded once per process) or, when the recipe declares its own tables,
+  // a library holding both.
+  std::shared_ptr<const tables::Library> tables;
 };
 
 // The stdlib tables, loaded once per process (thread-safe); errors go to the sink.

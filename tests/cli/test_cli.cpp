@@ -5,7 +5,7 @@
 
 using persona::test::run_persona;
 
-TEST_CASE("--version and --help exit 0") {
+TEST_CASE("version and help flags exit 0") {
   auto v = run_persona("--version");
   CHECK(v.code == 0);
   CHECK(v.out.find("persona ") == 0);

@@ -1,0 +1,158 @@
+// The :doc table: one paragraph per keyword, stdlib table, story-step element and REPL command.
+#include <algorithm>
+
+#include "repl/repl.hpp"
+
+namespace persona::repl {
+
+const std::vector<DocEntry>& docs() {
+  static const std::vector<DocEntry> table = {
+      // ---- statements ----
+      {"recipe", "statement",
+       "recipe \"NAME\" version \"VERSION\" names the population; persona ids are NAME-000042. Without a header "
+       "the recipe is named after its file (warning missing-header). In the REPL a new header replaces the old one."},
+      {"version", "keyword", "The optional second half of the header: recipe \"NAME\" version \"1.0\"."},
+      {"import", "statement",
+       "import \"FILE\" brings another file's table and distribution declarations (a library of shared "
+       "definitions). Paths are relative to the file that writes them; in the REPL, to the folder of the recipe "
+       "loaded last (or the current directory)."},
+      {"extends", "statement",
+       "extends \"FILE\" brings everything from a base recipe (anchors, story, attribute settings, narrative, "
+       "model, output, taxonomy, seed); this recipe overrides by name and appends its filters after the base's."},
+      {"taxonomy", "statement",
+       "taxonomy stdlib.core or taxonomy \"FILE\" selects the attribute taxonomy (a stdlib name, a .tax file or "
+       "folder, or a reference .json file). Default: stdlib.core. Explore it with :tax."},
+      {"seed", "statement",
+       "seed N is the default run seed. Persona i draws every random number from a stream derived from "
+       "(seed, i, step). In the REPL, :set seed N overrides it for :sample, :run and :why."},
+      {"table", "statement",
+       "table NAME = \"FILE\" declares a user table in CSV or TOML, drawn with `anchor x ~ table NAME`. "
+       "Inside a distribution, table DOTTED [by a, b] draws from a stdlib or user table conditioned on anchors."},
+      {"distribution", "statement",
+       "distribution NAME = DIST declares a reusable distribution, used as `anchor x ~ NAME`; a clamp, truncate or "
+       "round at the use site adds to or replaces the definition's."},
+      {"anchor", "statement",
+       "anchor NAME = VALUE fixes an anchor; anchor NAME ~ DIST draws it: a categorical { a: 0.5, b: 0.5 }, "
+       "uniform(lo, hi), normal(mean, sd), lognormal(mu, sigma), table stdlib.X by ..., or a declared "
+       "distribution. Anchors are the stable demographic core and are drawn in dependency order. Typing an anchor "
+       "that exists replaces it."},
+      {"story", "statement",
+       "story { NAME <- llm \"instruction\" [x A..B] [as { fields }] [from a, b] [prompt \"...\"] ... } is the "
+       "life-story-driven core: steps run in dependency order, each seeing the profile built so far. A new story "
+       "block replaces the previous one."},
+      {"attributes", "statement",
+       "attributes { count A..B  tiers near N, mid N, far N  walk random-bfs prefer long-tail  include/exclude "
+       "GLOB [when COND]  batch N  context N tokens } says how the 200+ attributes are chosen from the taxonomy "
+       "and filled. A new block replaces the previous one."},
+      {"narrative", "statement",
+       "narrative VOICE A..B words [prompt \"...\"] asks for a final first-person, third-person or no (none) "
+       "narrative written from the structured profile. Default: first-person 150..400 words."},
+      {"model", "statement",
+       "model \"PROVIDER\" KEY VALUE ... (on one line) names the provider from persona.toml and its settings: "
+       "temperature, top_p, max_tokens, seed, model, presence_penalty, frequency_penalty. :run uses the provider "
+       "unless :set llm says otherwise."},
+      {"output", "statement",
+       "output { path \"FILE\"  narrative on|off  core on|off  usage on|off  prompts on|off } sets what `persona "
+       "run` writes and where."},
+      // ---- distribution keywords ----
+      {"clamp", "keyword", "clamp A..B clips a numeric draw into the range (anchor height ~ normal(168, 9) clamp 140..205)."},
+      {"truncate", "keyword",
+       "truncate A..B draws again until a numeric value is inside the range (then clips): anchor age ~ table "
+       "stdlib.age_structure by country truncate 18..90."},
+      {"round", "keyword", "round rounds a numeric draw to an integer: anchor age ~ uniform(18, 65) round."},
+      {"by", "keyword",
+       "by a, b names the anchors or derived facts a table is conditioned on, in the table's order; the number "
+       "must match the table's (stdlib.cities by country)."},
+      {"uniform", "distribution", "uniform(lo, hi): a number drawn uniformly between lo and hi (lo < hi)."},
+      {"normal", "distribution", "normal(mean, sd): a normally distributed number; combine with clamp or truncate."},
+      {"lognormal", "distribution",
+       "lognormal(mu, sigma): a log-normally distributed number (incomes, sizes): anchor income ~ lognormal(10.2, "
+       "0.6) truncate 1000..500000."},
+      // ---- story steps ----
+      {"<-", "story", "NAME <- llm \"instruction\" ... declares a story step whose output is called NAME."},
+      {"llm", "story",
+       "llm \"instruction\" is what a story step asks the model for (\"core values\", \"life attitude\"). Offline, "
+       "the engine fills it from lexicons and templates."},
+      {"x", "story", "x N or x A..B makes a story step's output a list of N (or A to B, 1 to 50) items: values <- llm \"core values\" x 3..5."},
+      {"as", "story",
+       "as { motto, score: number } makes a story step's output an object with named fields; field types are "
+       "text (default), list and number."},
+      {"from", "story", "from a, b names the anchors, derived facts or earlier steps a story step reads; a cycle among steps is an error."},
+      {"prompt", "story",
+       "prompt \"...\" overrides a story step's (or the narrative's) prompt template; {name} inserts an anchor or "
+       "step value. Triple-quoted \"\"\"...\"\"\" strings may span lines."},
+      // ---- attribute settings ----
+      {"count", "setting", "count A..B (attributes block): attributes per persona, drawn uniformly in the range. Default 200..250."},
+      {"tiers", "setting",
+       "tiers near N, mid N, far N: the mix of candidates near to, mid-way from and far from the persona's core "
+       "(cosine similarity thirds). Default 5, 3, 2. :why PATH shows an attribute's tier and rank."},
+      {"walk", "setting",
+       "walk random-bfs|bfs|dfs [prefer long-tail|none]: the order in which attributes are picked within a tier. "
+       "Default random-bfs prefer long-tail."},
+      {"include", "setting",
+       "include GLOB [when COND]: candidate taxonomy paths (* one segment, ** any depth, ? one character). Filters "
+       "apply in order; the last matching one decides. Default include *."},
+      {"exclude", "setting",
+       "exclude GLOB [when COND]: taxonomy paths removed, optionally only for personas whose facts satisfy COND "
+       "(exclude \"Career and Work Identity/**\" when employment in (student, retired))."},
+      {"when", "keyword",
+       "when COND restricts a filter to some personas. Conditions: age >= 16, employment in (a, b), gender != "
+       "male, not ..., and, or, parentheses. A condition on a fact the persona lacks is satisfied."},
+      {"batch", "setting", "batch N (attributes block): attribute slots filled per model call. Default 40."},
+      {"context", "setting", "context N tokens (attributes block): the profile context budget re-sent with each fill call. Default 600."},
+      // ---- stdlib tables ----
+      {"stdlib.countries", "table", "stdlib.countries: countries of residence (the 24 most populous, plus Canada) weighted by total population, with no conditioning: anchor country ~ table stdlib.countries."},
+      {"stdlib.age_structure", "table",
+       "stdlib.age_structure by country: age in years, drawn from 5-year age groups of the UN World Population "
+       "Prospects; usually with truncate 18..90 for adults."},
+      {"stdlib.sex_ratio", "table", "stdlib.sex_ratio by country: gender (female, male) by the country's sex ratio."},
+      {"stdlib.occupations", "table",
+       "stdlib.occupations by age: an occupation for the age group; derives the fact employment (employed, "
+       "unemployed, student, retired, homemaker), usable in by and when like an anchor."},
+      {"stdlib.cities", "table", "stdlib.cities by country: a city of the country, weighted by population."},
+      {"stdlib.given_names", "table", "stdlib.given_names by country, gender: a given name common for the country and gender."},
+      {"stdlib.core", "taxonomy",
+       "stdlib.core: the standard attribute taxonomy (12 top-level categories, about 3,000 nodes). :tax ls lists "
+       "its categories."},
+      // ---- REPL commands ----
+      {":help", "command", ":help lists the commands. Statements typed at the prompt extend or replace the current recipe."},
+      {":load", "command",
+       ":load FILE makes the recipe in FILE the current recipe (its statements replace the session's). Relative "
+       "paths inside it resolve against its folder."},
+      {":show", "command", ":show prints the current recipe in the canonical layout (persona fmt)."},
+      {":check", "command", ":check checks the whole current recipe and prints every error and warning, or a one-line summary."},
+      {":plan", "command", ":plan prints the recipe's plan: its steps, dependencies and estimated model calls and tokens per persona for the session's backend."},
+      {":sample", "command",
+       ":sample [N] builds N personas offline (deterministic, no network) with the session seed and indices "
+       "0..N-1, and prints each as one JSON line."},
+      {":run", "command",
+       ":run [N] builds N personas with the configured backend (:set llm, else the recipe's model provider) and "
+       "prints each as one JSON line. Without an LLM backend in this build it runs offline and says so."},
+      {":tax", "command",
+       ":tax ls [PATH] lists the children of a taxonomy node (the categories without PATH); :tax show PATH shows a "
+       "node; :tax find TEXT lists nodes whose path contains TEXT (or match a glob)."},
+      {":why", "command",
+       ":why PATH explains whether and why the attribute PATH was chosen for the first sample persona: its tier "
+       "and similarity rank and score against the persona's core, each recipe filter, each taxonomy condition."},
+      {":set", "command",
+       ":set seed N | :set count N | :set llm NAME changes the session settings; :set alone prints them."},
+      {":save", "command", ":save FILE writes the current recipe, formatted, to FILE."},
+      {":doc", "command", ":doc NAME prints the documentation of a keyword, stdlib table, story element or command; :doc alone lists the topics."},
+      {":quit", "command", ":quit ends the session (so does end of input, or Ctrl-D)."},
+  };
+  return table;
+}
+
+const DocEntry* find_doc(std::string_view name) {
+  const auto& t = docs();
+  auto it = std::find_if(t.begin(), t.end(), [&](const DocEntry& e) { return e.name == name; });
+  if (it != t.end()) return &*it;
+  if (!name.empty() && name.front() != ':') {  // `:doc sample` finds :sample
+    const std::string cmd = ":" + std::string(name);
+    it = std::find_if(t.begin(), t.end(), [&](const DocEntry& e) { return e.name == cmd; });
+    if (it != t.end()) return &*it;
+  }
+  return nullptr;
+}
+
+}  // namespace persona::repl
