@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
   // ---- command registration (one line per command file) ----
   add_lang_commands(app, code);
   add_taxonomy_command(app, code);
+  add_run_command(app, code);
+  add_repl_command(app, code);
   // ---- end of command registration ----
 
   try {

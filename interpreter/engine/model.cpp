@@ -1,0 +1,272 @@
+// Model::create: the per-(recipe, taxonomy, tables) precomputation behind the hot path.
+#include <algorithm>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "engine/engine.hpp"
+#include "util/rng.hpp"
+#include "util/stdlib_path.hpp"
+
+namespace persona::engine {
+
+void json_escape(std::string_view s, std::string& out) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + start, i - start);
+    start = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        out += "\\u00";
+        out += hex[c >> 4];
+        out += hex[c & 15];
+    }
+  }
+  out.append(s.data() + start, s.size() - start);
+}
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string r(s);
+  for (auto& c : r)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return r;
+}
+
+bool has_word(std::string_view text_lower, std::string_view w) {
+  std::size_t pos = 0;
+  while ((pos = text_lower.find(w, pos)) != std::string_view::npos) {
+    const bool left = pos == 0 || !std::isalnum(static_cast<unsigned char>(text_lower[pos - 1]));
+    const std::size_t end = pos + w.size();
+    const bool right = end >= text_lower.size() || !std::isalnum(static_cast<unsigned char>(text_lower[end]));
+    if (left && right) return true;
+    pos = end;
+  }
+  return false;
+}
+
+// Leaves that restate an anchor. Under "Demographic Information" a leaf whose folded name is one
+// of the anchor's synonyms restates it; anywhere, a leaf whose folded name equals the anchor's.
+const std::map<std::string, std::vector<std::string>>& anchor_synonyms() {
+  static const std::map<std::string, std::vector<std::string>> m = {
+      {"age", {"age", "current age", "chronological age", "age bracket", "age group", "age band", "generational cohort",
+               "year of birth", "birth year", "age in years"}},
+      {"gender", {"gender", "sex", "sex recorded at birth", "biological sex", "sex at birth"}},
+      {"sex", {"gender", "sex", "sex recorded at birth", "biological sex", "sex at birth"}},
+      {"country", {"country", "country of residence", "current country", "country of birth and residence"}},
+      {"city", {"city", "city of residence", "current city", "home city", "town", "town or city"}},
+      {"occupation", {"occupation", "current occupation", "job title", "profession", "job", "occupation category"}},
+      {"name", {"name", "given name", "first name", "full name"}},
+      {"given_name", {"name", "given name", "first name"}},
+      {"employment", {"employment status", "activity status", "labour force status", "work status",
+                      "employment situation"}},
+      {"religion", {"religion", "religion identified with"}},
+      {"marital_status", {"marital status", "legal marital status"}},
+      {"education", {"highest education level", "education level"}},
+  };
+  return m;
+}
+
+Lexicon lexicon_for(const tax::Node& n) {
+  const std::string name = lower(n.name);
+  const std::string desc = lower(n.description);
+  auto any = [&](std::initializer_list<std::string_view> ws) {
+    for (auto w : ws)
+      if (has_word(name, w)) return true;
+    return false;
+  };
+  if (any({"frequency", "often", "habit", "routine", "regularity"}) || desc.starts_with("how often"))
+    return Lexicon::frequency;
+  if (any({"number", "count", "amount", "size", "how many"}) || desc.starts_with("how many")) return Lexicon::amount;
+  if (any({"duration", "years", "length", "age at", "tenure"}) || desc.starts_with("how long")) return Lexicon::duration;
+  if (desc.starts_with("whether") || name.starts_with("has ") || name.starts_with("is ") || any({"ownership", "possession", "status"}))
+    return Lexicon::yes_no;
+  if (any({"level", "degree", "importance", "satisfaction", "confidence", "intensity", "strength", "tolerance",
+           "interest", "skill", "proficiency", "openness", "sensitivity", "salience", "engagement", "trust"}))
+    return Lexicon::level;
+  return Lexicon::descriptor;
+}
+
+}  // namespace
+
+std::unique_ptr<Model> Model::create(lang::Recipe recipe, std::shared_ptr<const tables::Library> tables,
+                                     std::shared_ptr<const tax::Taxonomy> taxonomy, DiagnosticSink& sink) {
+  std::unique_ptr<Model> m(new Model());
+  m->recipe_ = std::move(recipe);
+  m->tables_ = tables ? std::move(tables) : std::make_shared<const tables::Library>();
+  m->tax_ = std::move(taxonomy);
+  if (!m->tax_) {
+    sink.error(SourceRange{m->recipe_.file, 0, 0, 0}, "no-taxonomy", "no taxonomy loaded for the recipe");
+    return nullptr;
+  }
+  const lang::Recipe& r = m->recipe_;
+  const tax::Taxonomy& t = *m->tax_;
+  json_escape(r.name, m->json_name_);
+  bool ok = true;
+
+  // ---- anchors ----
+  for (const auto& a : r.anchors) {
+    AnchorInfo ai;
+    ai.anchor = &a;
+    ai.step_hash = stable_hash("anchor:" + a.name);
+    json_escape(a.name, ai.json_name);
+    const auto& src = a.source;
+    using K = lang::AnchorSource::Kind;
+    if (src.kind == K::table) {
+      ai.table = m->tables_->find(src.table);
+      if (ai.table == nullptr) {
+        sink.error(a.where, "unknown-table", "anchor `" + a.name + "` draws from table `" + src.table +
+                                                 "`, which is not loaded");
+        ok = false;
+      } else {
+        ai.derived = ai.table->derived_facts();
+      }
+    } else if (src.kind == K::categorical) {
+      double total = 0;
+      for (const auto& c : src.choices) total += std::max(0.0, c.weight);
+      double acc = 0;
+      for (const auto& c : src.choices) {
+        acc += std::max(0.0, c.weight);
+        ai.cumulative.push_back(total > 0 ? acc / total : 0);
+      }
+      if (src.choices.empty() || total <= 0) {
+        sink.error(a.where, "bad-distribution", "anchor `" + a.name + "` has no choice with a positive weight");
+        ok = false;
+      }
+    } else if ((src.kind == K::uniform || src.kind == K::normal || src.kind == K::lognormal) && src.args.size() < 2) {
+      sink.error(a.where, "bad-distribution", "anchor `" + a.name + "` needs two distribution parameters");
+      ok = false;
+    }
+    m->anchors_.push_back(std::move(ai));
+  }
+
+  // ---- filters ----
+  const auto& filters = r.attributes.filters;
+  if (filters.size() > 64) {
+    sink.error(filters[64].where, "too-many-filters", "at most 64 include/exclude filters are supported");
+    ok = false;
+  }
+  if (!ok) return nullptr;
+
+  // ---- restating names ----
+  std::set<std::string> exact_names, demo_names;
+  auto add_anchor_name = [&](const std::string& nm) {
+    exact_names.insert(tax::fold_name(nm));
+    demo_names.insert(tax::fold_name(nm));
+    const auto& syn = anchor_synonyms();
+    if (auto it = syn.find(lower(nm)); it != syn.end())
+      for (const auto& s : it->second) demo_names.insert(tax::fold_name(s));
+  };
+  for (const auto& a : m->anchors_) {
+    add_anchor_name(a.anchor->name);
+    for (const auto& d : a.derived) add_anchor_name(d);
+  }
+  std::optional<tax::Vertex> demo_root;
+  for (tax::Vertex v : t.roots())
+    if (tax::fold_name(t[v].name).starts_with("demographic")) demo_root = v;
+
+  // ---- leaves ----
+  std::unordered_map<std::string, std::uint32_t> fold_ids;
+  std::map<std::vector<std::uint32_t>, std::uint32_t> set_ids;
+  std::unordered_map<std::string, std::uint32_t> cond_ids;
+  std::vector<std::uint32_t> leaf_of_vertex(t.size(), UINT32_MAX);
+  std::vector<std::vector<tax::Vertex>> glob_hits;
+  for (const auto& f : filters) glob_hits.push_back(t.glob(f.glob));
+  const auto leaves = t.leaves();
+  m->leaves_.reserve(leaves.size());
+  for (tax::Vertex v : leaves) {
+    const tax::Node& n = t[v];
+    LeafInfo li;
+    li.vertex = v;
+    li.name = n.name;
+    const std::string folded = tax::fold_name(n.name);
+    li.fold_id = fold_ids.emplace(folded, static_cast<std::uint32_t>(fold_ids.size())).first->second;
+    li.fill_hash = stable_hash("fill:" + n.path);
+    li.walk_weight = static_cast<float>(0.25 + t.long_tail(v));
+    json_escape(n.path, li.json_path);
+    // Under the demographic root?
+    bool in_demo = false;
+    if (demo_root) {
+      std::optional<tax::Vertex> p = v;
+      while (p) {
+        if (*p == *demo_root) in_demo = true;
+        p = t.parent(*p);
+      }
+    }
+    li.restates_anchor = exact_names.count(folded) > 0 || (in_demo && demo_names.count(folded) > 0);
+    if (li.restates_anchor) ++m->restating_;
+    li.lexicon = lexicon_for(n);
+    RuleMask all = ~RuleMask{0};
+    for (const auto& o : n.values) {
+      OptionInfo oi;
+      oi.label = o.label;
+      json_escape(o.label, oi.json);
+      oi.weight = o.weight > 0 ? o.weight : 0.0;
+      oi.rules = option_rules(o.label, n.path);
+      all &= oi.rules;
+      li.options.push_back(std::move(oi));
+    }
+    li.all_rules = n.values.empty() ? 0 : all;
+    // Condition set: distinct conditions (by canonical text) on the leaf and its ancestors.
+    std::vector<std::uint32_t> ids;
+    for (const cond::Condition* c : t.inherited_conditions(v)) {
+      auto [it, fresh] = cond_ids.emplace(cond::to_string(*c), static_cast<std::uint32_t>(m->conditions_.size()));
+      if (fresh) m->conditions_.push_back(c);
+      ids.push_back(it->second);
+    }
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    auto [sit, sfresh] = set_ids.emplace(ids, static_cast<std::uint32_t>(m->cond_sets_.size()));
+    if (sfresh) m->cond_sets_.push_back(ids);
+    li.cond_set = sit->second;
+    leaf_of_vertex[v] = static_cast<std::uint32_t>(m->leaves_.size());
+    m->leaves_.push_back(std::move(li));
+  }
+  m->fold_count_ = fold_ids.size();
+  // A filter's glob selects nodes; a selected node selects every leaf of its subtree
+  // (`include *` = every top-level category = everything).
+  for (std::size_t f = 0; f < glob_hits.size(); ++f)
+    for (tax::Vertex v : glob_hits[f])
+      for (tax::Vertex w : t.subtree(v))
+        if (w < leaf_of_vertex.size() && leaf_of_vertex[w] != UINT32_MAX)
+          m->leaves_[leaf_of_vertex[w]].filter_bits |= std::uint64_t{1} << f;
+
+  // ---- near-duplicates: leaves whose TF-IDF cosine is >= 0.9 (through the inverted index) ----
+  if (t.has_vectors()) {
+    std::vector<float> scores;
+    for (auto& li : m->leaves_) {
+      t.score_all(t.vector(li.vertex), scores);
+      for (tax::Vertex w : leaves) {
+        if (w == li.vertex || scores[w] < 0.9f) continue;
+        const std::uint32_t lw = leaf_of_vertex[w];
+        if (m->leaves_[lw].fold_id != li.fold_id) li.near_dups.push_back(lw);
+      }
+    }
+  }
+  return m;
+}
+
+std::shared_ptr<const tax::Taxonomy> load_taxonomy(const lang::Recipe& r, DiagnosticSink& sink) {
+  tax::LoadOptions opts;
+  std::optional<tax::Taxonomy> t;
+  if (r.taxonomy_is_file) {
+    t = tax::load(r.taxonomy, sink, opts);
+  } else {
+    std::string_view name = r.taxonomy;
+    if (name.starts_with("stdlib.")) name.remove_prefix(7);
+    t = tax::load_stdlib(name, sink, opts);
+  }
+  if (!t) return nullptr;
+  return std::make_shared<const tax::Taxonomy>(std::move(*t));
+}
+
+}  // namespace persona::engine

@@ -1,0 +1,95 @@
+// The engine's precomputed view of one (recipe, tables, taxonomy): everything the hot path needs
+// that does not depend on the persona, computed once and shared read-only by all threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "check/recipe.hpp"
+#include "diag/diagnostic.hpp"
+#include "tables/tables.hpp"
+#include "taxonomy/taxonomy.hpp"
+
+namespace persona::engine {
+
+using RuleMask = std::uint32_t;
+
+// Lexicon classes for leaves without value options (offline backend).
+enum class Lexicon : std::uint8_t { frequency, level, yes_no, amount, duration, descriptor };
+
+struct OptionInfo {
+  std::string label;
+  std::string json;  // label JSON-escaped, without quotes
+  double weight = 1;
+  RuleMask rules = 0;
+};
+
+struct LeafInfo {
+  tax::Vertex vertex = 0;
+  std::uint32_t fold_id = 0;     // same id = same folded name (tax::fold_name)
+  std::uint32_t cond_set = 0;    // index into Model's condition sets
+  std::uint64_t fill_hash = 0;   // stable_hash("fill:" + path): the leaf's fill stream
+  std::uint64_t filter_bits = 0; // bit f set when recipe filter f's glob matches the leaf
+  float walk_weight = 1;         // 0.25 + long_tail: random-BFS key weight
+  bool restates_anchor = false;  // excluded: restates an anchor (e.g. "Age Bracket" with an age anchor)
+  Lexicon lexicon = Lexicon::descriptor;
+  RuleMask all_rules = ~RuleMask{0};  // AND of the options' rules (0 = some option has no rule)
+  std::string name;              // leaf name
+  std::string json_path;         // path JSON-escaped, without quotes
+  std::vector<OptionInfo> options;
+  std::vector<std::uint32_t> near_dups;  // other leaves with TF-IDF cosine >= 0.9
+};
+
+struct AnchorInfo {
+  const lang::Anchor* anchor = nullptr;
+  const tables::Table* table = nullptr;  // table anchors
+  std::vector<std::string> derived;      // facts the table derives
+  std::vector<double> cumulative;        // categorical: normalised cumulative weights
+  std::uint64_t step_hash = 0;           // stable_hash("anchor:" + name)
+  std::string json_name;
+};
+
+class Model {
+ public:
+  // Precomputes the leaf data (folded names, near-duplicate lists, condition sets, filter masks,
+  // option rules, escaped strings). Errors (unknown table, too many filters) go to the sink.
+  static std::unique_ptr<Model> create(lang::Recipe recipe, std::shared_ptr<const tables::Library> tables,
+                                       std::shared_ptr<const tax::Taxonomy> taxonomy, DiagnosticSink& sink);
+
+  [[nodiscard]] const lang::Recipe& recipe() const { return recipe_; }
+  [[nodiscard]] const tax::Taxonomy& taxonomy() const { return *tax_; }
+  [[nodiscard]] const tables::Library& tables() const { return *tables_; }
+  [[nodiscard]] std::span<const LeafInfo> leaves() const { return leaves_; }
+  [[nodiscard]] const LeafInfo& leaf(std::uint32_t i) const { return leaves_[i]; }
+  [[nodiscard]] std::span<const AnchorInfo> anchors() const { return anchors_; }
+  [[nodiscard]] std::size_t fold_count() const { return fold_count_; }
+  [[nodiscard]] std::span<const cond::Condition* const> conditions() const { return conditions_; }
+  [[nodiscard]] const std::vector<std::uint32_t>& condition_set(std::uint32_t i) const { return cond_sets_[i]; }
+  [[nodiscard]] std::size_t condition_set_count() const { return cond_sets_.size(); }
+  [[nodiscard]] const std::string& json_recipe_name() const { return json_name_; }
+  // Leaves that restate anchors (excluded from selection), for diagnostics.
+  [[nodiscard]] std::size_t restating_leaves() const { return restating_; }
+  // The taxonomy's display name ("stdlib.core" or the file).
+  [[nodiscard]] const std::string& taxonomy_name() const { return recipe_.taxonomy; }
+
+ private:
+  Model() = default;
+  lang::Recipe recipe_;
+  std::shared_ptr<const tables::Library> tables_;
+  std::shared_ptr<const tax::Taxonomy> tax_;
+  std::vector<LeafInfo> leaves_;
+  std::vector<AnchorInfo> anchors_;
+  std::vector<const cond::Condition*> conditions_;  // distinct taxonomy conditions (by canonical text)
+  std::vector<std::vector<std::uint32_t>> cond_sets_;
+  std::size_t fold_count_ = 0;
+  std::size_t restating_ = 0;
+  std::string json_name_;
+};
+
+// JSON string escaping (without the surrounding quotes), appended to out.
+void json_escape(std::string_view s, std::string& out);
+
+}  // namespace persona::engine

@@ -1,0 +1,641 @@
+// The offline backend: deterministic values with no network.
+//
+// - Attributes with value options: a weighted draw among the options that do not contradict the
+//   persona's facts (the rule table below), from the leaf's own stream (seed, index, "fill:"+path).
+//   Source "options".
+// - Attributes without options: a draw from a small lexicon chosen by the leaf's words (frequency,
+//   level, yes/no-like, amount, duration, free descriptors). Source "lexicon".
+// - Story steps: lexicons of values, attitudes, vignettes and hobbies with templates that use the
+//   anchors, shaped as the step declares (text / list x min..max / object).
+// - Narrative: a templated first- or third-person text inside the recipe's word range, built from
+//   the anchors, the story and a seeded sample of the attributes.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "engine/engine.hpp"
+#include "util/rng.hpp"
+
+namespace persona::engine {
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Consistency rules: an option that mentions one of the phrases is dropped when the predicate on
+// the facts says the persona cannot have it. A phrase starting with '=' must equal the whole
+// option; others match whole words anywhere (case-insensitive). A fact the persona does not have
+// never forbids anything.
+
+struct FactView {
+  std::optional<double> age;
+  std::string_view employment, gender;
+};
+
+FactView view(const cond::Facts& f) {
+  FactView v;
+  if (auto it = f.find("age"); it != f.end()) {
+    if (const double* d = std::get_if<double>(&it->second)) v.age = *d;
+    else if (const auto* s = std::get_if<std::string>(&it->second)) {
+      char* end = nullptr;
+      const double x = std::strtod(s->c_str(), &end);
+      if (end != s->c_str()) v.age = x;
+    }
+  }
+  if (auto it = f.find("employment"); it != f.end())
+    if (const auto* s = std::get_if<std::string>(&it->second)) v.employment = *s;
+  if (auto it = f.find("gender"); it != f.end())
+    if (const auto* s = std::get_if<std::string>(&it->second)) v.gender = *s;
+  if (v.gender.empty())
+    if (auto it = f.find("sex"); it != f.end())
+      if (const auto* s = std::get_if<std::string>(&it->second)) v.gender = *s;
+  return v;
+}
+
+struct Rule {
+  const char* name;
+  std::vector<std::string_view> phrases;
+  bool gender_scoped;  // only in leaves whose path mentions gender or sex
+  bool (*forbidden)(const FactView&);
+};
+
+const std::vector<Rule>& rules() {
+  static const std::vector<Rule> r = {
+      {"retirement",
+       {"retire", "retired", "retiree", "retirees", "retirement", "retiring", "pension", "pensions", "pensioner", "pensioners"},
+       false,
+       [](const FactView& f) {
+         if (f.employment.empty() && !f.age) return false;
+         return f.employment != "retired" && !(f.age && *f.age >= 60);
+       }},
+      {"student",
+       {"student", "students", "classmates", "classmate", "homework", "schoolwork", "in school", "at school",
+        "currently studying", "still studying", "starting school", "school friends"},
+       false,
+       [](const FactView& f) {
+         if (f.employment.empty() && !f.age) return false;
+         return f.employment != "student" && !(f.age && *f.age < 25);
+       }},
+      {"grandchildren",
+       {"grandchildren", "grandchild", "grandkids", "grandparenting", "adult children", "children leaving home",
+        "empty nest", "great-grandchildren"},
+       false, [](const FactView& f) { return f.age && *f.age < 35; }},
+      {"parenthood",
+       {"my children", "their children", "own children", "becoming a parent", "raising children", "parenting"},
+       false, [](const FactView& f) { return f.age && *f.age < 16; }},
+      {"work",
+       {"employed", "workplace", "workplaces", "colleague", "colleagues", "coworker", "coworkers", "co-worker",
+        "co-workers", "employer", "my boss", "at work", "office job", "full-time job", "on the job", "salary",
+        "wage job", "work team"},
+       false,
+       [](const FactView& f) {
+         return f.employment == "unemployed" || f.employment == "student" || f.employment == "retired";
+       }},
+      {"unemployed",
+       {"unemployed", "job seeker", "job seeking", "looking for work", "between jobs", "job hunting", "jobless"},
+       false, [](const FactView& f) { return !f.employment.empty() && f.employment != "unemployed"; }},
+      {"adult",
+       {"married", "spouse", "husband", "wife", "mortgage", "divorced", "widowed", "widow", "widower"},
+       false, [](const FactView& f) { return f.age && *f.age < 16; }},
+      {"female", {"woman", "women", "girl", "girls", "female"}, true,
+       [](const FactView& f) { return f.gender == "male"; }},
+      {"male", {"man", "men", "boy", "boys", "male"}, true, [](const FactView& f) { return f.gender == "female"; }},
+      {"childhood",
+       {"=childhood", "=adolescence", "=infancy", "=early childhood", "=teenager", "=child", "=starting school",
+        "=generation alpha"},
+       false, [](const FactView& f) { return f.age && *f.age >= 18; }},
+      {"old-age",
+       {"=late old age", "=oldest old", "=silent generation", "=baby boomer"},
+       false, [](const FactView& f) { return f.age && *f.age < 55; }},
+  };
+  return r;
+}
+
+std::string lower(std::string_view s) {
+  std::string r(s);
+  for (auto& c : r)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return r;
+}
+
+bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+
+bool has_phrase(std::string_view text, std::string_view w) {
+  std::size_t pos = 0;
+  while ((pos = text.find(w, pos)) != std::string_view::npos) {
+    const std::size_t end = pos + w.size();
+    if ((pos == 0 || !is_word_char(text[pos - 1])) && (end >= text.size() || !is_word_char(text[end]))) return true;
+    pos = end;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lexicons
+
+constexpr std::array<std::string_view, 8> kFrequency = {"never", "rarely", "a few times a year", "about once a month",
+                                                        "a few times a month", "weekly", "several times a week",
+                                                        "daily"};
+constexpr std::array<std::string_view, 6> kLevel = {"very low", "low", "moderate", "fairly high", "high", "very high"};
+constexpr std::array<std::string_view, 5> kYesNo = {"yes", "no", "partly", "used to", "not yet, but plans to"};
+constexpr std::array<std::string_view, 6> kAmount = {"none", "one", "two", "a few", "several", "many"};
+constexpr std::array<std::string_view, 5> kDuration = {"less than a year", "one to three years", "three to five years",
+                                                       "five to ten years", "more than ten years"};
+constexpr std::array<std::string_view, 12> kDescriptor = {"traditional", "modern",   "practical",   "unconventional",
+                                                          "mixed",       "flexible", "modest",      "ambitious",
+                                                          "conventional", "eclectic", "understated", "improvised"};
+
+constexpr std::array<std::string_view, 30> kValues = {
+    "family",        "honesty",        "hard work",     "faith",          "independence", "compassion",
+    "loyalty",       "education",      "tradition",     "freedom",        "security",     "fairness",
+    "respect for elders", "community", "curiosity",     "self-discipline", "generosity",  "humility",
+    "courage",       "health",         "creativity",    "achievement",    "harmony",      "justice",
+    "gratitude",     "perseverance",   "hospitality",   "patience",       "self-reliance", "kindness"};
+constexpr std::array<std::string_view, 16> kAttitudeAdj = {
+    "pragmatic", "hopeful",  "cautious",   "easygoing", "determined", "reflective", "sceptical", "cheerful",
+    "stoic",     "curious",  "protective", "restless",  "content",    "driven",     "gentle",    "outspoken"};
+constexpr std::array<std::string_view, 14> kMaxims = {
+    "hard times pass if you keep going",     "people matter more than things",
+    "you make your own luck",                "it is better to plan than to regret",
+    "every day should hold one small joy",   "what you give comes back to you",
+    "one should never stop learning",        "a promise is a debt",
+    "the family comes first",                "honest work is never shameful",
+    "change is easier when you face it early", "you should leave a place better than you found it",
+    "patience opens more doors than force",  "nobody gets through life alone"};
+constexpr std::array<std::string_view, 18> kEvents = {
+    "I lost my first job",
+    "my grandmother taught me to cook for a whole family",
+    "I moved to a new neighbourhood without knowing anyone",
+    "I helped a neighbour rebuild after a storm",
+    "I failed an exam I had worked hard for",
+    "I started a small business with a friend",
+    "I cared for a sick parent for a year",
+    "I travelled alone for the first time",
+    "I joined a community choir",
+    "I learned to repair engines from an uncle",
+    "I won a local competition nobody expected me to win",
+    "I met the friend who has stood by me ever since",
+    "I saved for months to buy my first bicycle",
+    "I spoke up at a public meeting for the first time",
+    "I was cheated out of a month's earnings",
+    "I organised a festival in my street",
+    "I taught my younger cousins to read",
+    "I changed my mind about something I had believed all my life"};
+constexpr std::array<std::string_view, 32> kHobbies = {
+    "gardening",        "reading novels",    "football",          "cooking for friends", "hiking",
+    "chess",            "playing guitar",    "painting",          "fishing",             "photography",
+    "dancing",          "knitting",          "cycling",           "volunteering",        "birdwatching",
+    "woodworking",      "video games",       "running",           "yoga",                "board games",
+    "baking",           "singing in a choir", "learning languages", "listening to podcasts", "crossword puzzles",
+    "swimming",         "traditional crafts", "calligraphy",      "camping",             "martial arts",
+    "watching cricket", "keeping bees"};
+
+template <std::size_t N>
+std::string_view pick(const std::array<std::string_view, N>& a, Rng& rng) {
+  return a[rng.below(N)];
+}
+
+// k distinct items of a lexicon (partial Fisher-Yates on indices).
+template <std::size_t N>
+void pick_distinct(const std::array<std::string_view, N>& a, std::size_t k, Rng& rng, std::vector<std::string>& out) {
+  std::array<std::uint8_t, N> idx{};
+  for (std::size_t i = 0; i < N; ++i) idx[i] = static_cast<std::uint8_t>(i);
+  k = std::min(k, N);
+  for (std::size_t i = 0; i < k; ++i) {
+    const std::size_t j = i + rng.below(N - i);
+    std::swap(idx[i], idx[j]);
+    out.emplace_back(a[idx[i]]);
+  }
+}
+
+enum class StoryKind { values, attitude, vignettes, hobbies, generic };
+
+StoryKind story_kind(std::string_view instruction_or_name) {
+  const std::string s = lower(instruction_or_name);
+  if (s.find("value") != std::string::npos || s.find("belief") != std::string::npos) return StoryKind::values;
+  if (s.find("attitude") != std::string::npos || s.find("outlook") != std::string::npos) return StoryKind::attitude;
+  if (s.find("vignette") != std::string::npos || s.find("stor") != std::string::npos ||
+      s.find("memor") != std::string::npos)
+    return StoryKind::vignettes;
+  if (s.find("hobb") != std::string::npos || s.find("interest") != std::string::npos ||
+      s.find("pastime") != std::string::npos)
+    return StoryKind::hobbies;
+  return StoryKind::generic;
+}
+
+std::string value_text(const cond::Value& v) {
+  if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  const double d = std::get<double>(v);
+  if (std::floor(d) == d && std::fabs(d) < 1e15) return std::to_string(static_cast<long long>(d));
+  return std::to_string(d);
+}
+
+std::optional<std::string> fact(const Persona& p, std::string_view name) {
+  if (auto it = p.facts.find(name); it != p.facts.end()) return value_text(it->second);
+  return std::nullopt;
+}
+
+// Items produced by the step's inputs (earlier story steps), for templates.
+std::vector<std::string> input_items(const Model& m, const Persona& p, std::size_t step) {
+  std::vector<std::string> out;
+  const auto& story = m.recipe().story;
+  for (const auto& in : story[step].inputs) {
+    for (std::size_t k = 0; k < step; ++k) {
+      if (story[k].output != in) continue;
+      const CoreValue& cv = p.core[k];
+      for (const auto& it : cv.items) out.push_back(it);
+      if (!cv.text.empty() && cv.items.empty()) out.push_back(cv.text);
+    }
+  }
+  return out;
+}
+
+std::string one_item(StoryKind kind, const Model& m, const Persona& p, std::size_t step, Rng& rng) {
+  switch (kind) {
+    case StoryKind::values: return std::string(pick(kValues, rng));
+    case StoryKind::hobbies: return std::string(pick(kHobbies, rng));
+    case StoryKind::attitude: {
+      const auto ins = input_items(m, p, step);
+      std::string s = "I am ";
+      s += pick(kAttitudeAdj, rng);
+      s += " about life";
+      if (!ins.empty()) {
+        s += ", guided by ";
+        s += ins[rng.below(ins.size())];
+      }
+      s += ", and I believe ";
+      s += pick(kMaxims, rng);
+      s += '.';
+      return s;
+    }
+    case StoryKind::vignettes: {
+      std::string s;
+      if (auto age = fact(p, "age")) {
+        const double a = std::atof(age->c_str());
+        const int then = std::max(8, static_cast<int>(a * (0.3 + 0.6 * rng.uniform())));
+        s = "When I was " + std::to_string(then) + ", ";
+      } else {
+        s = "Some years ago, ";
+      }
+      s += pick(kEvents, rng);
+      if (auto city = fact(p, "city")) s += " in " + *city;
+      auto ins = input_items(m, p, step);
+      std::erase_if(ins, [](const std::string& x) { return x.size() > 40; });  // lessons are short items
+      s += "; it taught me ";
+      s += ins.empty() ? std::string(pick(kValues, rng)) : ins[rng.below(ins.size())];
+      s += '.';
+      return s;
+    }
+    case StoryKind::generic: return std::string(pick(kDescriptor, rng));
+  }
+  return {};
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Rule API
+
+RuleMask option_rules(std::string_view option_text, std::string_view leaf_path) {
+  const std::string t = lower(option_text);
+  const std::string path = lower(leaf_path);
+  const bool gendered = has_phrase(path, "gender") || has_phrase(path, "sex");
+  const bool exempt_gender = t.find("trans") != std::string::npos || t.find("non-binary") != std::string::npos ||
+                             t.find("intersex") != std::string::npos;
+  RuleMask m = 0;
+  const auto& rs = rules();
+  for (std::size_t i = 0; i < rs.size(); ++i) {
+    if (rs[i].gender_scoped && (!gendered || exempt_gender)) continue;
+    for (auto ph : rs[i].phrases) {
+      const bool hit = ph.starts_with('=') ? t == ph.substr(1) : has_phrase(t, ph);
+      if (hit) {
+        m |= RuleMask{1} << i;
+        break;
+      }
+    }
+  }
+  return m;
+}
+
+RuleMask forbidden_rules(const cond::Facts& facts) {
+  const FactView f = view(facts);
+  RuleMask m = 0;
+  const auto& rs = rules();
+  for (std::size_t i = 0; i < rs.size(); ++i)
+    if (rs[i].forbidden(f)) m |= RuleMask{1} << i;
+  return m;
+}
+
+std::vector<std::string_view> rule_names(RuleMask m) {
+  std::vector<std::string_view> out;
+  const auto& rs = rules();
+  for (std::size_t i = 0; i < rs.size(); ++i)
+    if (m & (RuleMask{1} << i)) out.emplace_back(rs[i].name);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backend
+
+void OfflineBackend::story_step(const Model& m, Persona& p, std::size_t step) {
+  const lang::StoryStep& st = m.recipe().story[step];
+  CoreValue& cv = p.core[step];
+  Rng rng = Rng::derive(p.run_seed, p.index, "story:" + st.output);
+  StoryKind kind = story_kind(st.instruction);
+  if (kind == StoryKind::generic) kind = story_kind(st.output);
+  cv.kind = st.shape.kind;
+  cv.text.clear();
+  cv.items.clear();
+  cv.fields.clear();
+  using K = lang::StoryShape::Kind;
+  switch (st.shape.kind) {
+    case K::text: cv.text = one_item(kind, m, p, step, rng); break;
+    case K::list: {
+      const int lo = std::max(0, st.shape.min_items);
+      const int hi = std::max(lo, st.shape.max_items);
+      const auto n = static_cast<std::size_t>(lo + static_cast<int>(rng.below(static_cast<std::uint64_t>(hi - lo + 1))));
+      if (kind == StoryKind::values) pick_distinct(kValues, n, rng, cv.items);
+      else if (kind == StoryKind::hobbies) pick_distinct(kHobbies, n, rng, cv.items);
+      else if (kind == StoryKind::generic) pick_distinct(kDescriptor, n, rng, cv.items);
+      else
+        for (std::size_t i = 0; i < n; ++i) cv.items.push_back(one_item(kind, m, p, step, rng));
+      break;
+    }
+    case K::object:
+      for (const auto& [fname, ftype] : st.shape.fields) {
+        CoreField f;
+        f.name = fname;
+        f.type = ftype;
+        StoryKind fk = story_kind(fname);
+        if (fk == StoryKind::generic) fk = kind;
+        if (ftype == "number") {
+          f.number = static_cast<double>(1 + rng.below(10));
+        } else if (ftype == "list") {
+          const std::size_t n = 2 + rng.below(2);
+          if (fk == StoryKind::values) pick_distinct(kValues, n, rng, f.items);
+          else if (fk == StoryKind::hobbies) pick_distinct(kHobbies, n, rng, f.items);
+          else pick_distinct(kDescriptor, n, rng, f.items);
+        } else {
+          f.text = one_item(fk, m, p, step, rng);
+        }
+        cv.fields.push_back(std::move(f));
+      }
+      break;
+  }
+  cv.done = true;
+}
+
+void OfflineBackend::fill_batch(const Model& m, Persona& p, std::size_t first, std::size_t last) {
+  const RuleMask forbidden = forbidden_rules(p.facts);
+  const std::uint64_t base = splitmix64(p.run_seed) ^ splitmix64(p.index + 0x632be59bd9b4e019ULL);
+  for (std::size_t i = first; i < last && i < p.attributes.size(); ++i) {
+    Slot& s = p.attributes[i];
+    const LeafInfo& li = m.leaf(s.leaf);
+    Rng rng(splitmix64(base ^ li.fill_hash));  // == Rng::derive(run_seed, index, "fill:" + path)
+    s.reason.clear();
+    s.option = -1;
+    if (!li.options.empty()) {
+      double total = 0;
+      for (const auto& o : li.options)
+        if ((o.rules & forbidden) == 0) total += o.weight;
+      if (total > 0) {
+        double x = rng.uniform() * total;
+        std::size_t chosen = 0;
+        for (std::size_t k = 0; k < li.options.size(); ++k) {
+          const auto& o = li.options[k];
+          if ((o.rules & forbidden) != 0 || o.weight <= 0) continue;
+          chosen = k;
+          x -= o.weight;
+          if (x < 0) break;
+        }
+        s.value = li.options[chosen].label;
+        s.option = static_cast<std::int32_t>(chosen);
+        s.source = Source::options;
+        s.status = SlotStatus::filled;
+        continue;
+      }
+      // Every option contradicts the facts (selection normally avoids such leaves).
+      s.value.clear();
+      s.source = Source::options;
+      s.status = SlotStatus::failed;
+      s.reason = "no value option consistent with the anchors";
+      continue;
+    }
+    switch (li.lexicon) {
+      case Lexicon::frequency: s.value = pick(kFrequency, rng); break;
+      case Lexicon::level: s.value = pick(kLevel, rng); break;
+      case Lexicon::yes_no: s.value = pick(kYesNo, rng); break;
+      case Lexicon::amount: s.value = pick(kAmount, rng); break;
+      case Lexicon::duration: s.value = pick(kDuration, rng); break;
+      case Lexicon::descriptor: s.value = pick(kDescriptor, rng); break;
+    }
+    s.source = Source::lexicon;
+    s.status = SlotStatus::filled;
+  }
+}
+
+namespace {
+
+struct Voice {
+  std::string subject;  // "I" / "Amina"
+  std::string pronoun;  // "I" / "they" (after the first sentence)
+  std::string be;       // "am" / "is" (with subject), "are" with they
+  std::string possessive;  // "my" / "their"
+  bool first = true;
+};
+
+void append_sentence(std::string& out, std::size_t& words, std::string_view s) {
+  if (!out.empty()) out += ' ';
+  out += s;
+  std::size_t w = 1;
+  for (char c : s)
+    if (c == ' ') ++w;
+  words += w;
+}
+
+std::size_t count_words(std::string_view s) {
+  std::size_t w = 1;
+  for (char c : s)
+    if (c == ' ') ++w;
+  return w;
+}
+
+std::string capitalise(std::string s) {
+  if (!s.empty() && s[0] >= 'a' && s[0] <= 'z') s[0] = static_cast<char>(s[0] - 'a' + 'A');
+  return s;
+}
+
+std::string join_list(const std::vector<std::string>& items) {
+  std::string s;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) s += (i + 1 == items.size()) ? " and " : ", ";
+    s += items[i];
+  }
+  return s;
+}
+
+std::string lower_first(std::string s) {
+  if (s.size() > 1 && s[0] >= 'A' && s[0] <= 'Z' && !(s[1] >= 'A' && s[1] <= 'Z')) s[0] = static_cast<char>(s[0] - 'A' + 'a');
+  return s;
+}
+
+// "I am ..." -> "Amina is ..." for the third person.
+std::string third(std::string s, const std::string& subject) {
+  auto rep = [&](std::string_view from, std::string_view to) {
+    std::size_t pos = 0;
+    while ((pos = s.find(from, pos)) != std::string::npos) {
+      const bool left = pos == 0 || !is_word_char(s[pos - 1]);
+      const bool right = pos + from.size() >= s.size() || !is_word_char(s[pos + from.size()]);
+      if (left && right) {
+        s.replace(pos, from.size(), to);
+        pos += to.size();
+      } else {
+        pos += from.size();
+      }
+    }
+  };
+  rep("I am", subject + " is");
+  rep("I was", subject + " was");
+  rep("I have", subject + " has");
+  rep("I", subject);
+  rep("me", "them");
+  rep("my", "their");
+  rep("My", "Their");
+  return s;
+}
+
+}  // namespace
+
+void OfflineBackend::narrative(const Model& m, Persona& p) {
+  const auto& ns = m.recipe().narrative;
+  p.narrative.clear();
+  if (ns.voice == "none") return;
+  Rng rng = Rng::derive(p.run_seed, p.index, "narrative");
+  const std::size_t lo = static_cast<std::size_t>(std::max(1, ns.min_words));
+  const std::size_t hi = static_cast<std::size_t>(std::max(ns.min_words, ns.max_words));
+  const std::size_t target = lo + static_cast<std::size_t>(rng.below((hi - lo) / 2 + 1));
+  std::vector<std::string> sentences;
+
+  const auto name = fact(p, "name") ? fact(p, "name") : fact(p, "given_name");
+  const auto age = fact(p, "age");
+  const auto city = fact(p, "city");
+  const auto country = fact(p, "country");
+  const auto occupation = fact(p, "occupation");
+  const auto employment = fact(p, "employment");
+  {
+    std::string s;
+    if (name) s = "My name is " + *name + ".";
+    std::string t = "I am";
+    if (age) t += " " + *age + " years old";
+    if (city && country) t += std::string(age ? " and" : "") + " live in " + *city + ", " + *country;
+    else if (country) t += std::string(age ? " and" : "") + " live in " + *country;
+    else if (city) t += std::string(age ? " and" : "") + " live in " + *city;
+    if (t != "I am") s += (s.empty() ? "" : " ") + t + ".";
+    if (!s.empty()) sentences.push_back(s);
+  }
+  if (employment && *employment == "student") sentences.emplace_back("I am a student.");
+  else if (employment && *employment == "retired") sentences.emplace_back("I am retired now.");
+  else if (employment && *employment == "unemployed") sentences.emplace_back("I am looking for work at the moment.");
+  else if (employment && *employment == "homemaker") sentences.emplace_back("I look after our home and family.");
+  else if (occupation) sentences.push_back("My work falls under " + lower_first(*occupation) + ".");
+  // Other anchors not covered above.
+  for (std::size_t a = 0; a < m.recipe().anchors.size(); ++a) {
+    const auto& an = m.recipe().anchors[a].name;
+    if (an == "name" || an == "given_name" || an == "age" || an == "city" || an == "country" || an == "occupation" ||
+        an == "gender" || !p.anchors[a])
+      continue;
+    sentences.push_back("My " + an + " is " + value_text(*p.anchors[a]) + ".");
+  }
+  // The story, step by step.
+  const auto& story = m.recipe().story;
+  for (std::size_t k = 0; k < story.size() && k < p.core.size(); ++k) {
+    const CoreValue& cv = p.core[k];
+    StoryKind kind = story_kind(story[k].instruction);
+    if (kind == StoryKind::generic) kind = story_kind(story[k].output);
+    switch (kind) {
+      case StoryKind::values:
+        if (!cv.items.empty()) sentences.push_back("What matters most to me is " + join_list(cv.items) + ".");
+        else if (!cv.text.empty()) sentences.push_back("What matters most to me is " + cv.text + ".");
+        break;
+      case StoryKind::hobbies:
+        if (!cv.items.empty()) sentences.push_back("In my free time I enjoy " + join_list(cv.items) + ".");
+        else if (!cv.text.empty()) sentences.push_back("In my free time I enjoy " + cv.text + ".");
+        break;
+      default:
+        if (!cv.text.empty()) sentences.push_back(capitalise(cv.text));
+        for (const auto& it : cv.items) sentences.push_back(capitalise(it));
+        for (const auto& f : cv.fields) {
+          if (!f.text.empty()) sentences.push_back(capitalise(f.text));
+          if (!f.items.empty()) sentences.push_back("My " + lower_first(f.name) + ": " + join_list(f.items) + ".");
+        }
+    }
+  }
+  // Attributes: a seeded sample in random order until the word target is reached.
+  static constexpr std::array<std::string_view, 4> kForms = {"When it comes to {n}, {v}.", "My {n}: {v}.",
+                                                             "As for {n}, I would say {v}.", "{N}? {V}."};
+  std::size_t words = 0;
+  for (const auto& s : sentences) words += count_words(s);
+  std::string out;
+  std::size_t wout = 0;
+  const bool first_person = ns.voice != "third-person";
+  std::string subject = name ? *name : std::string("This person");
+  auto emit = [&](std::string s) {
+    if (!first_person) s = third(std::move(s), subject);
+    append_sentence(out, wout, s);
+  };
+  // Emit the fixed sentences, then attributes while under target; never above the maximum.
+  std::size_t used = 0;
+  for (const auto& s : sentences) {
+    const std::size_t w = count_words(s);
+    if (wout + w > hi) break;
+    emit(s);
+    ++used;
+  }
+  const std::size_t n = p.attributes.size();
+  if (n > 0) {
+    const std::size_t start = rng.below(n);
+    // A prime stride that does not divide n visits every slot once, in a seeded order.
+    static constexpr std::array<std::size_t, 10> kPrimes = {7, 11, 13, 17, 19, 23, 29, 31, 37, 41};
+    std::size_t stride = 1;
+    for (std::size_t k = 0, off = rng.below(kPrimes.size()); k < kPrimes.size(); ++k) {
+      const std::size_t pr = kPrimes[(off + k) % kPrimes.size()];
+      if (n % pr != 0) {
+        stride = pr;
+        break;
+      }
+    }
+    for (std::size_t step = 0; step < n && wout < target; ++step) {
+      const std::size_t i = (start + step * stride) % n;
+      const Slot& sl = p.attributes[i];
+      if (sl.status != SlotStatus::filled) continue;
+      std::string form(kForms[rng.below(kForms.size())]);
+      const std::string nm = lower(m.leaf(sl.leaf).name);
+      std::string s;
+      for (std::size_t c = 0; c < form.size(); ++c) {
+        if (form[c] == '{' && c + 2 < form.size() && form[c + 2] == '}') {
+          const char k = form[c + 1];
+          if (k == 'n') s += nm;
+          else if (k == 'N') s += capitalise(nm);
+          else if (k == 'v') s += sl.value;
+          else if (k == 'V') s += capitalise(sl.value);
+          c += 2;
+        } else {
+          s += form[c];
+        }
+      }
+      const std::size_t w = count_words(s);
+      if (wout + w > hi) continue;
+      emit(std::move(s));
+    }
+  }
+  static constexpr std::array<std::string_view, 6> kFill = {
+      "That is more or less who I am.", "Life has not always been easy, but it has been mine.",
+      "I try to take each day as it comes.", "People who know me say I am easy to talk to.",
+      "I still have plans I want to see through.", "Most days are ordinary, and I like them that way."};
+  for (std::size_t k = 0; wout < lo && k < 64; ++k) emit(std::string(kFill[k % kFill.size()]));
+  (void)used;
+  p.narrative = std::move(out);
+}
+
+}  // namespace persona::engine

@@ -1,0 +1,70 @@
+// `persona run` and `persona plan` as a user calls them: exit codes, files, stdout.
+#include <cstdlib>
+#include <filesystem>
+
+#include <sys/wait.h>
+
+#include "engine_support.hpp"
+
+using namespace engine_test;
+
+namespace {
+
+int sh(const std::string& args) {
+  const std::string cmd = std::string(PERSONA_BIN) + " " + args + " >/dev/null 2>&1";
+  const int st = std::system(cmd.c_str());
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+std::string capture(const std::string& args) {
+  const std::string out = temp_path("cli-capture.txt");
+  const std::string cmd = std::string(PERSONA_BIN) + " " + args + " >" + out + " 2>&1";
+  (void)std::system(cmd.c_str());
+  std::ifstream f(out);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  std::filesystem::remove(out);
+  return ss.str();
+}
+
+const std::string kQuickstart = std::string(PERSONA_SOURCE_DIR) + "/examples/quickstart.persona";
+
+}  // namespace
+
+TEST_CASE("cli: run writes the output and the manifest; exit codes", "[engine][cli]") {
+  const std::string out = temp_path("cli.jsonl");
+  REQUIRE(sh("run " + kQuickstart + " --count 20 --seed 7 --out " + out + " --threads 2") == 0);
+  CHECK(read_lines(out).size() == 20);
+  CHECK(std::filesystem::exists(out + ".manifest.json"));
+  // --out - writes to stdout; the same personas as the file.
+  const std::string piped = capture("run " + kQuickstart + " --count 20 --seed 7 --out - -q");
+  std::ifstream f(out);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  CHECK(piped == ss.str());
+  std::filesystem::remove(out);
+  std::filesystem::remove(out + ".manifest.json");
+
+  const std::string bad = temp_path("bad.persona");
+  std::ofstream(bad) << "recipe \"x\" version \"1\"\nanchor age ~ table stdlib.nope\n";
+  CHECK(sh("run " + bad + " --count 2 --out " + out) == 1);
+  const std::string diag = capture("run " + bad + " --count 2 --out " + out);
+  CHECK(diag.find(bad + ":2:") != std::string::npos);
+  CHECK(diag.find("error:") != std::string::npos);
+  std::filesystem::remove(bad);
+  CHECK(sh("run " + kQuickstart + " --count 2 --out /nonexistent-dir/x.jsonl") == 3);
+  CHECK(sh("run " + kQuickstart + " --count 2 --out " + out + " --shard 3/2") == 2);
+  CHECK(sh("run " + kQuickstart + " --count 2") == 2);
+  CHECK(sh("run --help") == 0);
+  CHECK(sh("plan --help") == 0);
+}
+
+TEST_CASE("cli: plan as text and as Graphviz", "[engine][cli]") {
+  const std::string text = capture("plan " + kQuickstart);
+  CHECK(text.find("anchor country") != std::string::npos);
+  CHECK(text.find("fill batch 7") != std::string::npos);
+  CHECK(text.find("0 calls offline") != std::string::npos);
+  const std::string dot = capture("plan " + kQuickstart + " --format dot");
+  CHECK(dot.rfind("digraph", 0) == 0);
+  CHECK(sh("plan " + kQuickstart + " --format svg") == 2);
+}
