@@ -1,9 +1,9 @@
 // persona: generate deep synthetic personas from .persona recipes.
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <iostream>
-
-#include <unistd.h>
 
 #include "cli/commands.hpp"
 
@@ -14,9 +14,10 @@ bool stderr_is_tty() { return ::isatty(STDERR_FILENO) == 1; }
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   using namespace persona::cli;
-  CLI::App app{"persona: deep synthetic personas from declarative recipes.\n"
-               "Write a .persona recipe, check it, look at its plan, and run it offline or against an LLM.",
-               "persona"};
+  CLI::App app{
+      "persona: deep synthetic personas from declarative recipes.\n"
+      "Write a .persona recipe, check it, look at its plan, and run it offline or against an LLM.",
+      "persona"};
   app.set_version_flag("--version", std::string("persona ") + PERSONA_VERSION);
   app.require_subcommand(1);
   app.fallthrough(false);

@@ -53,8 +53,7 @@ std::optional<std::size_t> Builder::child(std::size_t node, std::size_t level, c
   if (key != "*" && !key.empty() && (std::isdigit(static_cast<unsigned char>(key.front())) != 0)) {
     const auto r = parse_range_key(key);
     if (!r) {
-      diags.error(where, "table-bad-range",
-                  "bad range key \"" + key + "\" for `" + t.by[level] + "`",
+      diags.error(where, "table-bad-range", "bad range key \"" + key + "\" for `" + t.by[level] + "`",
                   {"range keys are \"A-B\" with A <= B (inclusive), \"A+\" or a single integer"});
       failed = true;
       return std::nullopt;
@@ -115,7 +114,8 @@ bool Builder::finish() {
     double total = 0.0;
     for (double w : d.weights_) total += w;
     if (!(total > 0.0)) {
-      diags.error(dist_where_[di], "table-zero-weights", "all weights are zero", {"at least one weight must be positive"});
+      diags.error(dist_where_[di], "table-zero-weights", "all weights are zero",
+                  {"at least one weight must be positive"});
       failed = true;
       continue;
     }
@@ -158,9 +158,8 @@ bool Builder::finish() {
     }
   }
   for (auto& n : t.nodes_) {
-    std::stable_sort(n.ranges.begin(), n.ranges.end(), [&n](std::size_t a, std::size_t b) {
-      return n.children[a].range.lo < n.children[b].range.lo;
-    });
+    std::stable_sort(n.ranges.begin(), n.ranges.end(),
+                     [&n](std::size_t a, std::size_t b) { return n.children[a].range.lo < n.children[b].range.lo; });
   }
   if (t.dists_.empty() && !failed) {
     diags.error(t.where, "table-empty", "the table has no weights");

@@ -26,7 +26,8 @@ struct Builder {
   std::size_t root();
   // The child of `node` at `level` under `key`, created when missing: a node index when `level` is
   // not the last `by` level, else a dist index. nullopt (after an error) for a bad range key.
-  std::optional<std::size_t> child(std::size_t node, std::size_t level, const std::string& key, const SourceRange& where);
+  std::optional<std::size_t> child(std::size_t node, std::size_t level, const std::string& key,
+                                   const SourceRange& where);
   // The only distribution of a table without `by` (created on first use).
   std::size_t single_dist(const SourceRange& where);
   // Adds (or, for a repeated label, accumulates) a weight. `where` is the weight's place (for weight

@@ -96,9 +96,7 @@ bool read_record(std::string_view text, std::size_t& pos, std::uint32_t& line, s
   return true;
 }
 
-bool blank(const std::vector<Field>& r) {
-  return r.size() == 1 && r[0].text.empty();
-}
+bool blank(const std::vector<Field>& r) { return r.size() == 1 && r[0].text.empty(); }
 
 bool is_comment(const std::vector<Field>& r) { return !r.empty() && !r[0].text.empty() && r[0].text[0] == '#'; }
 
@@ -108,8 +106,8 @@ static std::optional<Table> parse_csv_impl(std::string_view text, const std::str
                                            DiagnosticSink& sink) {
   if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // BOM
   if (const auto nul = text.find('\0'); nul != std::string_view::npos) {
-    const auto line = static_cast<std::uint32_t>(
-        std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n') + 1);
+    const auto line =
+        static_cast<std::uint32_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n') + 1);
     sink.error(at(file, line, 0), "table-syntax", "not a text file (contains NUL bytes)");
     return std::nullopt;
   }
@@ -137,13 +135,13 @@ static std::optional<Table> parse_csv_impl(std::string_view text, const std::str
     break;
   }
   if (header_line == 0) {
-    sink.error(at(file, 1, 1), "table-empty", "empty table file", {"expected a header line such as `country,value,weight`"});
+    sink.error(at(file, 1, 1), "table-empty", "empty table file",
+               {"expected a header line such as `country,value,weight`"});
     return std::nullopt;
   }
   const std::size_t ncol = header.size();
   if (ncol < 2 || lower(header[ncol - 2].text) != "value" || lower(header[ncol - 1].text) != "weight") {
-    sink.error(at(file, header_line, 1), "table-csv-header",
-               "the header must end with the columns `value,weight`",
+    sink.error(at(file, header_line, 1), "table-csv-header", "the header must end with the columns `value,weight`",
                {"e.g. `country,value,weight` (the columns before `value` are the `by` facts)"});
     return std::nullopt;
   }
@@ -184,10 +182,10 @@ static std::optional<Table> parse_csv_impl(std::string_view text, const std::str
                  std::string(rec.size() < ncol ? "short" : "long") + " row: " + std::to_string(rec.size()) +
                      " field(s), but the header has " + std::to_string(ncol),
                  {"each row is " + [&] {
-                    std::string s;
-                    for (std::size_t i = 0; i < ncol; ++i) s += (i ? "," : "") + header[i].text;
-                    return s;
-                  }()});
+                   std::string s;
+                   for (std::size_t i = 0; i < ncol; ++i) s += (i ? "," : "") + header[i].text;
+                   return s;
+                 }()});
       failed = true;
       continue;
     }
@@ -232,9 +230,12 @@ static std::optional<Table> parse_csv_impl(std::string_view text, const std::str
     any_range_form = any_range_form || (rk && (r.value.find('-') != std::string::npos || r.value.back() == '+'));
     all_numbers = all_numbers && parse_number(r.value).has_value();
   }
-  if (all_ranges && any_range_form) t.kind = ValueKind::integer_range;
-  else if (all_numbers) t.kind = ValueKind::number;
-  else t.kind = ValueKind::category;
+  if (all_ranges && any_range_form)
+    t.kind = ValueKind::integer_range;
+  else if (all_numbers)
+    t.kind = ValueKind::number;
+  else
+    t.kind = ValueKind::category;
 
   Builder b(t, sink);
   if (!t.by.empty()) b.root();

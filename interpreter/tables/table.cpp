@@ -15,9 +15,12 @@ namespace persona::tables {
 
 std::string_view to_string(ValueKind k) {
   switch (k) {
-    case ValueKind::category: return "category";
-    case ValueKind::integer_range: return "integer-range";
-    case ValueKind::number: return "number";
+    case ValueKind::category:
+      return "category";
+    case ValueKind::integer_range:
+      return "integer-range";
+    case ValueKind::number:
+      return "number";
   }
   return "category";
 }
@@ -97,8 +100,10 @@ const Dist* Table::descend(std::size_t node, std::size_t level, std::span<const 
     const cond::Value& v = keys[level];
     std::optional<double> num;
     if (const auto* s = std::get_if<std::string>(&v)) {
-      if (auto it = n.exact.find(*s); it != n.exact.end() && *s != "*") match = it->second;
-      else if (!n.ranges.empty()) num = parse_number(*s);
+      if (auto it = n.exact.find(*s); it != n.exact.end() && *s != "*")
+        match = it->second;
+      else if (!n.ranges.empty())
+        num = parse_number(*s);
     } else {
       num = std::get<double>(v);
     }
@@ -156,13 +161,15 @@ cond::Value Table::sample(const Dist& d, Rng& rng) const {
   if (d.size() == 0) return kind == ValueKind::category ? cond::Value(std::string()) : cond::Value(0.0);
   const std::size_t i = sample_index(d, rng);
   switch (kind) {
-    case ValueKind::category: return d.labels_[i];
+    case ValueKind::category:
+      return d.labels_[i];
     case ValueKind::integer_range: {
       const RangeKey& r = d.ranges_[i];
       const auto span = static_cast<std::uint64_t>(r.hi - r.lo) + 1;
       return static_cast<double>(r.lo + static_cast<std::int64_t>(rng.below(span)));
     }
-    case ValueKind::number: return d.numbers_[i];
+    case ValueKind::number:
+      return d.numbers_[i];
   }
   return d.labels_[i];
 }
@@ -213,12 +220,15 @@ std::vector<std::string> Table::all_labels() const {
   return out;
 }
 
-void Table::collect(std::size_t node, std::size_t level, std::vector<std::string>& path, std::vector<Entry>& out) const {
+void Table::collect(std::size_t node, std::size_t level, std::vector<std::string>& path,
+                    std::vector<Entry>& out) const {
   const bool last = level + 1 == by.size();
   for (const auto& c : nodes_[node].children) {
     path.push_back(c.key);
-    if (last) out.push_back(Entry{path, &dists_[c.index]});
-    else collect(c.index, level + 1, path, out);
+    if (last)
+      out.push_back(Entry{path, &dists_[c.index]});
+    else
+      collect(c.index, level + 1, path, out);
     path.pop_back();
   }
 }
@@ -239,7 +249,8 @@ std::vector<std::string> Table::keys_at(std::size_t level) const {
   std::vector<std::string> out;
   std::set<std::string, std::less<>> seen;
   for (const auto& e : entries()) {
-    if (level < e.keys.size() && e.keys[level] != "*" && seen.insert(e.keys[level]).second) out.push_back(e.keys[level]);
+    if (level < e.keys.size() && e.keys[level] != "*" && seen.insert(e.keys[level]).second)
+      out.push_back(e.keys[level]);
   }
   return out;
 }

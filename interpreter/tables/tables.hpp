@@ -82,10 +82,10 @@ class Dist {
 class Table {
  public:
   // Metadata.
-  std::string name;         // as found by Library::find(): "stdlib.age_structure" or the user's name
+  std::string name;  // as found by Library::find(): "stdlib.age_structure" or the user's name
   std::string description;
-  std::string source;       // organisation and dataset, e.g. "UN DESA Population Division, World Population Prospects 2022"
-  int year = 0;             // reference year of the figures (0 when unknown, e.g. CSV tables)
+  std::string source;  // organisation and dataset, e.g. "UN DESA Population Division, World Population Prospects 2022"
+  int year = 0;        // reference year of the figures (0 when unknown, e.g. CSV tables)
   ValueKind kind = ValueKind::category;
   std::vector<std::string> by;  // conditioning facts, in order
   SourceRange where;            // the file (line 1) where the table was defined
@@ -131,15 +131,15 @@ class Table {
   friend struct Builder;
   struct Child {
     std::string key;
-    RangeKey range;          // valid when is_range
+    RangeKey range;  // valid when is_range
     bool is_range = false;
-    std::size_t index = 0;   // node index (inner levels) or dist index (last level)
+    std::size_t index = 0;  // node index (inner levels) or dist index (last level)
   };
   struct Node {
-    std::vector<Child> children;                      // file order
+    std::vector<Child> children;                            // file order
     std::map<std::string, std::size_t, std::less<>> exact;  // key -> position in children
-    std::vector<std::size_t> ranges;                  // positions of range keys, sorted by lo
-    std::optional<std::size_t> fallback;              // position of "*"
+    std::vector<std::size_t> ranges;                        // positions of range keys, sorted by lo
+    std::optional<std::size_t> fallback;                    // position of "*"
   };
   const Dist* descend(std::size_t node, std::size_t level, std::span<const cond::Value> keys) const;
   void collect(std::size_t node, std::size_t level, std::vector<std::string>& path, std::vector<Entry>& out) const;

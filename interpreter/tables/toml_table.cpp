@@ -1,7 +1,8 @@
 // TOML tables (docs/tables.md).
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <cmath>
-#include <toml++/toml.h>
 
 #include "builder.hpp"
 #include "tables.hpp"
@@ -27,16 +28,26 @@ struct Ctx {
 
 std::string_view type_name(const toml::node& n) {
   switch (n.type()) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a number";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    case toml::node_type::none: return "nothing";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a number";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    case toml::node_type::none:
+      return "nothing";
   }
   return "a value";
 }
@@ -76,11 +87,13 @@ void walk(Ctx& ctx, Builder& b, const toml::table& tbl, std::size_t node, std::s
         ctx.error(kwhere, "table-depth",
                   "`" + sub + "` is " + std::string(type_name(*vp)) + ", but `by` has " + std::to_string(t.by.size()) +
                       " level(s): expected a table of weights keyed by `" + t.by[level] + "`",
-                  {"with `by` = [" + [&] {
+                  {"with `by` = [" +
+                   [&] {
                      std::string s;
                      for (std::size_t i = 0; i < t.by.size(); ++i) s += (i ? ", \"" : "\"") + t.by[i] + "\"";
                      return s;
-                   }() + "], weights nest " + std::to_string(t.by.size()) + " table level(s) deep before the values"});
+                   }() +
+                   "], weights nest " + std::to_string(t.by.size()) + " table level(s) deep before the values"});
         continue;
       }
       const auto child = b.child(node, level, key, kwhere);
@@ -98,8 +111,8 @@ void walk(Ctx& ctx, Builder& b, const toml::table& tbl, std::size_t node, std::s
               ctx.pos(lk->source(), ctx.pos(lv->source(), inner_where), static_cast<std::uint32_t>(label.size()));
           if (lv->is_table() || lv->is_array()) {
             ctx.error(lwhere, "table-depth",
-                      "`" + sub + "." + label + "` is " + std::string(type_name(*lv)) +
-                          ", but `by` has only " + std::to_string(t.by.size()) + " level(s): expected a weight",
+                      "`" + sub + "." + label + "` is " + std::string(type_name(*lv)) + ", but `by` has only " +
+                          std::to_string(t.by.size()) + " level(s): expected a weight",
                       {"add the extra level's fact to `by`, or remove a nesting level"});
             continue;
           }
@@ -118,8 +131,7 @@ void walk(Ctx& ctx, Builder& b, const toml::table& tbl, std::size_t node, std::s
       // unconditional table: [weights] holds the values directly
       if (vp->is_table() || vp->is_array()) {
         ctx.error(kwhere, "table-depth",
-                  "`" + sub + "` is " + std::string(type_name(*vp)) +
-                      ", but the table has no `by`: expected a weight",
+                  "`" + sub + "` is " + std::string(type_name(*vp)) + ", but the table has no `by`: expected a weight",
                   {"declare the conditioning facts with `by = [...]`"});
         continue;
       }
@@ -139,7 +151,8 @@ std::optional<Table> parse_toml_impl(std::string_view text, const std::string& f
   const SourceRange whole = at(file, 1, 1);
   if (text.find('\0') != std::string_view::npos) {
     const auto off = text.find('\0');
-    const auto line = static_cast<std::uint32_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(off), '\n') + 1);
+    const auto line =
+        static_cast<std::uint32_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(off), '\n') + 1);
     sink.error(at(file, line, 0), "table-syntax", "not a text file (contains NUL bytes)");
     return std::nullopt;
   }
@@ -166,8 +179,7 @@ std::optional<Table> parse_toml_impl(std::string_view text, const std::string& f
   auto get_string = [&](std::string_view key, bool required) -> std::optional<std::string> {
     const toml::node* n = doc.get(key);
     if (n == nullptr) {
-      if (required)
-        ctx.error(whole, "table-missing-field", "missing field `" + std::string(key) + "`");
+      if (required) ctx.error(whole, "table-missing-field", "missing field `" + std::string(key) + "`");
       return std::nullopt;
     }
     if (const auto* s = n->as_string()) return s->get();
@@ -182,9 +194,10 @@ std::optional<Table> parse_toml_impl(std::string_view text, const std::string& f
     if (std::find(std::begin(known), std::end(known), key) == std::end(known)) {
       std::vector<std::string> cands(std::begin(known), std::end(known));
       const std::string near = closest_match(key, cands);
-      sink.warning(ctx.pos(k->source(), whole, static_cast<std::uint32_t>(key.size())), "table-unknown-field",
-                   "unknown field `" + key + "`",
-                   near.empty() ? std::vector<std::string>{} : std::vector<std::string>{"did you mean `" + near + "`?"});
+      sink.warning(
+          ctx.pos(k->source(), whole, static_cast<std::uint32_t>(key.size())), "table-unknown-field",
+          "unknown field `" + key + "`",
+          near.empty() ? std::vector<std::string>{} : std::vector<std::string>{"did you mean `" + near + "`?"});
     }
   }
 
@@ -200,7 +213,8 @@ std::optional<Table> parse_toml_impl(std::string_view text, const std::string& f
     if (const auto* yi = y->as_integer()) {
       t.year = static_cast<int>(std::clamp<std::int64_t>(yi->get(), -100000, 100000));
     } else {
-      ctx.error(field_where(y), "table-field-type", "`year` is " + std::string(type_name(*y)) + ", expected an integer");
+      ctx.error(field_where(y), "table-field-type",
+                "`year` is " + std::string(type_name(*y)) + ", expected an integer");
     }
   } else if (strict) {
     ctx.error(whole, "table-missing-field", "missing field `year`");
@@ -217,17 +231,20 @@ std::optional<Table> parse_toml_impl(std::string_view text, const std::string& f
     if (const auto* arr = byn->as_array()) {
       for (const auto& e : *arr) {
         if (const auto* s = e.as_string()) {
-          if (s->get().empty()) ctx.error(field_where(&e), "table-field-type", "empty name in `by`");
+          if (s->get().empty())
+            ctx.error(field_where(&e), "table-field-type", "empty name in `by`");
           else if (std::find(t.by.begin(), t.by.end(), s->get()) != t.by.end())
             ctx.error(field_where(&e), "table-field-type", "`" + s->get() + "` appears twice in `by`");
-          else t.by.push_back(s->get());
+          else
+            t.by.push_back(s->get());
         } else {
           ctx.error(field_where(&e), "table-field-type",
                     "an entry of `by` is " + std::string(type_name(e)) + ", expected a string");
         }
       }
     } else {
-      ctx.error(field_where(byn), "table-field-type", "`by` is " + std::string(type_name(*byn)) + ", expected an array of strings");
+      ctx.error(field_where(byn), "table-field-type",
+                "`by` is " + std::string(type_name(*byn)) + ", expected an array of strings");
     }
   }
   if (ctx.failed) return std::nullopt;  // the rest depends on value and by
@@ -240,7 +257,8 @@ std::optional<Table> parse_toml_impl(std::string_view text, const std::string& f
   } else if (const auto* wt = wn->as_table()) {
     walk(ctx, b, *wt, 0, 0, field_where(wn), "weights");
   } else {
-    ctx.error(field_where(wn), "table-field-type", "`weights` is " + std::string(type_name(*wn)) + ", expected a table");
+    ctx.error(field_where(wn), "table-field-type",
+              "`weights` is " + std::string(type_name(*wn)) + ", expected a table");
   }
 
   if (const toml::node* dn = doc.get("derive")) {
@@ -257,7 +275,8 @@ std::optional<Table> parse_toml_impl(std::string_view text, const std::string& f
         auto& m = b.derive_map(fact);
         for (const auto& [lk, lv] : in_file_order(*ft)) {
           const SourceRange lwhere = ctx.pos(lk->source(), fwhere);
-          if (const auto* s = lv->as_string()) m[std::string(lk->str())] = s->get();
+          if (const auto* s = lv->as_string())
+            m[std::string(lk->str())] = s->get();
           else
             ctx.error(lwhere, "table-field-type",
                       "`derive." + fact + "." + std::string(lk->str()) + "` is " + std::string(type_name(*lv)) +
@@ -265,7 +284,8 @@ std::optional<Table> parse_toml_impl(std::string_view text, const std::string& f
         }
       }
     } else {
-      ctx.error(field_where(dn), "table-field-type", "`derive` is " + std::string(type_name(*dn)) + ", expected a table");
+      ctx.error(field_where(dn), "table-field-type",
+                "`derive` is " + std::string(type_name(*dn)) + ", expected a table");
     }
   }
 
@@ -282,9 +302,10 @@ std::optional<Table> parse_toml_impl(std::string_view text, const std::string& f
         const std::string label(lk.str());
         if (label != "*" && std::find(labels.begin(), labels.end(), label) == labels.end()) {
           const std::string near = closest_match(label, labels);
-          sink.warning(ctx.pos(lk.source(), whole, static_cast<std::uint32_t>(label.size())), "table-derive-label",
-                       "`derive." + std::string(fk.str()) + "` maps \"" + label + "\", which is not a label of this table",
-                       near.empty() ? std::vector<std::string>{} : std::vector<std::string>{"did you mean \"" + near + "\"?"});
+          sink.warning(
+              ctx.pos(lk.source(), whole, static_cast<std::uint32_t>(label.size())), "table-derive-label",
+              "`derive." + std::string(fk.str()) + "` maps \"" + label + "\", which is not a label of this table",
+              near.empty() ? std::vector<std::string>{} : std::vector<std::string>{"did you mean \"" + near + "\"?"});
         }
       }
     }

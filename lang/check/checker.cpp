@@ -490,8 +490,9 @@ class Checker {
       return deps;
     };
     std::vector<std::size_t> order;
-    if (topo_order(list.size(), deps_of, [&](std::size_t i) { return list[i]->name; },
-                   [&](std::size_t i) { return list[i]->where; }, "anchors", order)) {
+    if (topo_order(
+            list.size(), deps_of, [&](std::size_t i) { return list[i]->name; },
+            [&](std::size_t i) { return list[i]->where; }, "anchors", order)) {
       for (std::size_t i : order) out.anchors.push_back(*list[i]);
     }
     (void)anchor_names;
@@ -539,14 +540,19 @@ class Checker {
     r.type = ValueType::number;
     const std::string& fam = n.family.text;
     static const std::vector<std::string> families = {"uniform", "normal", "lognormal"};
-    if (fam == "uniform") r.source.kind = AnchorSource::Kind::uniform;
-    else if (fam == "normal") r.source.kind = AnchorSource::Kind::normal;
-    else if (fam == "lognormal") r.source.kind = AnchorSource::Kind::lognormal;
+    if (fam == "uniform")
+      r.source.kind = AnchorSource::Kind::uniform;
+    else if (fam == "normal")
+      r.source.kind = AnchorSource::Kind::normal;
+    else if (fam == "lognormal")
+      r.source.kind = AnchorSource::Kind::lognormal;
     else {
       std::vector<std::string> notes;
       const std::string best = closest_match(fam, families);
-      if (!best.empty()) notes.push_back("did you mean '" + best + "'?");
-      else notes.emplace_back("distributions: uniform(lo, hi), normal(mean, sd), lognormal(mu, sigma)");
+      if (!best.empty())
+        notes.push_back("did you mean '" + best + "'?");
+      else
+        notes.emplace_back("distributions: uniform(lo, hi), normal(mean, sd), lognormal(mu, sigma)");
       error(n.family.where, "unknown-distribution", "unknown distribution '" + fam + "'", notes);
       return false;
     }
@@ -668,7 +674,9 @@ class Checker {
       if (r.instruction.find_first_not_of(" \t\n") == std::string::npos)
         error(s.instruction.where, "empty-instruction", "the step's instruction is empty");
       switch (s.shape.kind) {
-        case ast::Shape::Kind::text: r.shape.kind = StoryShape::Kind::text; break;
+        case ast::Shape::Kind::text:
+          r.shape.kind = StoryShape::Kind::text;
+          break;
         case ast::Shape::Kind::list: {
           r.shape.kind = StoryShape::Kind::list;
           if (check_range(s.shape.count, "a list size", true)) {
@@ -717,8 +725,9 @@ class Checker {
       return d;
     };
     std::vector<std::size_t> order;
-    if (topo_order(steps.size(), deps_of, [&](std::size_t i) { return steps[i].output; },
-                   [&](std::size_t i) { return steps[i].where; }, "story steps", order)) {
+    if (topo_order(
+            steps.size(), deps_of, [&](std::size_t i) { return steps[i].output; },
+            [&](std::size_t i) { return steps[i].where; }, "story steps", order)) {
       for (std::size_t i : order) out.story.push_back(steps[i]);
     }
   }
@@ -821,8 +830,8 @@ class Checker {
     out.model.provider = m.provider.value;
     out.model.where = m.where;
     if (out.model.provider.empty()) error(m.provider.where, "empty-name", "the provider name is empty");
-    static const std::vector<std::string> known = {"temperature", "top_p", "max_tokens", "seed", "model",
-                                                   "presence_penalty", "frequency_penalty"};
+    static const std::vector<std::string> known = {
+        "temperature", "top_p", "max_tokens", "seed", "model", "presence_penalty", "frequency_penalty"};
     std::set<std::string> seen;
     for (const auto& p : m.params) {
       if (!seen.insert(p.key.text).second)

@@ -33,12 +33,12 @@ struct Bound {
 struct AnchorSource {
   enum class Kind { fixed, categorical, uniform, normal, lognormal, table };
   Kind kind = Kind::fixed;
-  cond::Value fixed;                 // fixed
-  std::vector<Choice> choices;       // categorical
-  std::vector<double> args;          // uniform(lo, hi) | normal(mean, sd) | lognormal(mu, sigma)
-  std::string table;                 // table: "stdlib.age_structure" or a user table name
-  std::string table_path;            // user table: resolved file path ("" for stdlib tables)
-  std::vector<std::string> by;       // table: conditioning anchors / facts, in the table's order
+  cond::Value fixed;            // fixed
+  std::vector<Choice> choices;  // categorical
+  std::vector<double> args;     // uniform(lo, hi) | normal(mean, sd) | lognormal(mu, sigma)
+  std::string table;            // table: "stdlib.age_structure" or a user table name
+  std::string table_path;       // user table: resolved file path ("" for stdlib tables)
+  std::vector<std::string> by;  // table: conditioning anchors / facts, in the table's order
   Bound bound;
   bool round = false;
 };
@@ -54,7 +54,7 @@ struct Anchor {
 struct StoryShape {
   enum class Kind { text, list, object };
   Kind kind = Kind::text;
-  int min_items = 1, max_items = 1;  // list
+  int min_items = 1, max_items = 1;                         // list
   std::vector<std::pair<std::string, std::string>> fields;  // object: name, type (text|list|number)
 };
 
@@ -62,7 +62,7 @@ struct StoryStep {
   std::string output;
   std::string instruction;
   StoryShape shape;
-  std::vector<std::string> inputs;  // anchors or earlier steps
+  std::vector<std::string> inputs;    // anchors or earlier steps
   std::optional<std::string> prompt;  // template override
   SourceRange where;
 };
@@ -77,11 +77,11 @@ struct Filter {
 struct AttributeSettings {
   int min_count = 200, max_count = 250;
   double near = 5, mid = 3, far = 2;
-  std::string walk = "random-bfs";     // random-bfs | bfs | dfs
-  std::string prefer = "long-tail";    // long-tail | none
-  std::vector<Filter> filters;         // in order; none means include *
-  int batch = 40;                      // slots per LLM call
-  int context_tokens = 600;            // profile context budget per batch (tokens)
+  std::string walk = "random-bfs";   // random-bfs | bfs | dfs
+  std::string prefer = "long-tail";  // long-tail | none
+  std::vector<Filter> filters;       // in order; none means include *
+  int batch = 40;                    // slots per LLM call
+  int context_tokens = 600;          // profile context budget per batch (tokens)
 };
 
 struct NarrativeSettings {
@@ -101,14 +101,14 @@ struct ModelSettings {
 struct Recipe {
   std::string name;
   std::string version;
-  std::string file;                   // the recipe's own file
-  std::vector<std::string> files;     // every file read (the recipe, then imports), for hashing
-  std::string text_hash;              // hex hash over the texts of `files`
-  std::optional<std::uint64_t> seed;  // `seed N`; the CLI's --seed wins
+  std::string file;                      // the recipe's own file
+  std::vector<std::string> files;        // every file read (the recipe, then imports), for hashing
+  std::string text_hash;                 // hex hash over the texts of `files`
+  std::optional<std::uint64_t> seed;     // `seed N`; the CLI's --seed wins
   std::string taxonomy = "stdlib.core";  // a stdlib name ("stdlib.core") or a resolved file path
   bool taxonomy_is_file = false;
-  std::vector<Anchor> anchors;         // dependency order
-  std::vector<StoryStep> story;        // dependency order (declaration order where free)
+  std::vector<Anchor> anchors;   // dependency order
+  std::vector<StoryStep> story;  // dependency order (declaration order where free)
   AttributeSettings attributes;
   NarrativeSettings narrative;
   ModelSettings model;

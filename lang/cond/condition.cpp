@@ -29,8 +29,10 @@ bool equal(const Value& a, const Value& b) {
 
 bool compare(const Condition& c, const Value& fact) {
   switch (c.op) {
-    case Op::eq: return !c.values.empty() && equal(fact, c.values.front());
-    case Op::ne: return c.values.empty() || !equal(fact, c.values.front());
+    case Op::eq:
+      return !c.values.empty() && equal(fact, c.values.front());
+    case Op::ne:
+      return c.values.empty() || !equal(fact, c.values.front());
     case Op::in:
       for (const auto& v : c.values)
         if (equal(fact, v)) return true;
@@ -81,14 +83,22 @@ std::string value_text(const Value& v) {
 
 const char* op_text(Op op) {
   switch (op) {
-    case Op::eq: return "=";
-    case Op::ne: return "!=";
-    case Op::lt: return "<";
-    case Op::le: return "<=";
-    case Op::gt: return ">";
-    case Op::ge: return ">=";
-    case Op::in: return "in";
-    case Op::not_in: return "not in";
+    case Op::eq:
+      return "=";
+    case Op::ne:
+      return "!=";
+    case Op::lt:
+      return "<";
+    case Op::le:
+      return "<=";
+    case Op::gt:
+      return ">";
+    case Op::ge:
+      return ">=";
+    case Op::in:
+      return "in";
+    case Op::not_in:
+      return "not in";
   }
   return "=";
 }
@@ -107,7 +117,8 @@ std::string to_string_prec(const Condition& c, int parent) {
       }
       return s;
     }
-    case Condition::Kind::negate: return "not " + to_string_prec(c.kids.front(), 3);
+    case Condition::Kind::negate:
+      return "not " + to_string_prec(c.kids.front(), 3);
     case Condition::Kind::all:
     case Condition::Kind::any: {
       const int mine = c.kind == Condition::Kind::any ? 1 : 2;

@@ -47,7 +47,10 @@ class DiagnosticList final : public DiagnosticSink {
   [[nodiscard]] bool has_errors() const { return errors_ > 0; }
   // Stable sort by file, line, column (report order kept for ties).
   void sort_by_location();
-  void clear() { items_.clear(); errors_ = 0; }
+  void clear() {
+    items_.clear();
+    errors_ = 0;
+  }
 
  private:
   std::vector<Diagnostic> items_;

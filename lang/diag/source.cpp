@@ -18,18 +18,24 @@ namespace {
 
 const char* severity_name(Severity s) {
   switch (s) {
-    case Severity::error: return "error";
-    case Severity::warning: return "warning";
-    case Severity::note: return "note";
+    case Severity::error:
+      return "error";
+    case Severity::warning:
+      return "warning";
+    case Severity::note:
+      return "note";
   }
   return "error";
 }
 
 const char* severity_color(Severity s) {
   switch (s) {
-    case Severity::error: return "\x1b[1;31m";
-    case Severity::warning: return "\x1b[1;35m";
-    case Severity::note: return "\x1b[1;36m";
+    case Severity::error:
+      return "\x1b[1;31m";
+    case Severity::warning:
+      return "\x1b[1;35m";
+    case Severity::note:
+      return "\x1b[1;36m";
   }
   return "";
 }
@@ -55,7 +61,11 @@ std::string render(const Diagnostic& d, const SourceFiles* sources, bool color) 
     if (!text.empty() || sources->text(d.where.file) != nullptr) {
       std::string gutter = std::to_string(d.where.line);
       out += ' ' + gutter + " | ";
-      for (char c : text) out += (c == '\t') ? ' ' : c;  // tabs shown as one space so the caret lines up
+      // Tabs shown as one space so the caret lines up; control bytes (binary input) as '?'.
+      for (char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        out += c == '\t' ? ' ' : (u < 0x20 || u == 0x7f) ? '?' : c;
+      }
       out += '\n';
       out += ' ' + std::string(gutter.size(), ' ') + " | ";
       const std::uint32_t col = d.where.column == 0 ? 1 : d.where.column;

@@ -35,9 +35,12 @@ std::string join_idents(const std::vector<ast::Ident>& ids) {
 
 std::string param_text(const ast::Param& p) {
   std::string s = p.key.text + " ";
-  if (const auto* n = std::get_if<ast::Number>(&p.value)) s += n->text;
-  else if (const auto* str = std::get_if<ast::StringLit>(&p.value)) s += quote(str->value);
-  else s += std::get<ast::Ident>(p.value).text;
+  if (const auto* n = std::get_if<ast::Number>(&p.value))
+    s += n->text;
+  else if (const auto* str = std::get_if<ast::StringLit>(&p.value))
+    s += quote(str->value);
+  else
+    s += std::get<ast::Ident>(p.value).text;
   return s;
 }
 
@@ -76,20 +79,32 @@ std::string group_of(const std::string& kind) {
 }  // namespace
 
 std::string quote(const std::string& s) {
-  if (s.find('\n') != std::string::npos && s.find("\"\"\"") == std::string::npos &&
-      (s.empty() || s.back() != '"')) {
+  if (s.find('\n') != std::string::npos && s.find("\"\"\"") == std::string::npos && (s.empty() || s.back() != '"')) {
     return "\"\"\"\n" + s + "\"\"\"";
   }
   std::string out = "\"";
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      case '\0': out += "\\0"; break;
-      default: out += c;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\0':
+        out += "\\0";
+        break;
+      default:
+        out += c;
     }
   }
   return out + "\"";
@@ -168,9 +183,12 @@ std::string format_recipe(const ast::Recipe& r) {
       std::string name = a.name.text;
       name.resize(std::max(name.size(), anchor_width[oi]), ' ');
       std::string s = "anchor " + name;
-      if (a.fixed_text) s += " = " + quote(a.fixed_text->value);
-      else if (a.fixed_number) s += " = " + a.fixed_number->text;
-      else s += " ~ " + format_distribution(*a.draw);
+      if (a.fixed_text)
+        s += " = " + quote(a.fixed_text->value);
+      else if (a.fixed_number)
+        s += " = " + a.fixed_number->text;
+      else
+        s += " ~ " + format_distribution(*a.draw);
       add(a.where.line, s, 0, blank);
     } else if (kind == "story") {
       const auto& story = *r.story;
@@ -191,10 +209,10 @@ std::string format_recipe(const ast::Recipe& r) {
       std::vector<Unit> inner;
       if (a.count) inner.push_back(Unit{a.count->where.line, "count " + range_text(*a.count), 1, false});
       if (a.tiers)
-        inner.push_back(Unit{a.tiers->where.line,
-                             "tiers near " + a.tiers->near.text + ", mid " + a.tiers->mid.text + ", far " +
-                                 a.tiers->far.text,
-                             1, false});
+        inner.push_back(
+            Unit{a.tiers->where.line,
+                 "tiers near " + a.tiers->near.text + ", mid " + a.tiers->mid.text + ", far " + a.tiers->far.text, 1,
+                 false});
       if (a.walk) {
         std::string s = "walk " + a.walk->text;
         if (a.prefer) s += " prefer " + a.prefer->text;
@@ -243,8 +261,10 @@ std::string format_recipe(const ast::Recipe& r) {
       std::size_t k = units.size();
       for (std::size_t i = 0; i < units.size(); ++i)
         if (units[i].line != 0 && units[i].line <= c.line) k = i;
-      if (k == units.size()) before[0].push_back(c.text);
-      else after[k].push_back(c.text);
+      if (k == units.size())
+        before[0].push_back(c.text);
+      else
+        after[k].push_back(c.text);
     }
   }
 

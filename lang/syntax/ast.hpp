@@ -106,15 +106,15 @@ struct Field : Node {
 struct Shape : Node {
   enum class Kind { text, list, object };
   Kind kind = Kind::text;
-  Range count;               // for list: lo (and hi when a range)
-  std::vector<Field> fields; // for object
+  Range count;                // for list: lo (and hi when a range)
+  std::vector<Field> fields;  // for object
 };
 
 struct StoryStep : Node {
   Ident output;
-  StringLit instruction;     // llm "core values"
+  StringLit instruction;  // llm "core values"
   Shape shape;
-  std::vector<Ident> inputs; // from a, b
+  std::vector<Ident> inputs;        // from a, b
   std::optional<StringLit> prompt;  // prompt "..." template override
 };
 
@@ -138,16 +138,16 @@ struct Tiers : Node {
 struct Attributes : Node {
   std::optional<Range> count;
   std::optional<Tiers> tiers;
-  std::optional<Ident> walk;         // random-bfs | bfs | dfs
-  std::optional<Ident> prefer;       // long-tail | none
-  std::vector<Filter> filters;       // in order
+  std::optional<Ident> walk;    // random-bfs | bfs | dfs
+  std::optional<Ident> prefer;  // long-tail | none
+  std::vector<Filter> filters;  // in order
   std::optional<Number> batch;
-  std::optional<Number> context;     // context budget in tokens per batch
+  std::optional<Number> context;  // context budget in tokens per batch
   std::uint32_t close_line = 0;
 };
 
 struct Narrative : Node {
-  Ident voice;                       // first-person | third-person | none
+  Ident voice;  // first-person | third-person | none
   std::optional<Range> words;
   std::optional<StringLit> prompt;
 };
@@ -159,15 +159,15 @@ struct Param : Node {
 
 struct Model : Node {
   StringLit provider;
-  std::vector<Param> params;         // temperature 0.8, max_tokens 800, model "gpt-4o-mini"
+  std::vector<Param> params;  // temperature 0.8, max_tokens 800, model "gpt-4o-mini"
 };
 
 struct Output : Node {
-  std::vector<Param> params;         // path "out.jsonl", narrative on, ...
+  std::vector<Param> params;  // path "out.jsonl", narrative on, ...
   std::uint32_t close_line = 0;
 };
 
-struct Include : Node {              // import "x.persona" | extends "x.persona"
+struct Include : Node {  // import "x.persona" | extends "x.persona"
   bool extends = false;
   StringLit path;
 };
@@ -175,18 +175,18 @@ struct Include : Node {              // import "x.persona" | extends "x.persona"
 struct Comment {
   std::uint32_t line = 0;
   std::uint32_t column = 0;
-  std::string text;                  // including the leading '#'
-  bool own_line = true;              // false: trails code on its line
-  bool blank_after = false;          // a blank line follows it (kept by the formatter)
+  std::string text;          // including the leading '#'
+  bool own_line = true;      // false: trails code on its line
+  bool blank_after = false;  // a blank line follows it (kept by the formatter)
 };
 
 struct Recipe : Node {
   std::optional<StringLit> name;
   std::optional<StringLit> version;
-  std::optional<Node> header;        // where `recipe` was written
+  std::optional<Node> header;  // where `recipe` was written
   std::vector<Include> includes;
-  std::optional<Ident> taxonomy_name;     // taxonomy stdlib.core
-  std::optional<StringLit> taxonomy_file; // taxonomy "file.tax"
+  std::optional<Ident> taxonomy_name;      // taxonomy stdlib.core
+  std::optional<StringLit> taxonomy_file;  // taxonomy "file.tax"
   std::optional<Node> taxonomy_where;
   std::optional<Number> seed;
   std::vector<TableDecl> tables;

@@ -87,15 +87,16 @@ struct kw_in : kw<TAO_PEGTL_STRING("in")> {};
 // clang-format on
 
 // Words that start a top-level statement; they cannot name anchors, steps or tables.
-struct top_keyword : sor<kw_recipe, kw_import, kw_extends, kw_taxonomy, kw_seed, kw_table, kw_distribution,
-                         kw_anchor, kw_story, kw_attributes, kw_narrative, kw_model, kw_output> {};
-struct reserved : sor<top_keyword, kw_llm, kw_from, kw_by, kw_clamp, kw_truncate, kw_round, kw_and, kw_or,
-                      kw_not, kw_in, kw_when, kw_prompt> {};
+struct top_keyword : sor<kw_recipe, kw_import, kw_extends, kw_taxonomy, kw_seed, kw_table, kw_distribution, kw_anchor,
+                         kw_story, kw_attributes, kw_narrative, kw_model, kw_output> {};
+struct reserved : sor<top_keyword, kw_llm, kw_from, kw_by, kw_clamp, kw_truncate, kw_round, kw_and, kw_or, kw_not,
+                      kw_in, kw_when, kw_prompt> {};
 struct name : seq<not_at<reserved>, word> {};
 struct dotted : seq<word, star<one<'.'>, word>> {};
 
-struct number : seq<opt<one<'-'>>, plus<digit>, opt<one<'.'>, plus<digit>>,
-                    opt<one<'e', 'E'>, opt<one<'+', '-'>>, plus<digit>>> {};
+struct number
+    : seq<opt<one<'-'>>, plus<digit>, opt<one<'.'>, plus<digit>>, opt<one<'e', 'E'>, opt<one<'+', '-'>>, plus<digit>>> {
+};
 struct dots : string<'.', '.'> {};
 struct range_full : seq<number, hs, dots, hs, number> {};
 struct range_lo : seq<number, hs, dots, not_at<hs, number>> {};
@@ -116,8 +117,8 @@ struct tq_string : if_must<tq_delim, tq_body> {};
 struct string_lit : sor<tq_string, dq_string> {};
 
 // ---- conditions (shared with taxonomy applicability rules) ----
-struct cmp_op : sor<string<'<', '='>, string<'>', '='>, string<'!', '='>, string<'=', '='>, one<'='>, one<'<'>,
-                    one<'>'>> {};
+struct cmp_op
+    : sor<string<'<', '='>, string<'>', '='>, string<'!', '='>, string<'=', '='>, one<'='>, one<'<'>, one<'>'>> {};
 struct op_in : kw_in {};
 struct op_not_in : seq<kw_not, ws, kw_in> {};
 struct cond_value : sor<number, string_lit, bare_word> {};
@@ -172,8 +173,8 @@ struct arrow : string<'<', '-'> {};
 struct field_type : word {};
 struct field : seq<name, opt<ws, one<':'>, ws, field_type>> {};
 struct shape_list : if_must<kw_x, ws, range_or_number> {};
-struct shape_object : if_must<kw_as, ws, one<'{'>, ws, field, star<ws, one<','>, ws, field>, ws,
-                              opt<one<','>, ws>, one<'}'>> {};
+struct shape_object
+    : if_must<kw_as, ws, one<'{'>, ws, field, star<ws, one<','>, ws, field>, ws, opt<one<','>, ws>, one<'}'>> {};
 struct from_clause : if_must<kw_from, ws, name, star<ws, if_must<one<','>, ws, name>>> {};
 struct prompt_clause : if_must<kw_prompt, ws, string_lit> {};
 struct step_clause : sor<shape_list, shape_object, from_clause, prompt_clause> {};
@@ -184,8 +185,8 @@ struct story_block : if_must<kw_story, ws, one<'{'>, ws, star<story_step, ws>, s
 
 struct count_stmt : if_must<kw_count, ws, range_or_number> {};
 struct tier_sep : opt<ws, one<','>> {};
-struct tiers_stmt : if_must<kw_tiers, ws, kw_near, ws, number, tier_sep, ws, kw_mid, ws, number, tier_sep, ws,
-                            kw_far, ws, number> {};
+struct tiers_stmt
+    : if_must<kw_tiers, ws, kw_near, ws, number, tier_sep, ws, kw_mid, ws, number, tier_sep, ws, kw_far, ws, number> {};
 struct walk_kind : word {};
 struct prefer_kind : word {};
 struct walk_stmt : if_must<kw_walk, ws, walk_kind, opt<ws, kw_prefer, ws, prefer_kind>> {};
@@ -202,8 +203,7 @@ struct attributes_block : if_must<kw_attributes, ws, one<'{'>, ws, star<attr_stm
 
 struct narrative_voice : word {};
 struct narrative_words : if_must<range_or_number, ws, kw_words> {};
-struct narrative_decl : if_must<kw_narrative, ws, narrative_voice, opt<ws, narrative_words>,
-                                opt<ws, prompt_clause>> {};
+struct narrative_decl : if_must<kw_narrative, ws, narrative_voice, opt<ws, narrative_words>, opt<ws, prompt_clause>> {};
 
 // `model` may name a setting on the model line (model "openai" model "gpt-4o-mini").
 struct param_key : sor<kw_model, seq<not_at<top_keyword>, word>> {};

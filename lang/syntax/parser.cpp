@@ -76,10 +76,18 @@ std::string unescape(std::string_view raw) {
     }
     const char e = raw[++i];
     switch (e) {
-      case 'n': out += '\n'; break;
-      case 't': out += '\t'; break;
-      case 'r': out += '\r'; break;
-      case '0': out += '\0'; break;
+      case 'n':
+        out += '\n';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case '0':
+        out += '\0';
+        break;
       case 'u': {
         unsigned cp = 0;
         std::from_chars(raw.data() + i + 1, raw.data() + i + 5, cp, 16);
@@ -96,7 +104,9 @@ std::string unescape(std::string_view raw) {
         }
         break;
       }
-      default: out += e; break;  // \" \\ \{ \}
+      default:
+        out += e;
+        break;  // \" \\ \{ \}
     }
   }
   return out;
@@ -135,16 +145,26 @@ struct push_ident {
     st.items.emplace_back(ast::Ident{{range_of(in, st)}, in.string()});
   }
 };
-template <> struct action<g::name> : push_ident {};
-template <> struct action<g::dotted> : push_ident {};
-template <> struct action<g::bare_word> : push_ident {};
-template <> struct action<g::cond_var> : push_ident {};
-template <> struct action<g::walk_kind> : push_ident {};
-template <> struct action<g::prefer_kind> : push_ident {};
-template <> struct action<g::narrative_voice> : push_ident {};
-template <> struct action<g::field_type> : push_ident {};
-template <> struct action<g::param_key> : push_ident {};
-template <> struct action<g::output_key> : push_ident {};
+template <>
+struct action<g::name> : push_ident {};
+template <>
+struct action<g::dotted> : push_ident {};
+template <>
+struct action<g::bare_word> : push_ident {};
+template <>
+struct action<g::cond_var> : push_ident {};
+template <>
+struct action<g::walk_kind> : push_ident {};
+template <>
+struct action<g::prefer_kind> : push_ident {};
+template <>
+struct action<g::narrative_voice> : push_ident {};
+template <>
+struct action<g::field_type> : push_ident {};
+template <>
+struct action<g::param_key> : push_ident {};
+template <>
+struct action<g::output_key> : push_ident {};
 
 struct push_kw {
   template <typename Input>
@@ -152,14 +172,22 @@ struct push_kw {
     st.items.emplace_back(Kw{in.string(), range_of(in, st)});
   }
 };
-template <> struct action<g::bound_kind> : push_kw {};
-template <> struct action<g::round_flag> : push_kw {};
-template <> struct action<g::include_kind> : push_kw {};
-template <> struct action<g::filter_kind> : push_kw {};
-template <> struct action<g::star_glob> : push_kw {};
-template <> struct action<g::cmp_op> : push_kw {};
-template <> struct action<g::op_in> : push_kw {};
-template <> struct action<g::op_not_in> : push_kw {};
+template <>
+struct action<g::bound_kind> : push_kw {};
+template <>
+struct action<g::round_flag> : push_kw {};
+template <>
+struct action<g::include_kind> : push_kw {};
+template <>
+struct action<g::filter_kind> : push_kw {};
+template <>
+struct action<g::star_glob> : push_kw {};
+template <>
+struct action<g::cmp_op> : push_kw {};
+template <>
+struct action<g::op_in> : push_kw {};
+template <>
+struct action<g::op_not_in> : push_kw {};
 
 template <>
 struct action<g::number> {
@@ -252,8 +280,8 @@ struct action<g::comment> {
       while (i < st.text.size() && (st.text[i] == ' ' || st.text[i] == '\t' || st.text[i] == '\r')) ++i;
       blank_after = i < st.text.size() && st.text[i] == '\n';
     }
-    st.recipe.comments.push_back(ast::Comment{static_cast<std::uint32_t>(p.line),
-                                              static_cast<std::uint32_t>(p.column), text, own_line, blank_after});
+    st.recipe.comments.push_back(ast::Comment{static_cast<std::uint32_t>(p.line), static_cast<std::uint32_t>(p.column),
+                                              text, own_line, blank_after});
   }
 };
 
@@ -276,14 +304,22 @@ struct action<g::comparison> {
     c.where = range_of(in, st);
     c.var = get<ast::Ident>(items, 0)->text;
     const std::string op = get<Kw>(items, 1)->text;
-    if (op == "=" || op == "==") c.op = cond::Op::eq;
-    else if (op == "!=") c.op = cond::Op::ne;
-    else if (op == "<") c.op = cond::Op::lt;
-    else if (op == "<=") c.op = cond::Op::le;
-    else if (op == ">") c.op = cond::Op::gt;
-    else if (op == ">=") c.op = cond::Op::ge;
-    else if (op == "in") c.op = cond::Op::in;
-    else c.op = cond::Op::not_in;
+    if (op == "=" || op == "==")
+      c.op = cond::Op::eq;
+    else if (op == "!=")
+      c.op = cond::Op::ne;
+    else if (op == "<")
+      c.op = cond::Op::lt;
+    else if (op == "<=")
+      c.op = cond::Op::le;
+    else if (op == ">")
+      c.op = cond::Op::gt;
+    else if (op == ">=")
+      c.op = cond::Op::ge;
+    else if (op == "in")
+      c.op = cond::Op::in;
+    else
+      c.op = cond::Op::not_in;
     for (std::size_t i = 2; i < items.size(); ++i) c.values.push_back(to_value(items[i]));
     st.items.emplace_back(std::move(c));
   }
@@ -318,9 +354,11 @@ struct combine {
     st.items.emplace_back(std::move(c));
   }
 };
-template <> struct action<g::and_expr> : combine<cond::Condition::Kind::all> {};
+template <>
+struct action<g::and_expr> : combine<cond::Condition::Kind::all> {};
 // `condition` derives from or_expr, and actions attach to rule types: combine at `condition`.
-template <> struct action<g::condition> : combine<cond::Condition::Kind::any> {};
+template <>
+struct action<g::condition> : combine<cond::Condition::Kind::any> {};
 
 // ---- distributions ----
 
@@ -396,10 +434,14 @@ struct action<g::distribution> {
     ast::Distribution d;
     d.where = range_of(in, st);
     Item& form = items.at(0);
-    if (auto* c = std::get_if<ast::Categorical>(&form)) d.form = std::move(*c);
-    else if (auto* n = std::get_if<ast::Numeric>(&form)) d.form = std::move(*n);
-    else if (auto* t = std::get_if<ast::TableDraw>(&form)) d.form = std::move(*t);
-    else d.form = std::move(std::get<ast::DistRef>(form));
+    if (auto* c = std::get_if<ast::Categorical>(&form))
+      d.form = std::move(*c);
+    else if (auto* n = std::get_if<ast::Numeric>(&form))
+      d.form = std::move(*n);
+    else if (auto* t = std::get_if<ast::TableDraw>(&form))
+      d.form = std::move(*t);
+    else
+      d.form = std::move(std::get<ast::DistRef>(form));
     for (std::size_t i = 1; i < items.size(); ++i) {
       if (auto* k = std::get_if<Kw>(&items[i])) {
         if (k->text == "round") {
@@ -462,8 +504,10 @@ struct action<g::taxonomy_decl> {
       return;
     }
     st.recipe.taxonomy_where = ast::Node{range_of(in, st)};
-    if (auto* s = get<ast::StringLit>(items, 0)) st.recipe.taxonomy_file = *s;
-    else st.recipe.taxonomy_name = *get<ast::Ident>(items, 0);
+    if (auto* s = get<ast::StringLit>(items, 0))
+      st.recipe.taxonomy_file = *s;
+    else
+      st.recipe.taxonomy_name = *get<ast::Ident>(items, 0);
     note_order(st, "taxonomy", 0);
   }
 };
@@ -518,9 +562,12 @@ struct action<g::anchor_decl> {
     ast::Anchor a;
     a.where = range_of(in, st);
     a.name = *get<ast::Ident>(items, 0);
-    if (auto* s = get<ast::StringLit>(items, 1)) a.fixed_text = *s;
-    else if (auto* n = get<ast::Number>(items, 1)) a.fixed_number = *n;
-    else a.draw = std::move(*get<ast::Distribution>(items, 1));
+    if (auto* s = get<ast::StringLit>(items, 1))
+      a.fixed_text = *s;
+    else if (auto* n = get<ast::Number>(items, 1))
+      a.fixed_number = *n;
+    else
+      a.draw = std::move(*get<ast::Distribution>(items, 1));
     st.recipe.anchors.push_back(std::move(a));
     note_order(st, "anchor", st.recipe.anchors.size() - 1);
   }
@@ -598,9 +645,12 @@ struct remember_close {
     st.close_line = static_cast<std::uint32_t>(in.position().line);
   }
 };
-template <> struct action<g::story_close> : remember_close {};
-template <> struct action<g::attributes_close> : remember_close {};
-template <> struct action<g::output_close> : remember_close {};
+template <>
+struct action<g::story_close> : remember_close {};
+template <>
+struct action<g::attributes_close> : remember_close {};
+template <>
+struct action<g::output_close> : remember_close {};
 
 template <>
 struct action<g::story_block> {
@@ -753,14 +803,19 @@ struct make_param {
     ast::Param p;
     p.where = range_of(in, st);
     p.key = *get<ast::Ident>(items, 0);
-    if (auto* n = get<ast::Number>(items, 1)) p.value = *n;
-    else if (auto* s = get<ast::StringLit>(items, 1)) p.value = *s;
-    else p.value = *get<ast::Ident>(items, 1);
+    if (auto* n = get<ast::Number>(items, 1))
+      p.value = *n;
+    else if (auto* s = get<ast::StringLit>(items, 1))
+      p.value = *s;
+    else
+      p.value = *get<ast::Ident>(items, 1);
     st.items.emplace_back(std::move(p));
   }
 };
-template <> struct action<g::param> : make_param {};
-template <> struct action<g::output_param> : make_param {};
+template <>
+struct action<g::param> : make_param {};
+template <>
+struct action<g::output_param> : make_param {};
 
 template <>
 struct action<g::model_decl> {
@@ -799,9 +854,9 @@ struct action<g::output_block> {
 };
 
 const std::vector<std::string>& statement_keywords() {
-  static const std::vector<std::string> k = {"recipe", "import",     "extends",   "taxonomy", "seed",
-                                             "table",  "distribution", "anchor",  "story",    "attributes",
-                                             "narrative", "model",   "output"};
+  static const std::vector<std::string> k = {"recipe",    "import",       "extends", "taxonomy", "seed",
+                                             "table",     "distribution", "anchor",  "story",    "attributes",
+                                             "narrative", "model",        "output"};
   return k;
 }
 
@@ -839,8 +894,10 @@ bool only_space_after(std::string_view text, std::size_t byte) {
       if (c == '\n') in_comment = false;
       continue;
     }
-    if (c == '#') in_comment = true;
-    else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return false;
+    if (c == '#')
+      in_comment = true;
+    else if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+      return false;
   }
   return true;
 }
@@ -892,8 +949,8 @@ ParseResult parse_recipe(std::string_view text, const std::string& file, Diagnos
       SourceRange where{file, static_cast<std::uint32_t>(p.line), static_cast<std::uint32_t>(p.column), len};
       std::size_t back = p.byte;
       std::uint32_t newlines = 0;
-      while (back > begin && (text[back - 1] == ' ' || text[back - 1] == '\t' || text[back - 1] == '\n' ||
-                              text[back - 1] == '\r')) {
+      while (back > begin &&
+             (text[back - 1] == ' ' || text[back - 1] == '\t' || text[back - 1] == '\n' || text[back - 1] == '\r')) {
         if (text[back - 1] == '\n') ++newlines;
         --back;
       }

@@ -1,14 +1,14 @@
 // Runs the persona binary and captures its exit code, stdout and stderr.
 #pragma once
 
+#include <sys/wait.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
-
-#include <sys/wait.h>
 
 namespace persona::test {
 

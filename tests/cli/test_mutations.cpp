@@ -11,8 +11,9 @@
 namespace fs = std::filesystem;
 
 TEST_CASE("mutated examples are rejected with positioned errors, never a crash") {
-  static const char* const tokens[] = {"{", "}", "\"", "..", "~", "=", "#", "\n", "anchor ", "story {", "<-", ",",
-                                       "table ", "by ", "when ", "(", ")", "x ", "-1", "0", "\"\"\"", "\\", "llm "};
+  static const char* const tokens[] = {"{",       "}",       "\"", "..", "~",      "=",   "#",     "\n",
+                                       "anchor ", "story {", "<-", ",",  "table ", "by ", "when ", "(",
+                                       ")",       "x ",      "-1", "0",  "\"\"\"", "\\",  "llm "};
   std::mt19937 rng(20261124);
   int rejected = 0, accepted = 0;
   for (const auto& e : fs::directory_iterator(fs::path(PERSONA_SOURCE_DIR) / "examples")) {
@@ -24,10 +25,18 @@ TEST_CASE("mutated examples are rejected with positioned errors, never a crash")
       for (int k = 0; k < edits && !text.empty(); ++k) {
         const std::size_t pos = rng() % text.size();
         switch (rng() % 4) {
-          case 0: text.erase(pos, 1 + rng() % 8); break;
-          case 1: text.insert(pos, tokens[rng() % (sizeof tokens / sizeof *tokens)]); break;
-          case 2: text[pos] = static_cast<char>(rng() % 256); break;
-          default: text.insert(pos, text.substr(rng() % text.size(), 1 + rng() % 20)); break;
+          case 0:
+            text.erase(pos, 1 + rng() % 8);
+            break;
+          case 1:
+            text.insert(pos, tokens[rng() % (sizeof tokens / sizeof *tokens)]);
+            break;
+          case 2:
+            text[pos] = static_cast<char>(rng() % 256);
+            break;
+          default:
+            text.insert(pos, text.substr(rng() % text.size(), 1 + rng() % 20));
+            break;
         }
       }
       persona::SourceFiles sources;

@@ -36,8 +36,8 @@ std::optional<lang::TableInfo> FakeEnvironment::user_table(const std::string& pa
                                                            DiagnosticSink& sink) const {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
-    sink.error(where, "table-not-found", "table file '" + std::filesystem::path(path).filename().string() +
-                                             "' not found");
+    sink.error(where, "table-not-found",
+               "table file '" + std::filesystem::path(path).filename().string() + "' not found");
     return std::nullopt;
   }
   return lang::TableInfo{lang::ValueType::text, {"country"}, {}};

@@ -44,7 +44,8 @@ void compare(const fs::path& expected_file, const std::string& actual) {
 
 std::string strip_dir(std::string text, const std::string& dir) {
   const std::string prefix = dir + "/";
-  for (std::size_t p = text.find(prefix); p != std::string::npos; p = text.find(prefix, p)) text.erase(p, prefix.size());
+  for (std::size_t p = text.find(prefix); p != std::string::npos; p = text.find(prefix, p))
+    text.erase(p, prefix.size());
   return text;
 }
 
