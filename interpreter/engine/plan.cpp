@@ -95,15 +95,37 @@ std::int64_t story_completion(const lang::StoryStep& st) {
 
 }  // namespace
 
+std::vector<std::vector<std::size_t>> story_call_groups(const lang::Recipe& r) {
+  std::vector<std::vector<std::size_t>> groups;
+  for (std::size_t k = 0; k < r.story.size(); ++k) {
+    if (r.story[k].prompt || groups.empty() || r.story[groups.back().back()].prompt) groups.emplace_back();
+    groups.back().push_back(k);
+  }
+  return groups;
+}
+
+CallTokens story_call_tokens(const lang::Recipe& r, const std::vector<std::size_t>& group) {
+  // Instruction: one line per step (its words, shape and inputs, ~12 tokens) plus the template
+  // (~20); context: the anchors (about 8 tokens each), and for a step with its own prompt its
+  // inputs (40 each); completion: every step's answer.
+  std::int64_t instruction = 20, context = 8 * static_cast<std::int64_t>(r.anchors.size()), completion = 0;
+  for (std::size_t k : group) {
+    const auto& st = r.story[k];
+    instruction += estimate_tokens(st.prompt ? *st.prompt : st.instruction) + 12;
+    if (st.prompt) context += 40 * static_cast<std::int64_t>(st.inputs.size());
+    completion += story_completion(st);
+  }
+  return estimate_call(instruction, context, 0, completion);
+}
+
 Estimate estimate(const lang::Recipe& r) {
   Estimate e;
   const auto& as = r.attributes;
   const std::int64_t ctx = as.context_tokens;
-  // Story: the step's instruction, the anchors (about 8 tokens each) and its inputs as context.
-  for (const auto& st : r.story) {
-    const std::int64_t anchors = 8 * static_cast<std::int64_t>(r.anchors.size());
-    const std::int64_t inputs = 40 * static_cast<std::int64_t>(st.inputs.size());
-    const CallTokens t = estimate_call(estimate_tokens(st.instruction) + 20, anchors + inputs, 0, story_completion(st));
+  // Story: consecutive steps without their own prompt share one structured call (the schema lists
+  // them in dependency order); a step with a `prompt` is a call of its own.
+  for (const auto& g : story_call_groups(r)) {
+    const CallTokens t = story_call_tokens(r, g);
     e.prompt_tokens += t.prompt;
     e.completion_tokens += t.completion;
     ++e.story_calls;
@@ -185,13 +207,19 @@ Plan compile(const lang::Recipe& r, const PlanOptions& opts) {
       s.detail += " from ";
       for (std::size_t i = 0; i < st.inputs.size(); ++i) s.detail += (i > 0 ? ", " : "") + st.inputs[i];
     }
-    s.llm_calls = 1;
-    const CallTokens t = estimate_call(estimate_tokens(st.instruction) + 20,
-                                       8 * static_cast<std::int64_t>(r.anchors.size()) +
-                                           40 * static_cast<std::int64_t>(st.inputs.size()),
-                                       0, story_completion(st));
-    s.prompt_tokens = t.prompt;
-    s.completion_tokens = t.completion;
+    s.llm_calls = 0;
+    for (const auto& grp : story_call_groups(r)) {
+      if (grp.front() == static_cast<std::size_t>(&st - r.story.data())) {
+        s.llm_calls = 1;
+        const CallTokens t = story_call_tokens(r, grp);
+        s.prompt_tokens = t.prompt;
+        s.completion_tokens = t.completion;
+        if (grp.size() > 1)
+          s.detail += " (one structured call with the next " + std::to_string(grp.size() - 1) + " step" +
+                      (grp.size() > 2 ? "s" : "") + ")";
+      }
+    }
+    if (s.llm_calls == 0) s.detail += " (in the story call above)";
     const auto v = add(std::move(s));
     story.push_back(v);
     for (const auto& in : st.inputs) {

@@ -45,8 +45,12 @@ struct CallTokens {
   std::int64_t prompt = 0;
   std::int64_t completion = 0;
 };
-inline constexpr std::int64_t kSystemTokens = 60;
-inline constexpr std::int64_t kSlotPromptTokens = 10;
+// Calibrated on the requests the LLM driver (interpreter/generate/) sends, counted as the fake
+// server does (request bytes / 4): the system message plus the request envelope (model, seed,
+// response_format, ...) is ~100 tokens; a slot costs its compacted path in the prompt ("Parent:
+// a12 Leaf", the parent shared by consecutive slots) plus its nullable entry in the strict schema.
+inline constexpr std::int64_t kSystemTokens = 100;
+inline constexpr std::int64_t kSlotPromptTokens = 21;
 inline constexpr std::int64_t kSlotCompletionTokens = 12;
 CallTokens estimate_call(std::int64_t instruction_tokens, std::int64_t context_tokens, std::int64_t slots,
                          std::int64_t extra_completion);
@@ -71,6 +75,9 @@ struct Plan {
 // and the write step.
 Plan compile(const lang::Recipe& r, const PlanOptions& opts = {});
 Estimate estimate(const lang::Recipe& r);
+// Story calls: consecutive steps without their own `prompt` share one structured call.
+std::vector<std::vector<std::size_t>> story_call_groups(const lang::Recipe& r);
+CallTokens story_call_tokens(const lang::Recipe& r, const std::vector<std::size_t>& group);
 std::string to_text(const Plan& p);
 std::string to_dot(const Plan& p);  // boost::write_graphviz
 

@@ -29,8 +29,6 @@ std::uint64_t shard_size(std::uint64_t count, unsigned k, unsigned n) {
   return (count - first + n - 1) / n;
 }
 
-namespace {
-
 std::string now_iso() {
   const std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -53,6 +51,7 @@ void account(const Persona& p, RunTotals& t) {
       ++t.source[static_cast<int>(s.source)];
     } else {
       ++t.failed;
+      if (s.reason == "not_applicable") ++t.not_applicable;
     }
   }
   if (!p.problems.empty()) ++t.with_problems;
@@ -64,6 +63,7 @@ void merge(RunTotals& into, const RunTotals& t) {
   into.attributes += t.attributes;
   into.filled += t.filled;
   into.failed += t.failed;
+  into.not_applicable += t.not_applicable;
   for (int i = 0; i < 3; ++i) into.tier[i] += t.tier[i];
   for (int i = 0; i < 4; ++i) into.source[i] += t.source[i];
   into.with_problems += t.with_problems;
@@ -72,85 +72,247 @@ void merge(RunTotals& into, const RunTotals& t) {
   into.usage += t.usage;
 }
 
-// Buffered output of whole lines.
-class Output {
- public:
-  bool open(const std::string& path, std::string& error) {
-    path_ = path;
-    if (path == "-") {
-      f_ = stdout;
-      return true;
-    }
-    // Special files (/dev/null, a FIFO, a terminal) are written in place: never create a
-    // `.part` beside them or rename over them.
-    std::error_code ec;
-    const auto st = std::filesystem::status(path, ec);
-    if (!ec && std::filesystem::exists(st) && !std::filesystem::is_regular_file(st)) {
-      special_ = true;
-      f_ = std::fopen(path.c_str(), "wb");
-      if (f_ == nullptr) {
-        error = "cannot write " + path + ": " + std::strerror(errno);
-        return false;
-      }
-      return true;
-    }
-    part_ = path + ".part";
-    f_ = std::fopen(part_.c_str(), "wb");
-    if (f_ == nullptr) {
-      error = "cannot write " + part_ + ": " + std::strerror(errno);
-      return false;
-    }
-    return true;
-  }
-  bool write(const std::string& lines, std::string& error) {
-    if (lines.empty()) return true;
-    if (std::fwrite(lines.data(), 1, lines.size(), f_) != lines.size()) {
-      error = "cannot write " + (part_.empty() ? (special_ ? path_ : std::string("stdout")) : part_) + ": " + std::strerror(errno);
-      return false;
-    }
-    bytes_ += lines.size();
-    return true;
-  }
-  bool finish(std::string& error) {
-    if (f_ == nullptr) return false;
-    if (f_ == stdout) {
-      if (std::fflush(stdout) != 0) {
-        error = std::string("cannot write stdout: ") + std::strerror(errno);
-        return false;
-      }
-      return true;
-    }
-    const bool flushed = std::fflush(f_) == 0;
-    const int e = errno;
-    const bool closed = std::fclose(f_) == 0;
-    f_ = nullptr;
-    if (!flushed || !closed) {
-      error = "cannot write " + (special_ ? path_ : part_) + ": " + std::strerror(flushed ? errno : e);
-      return false;
-    }
-    if (special_) return true;
-    std::error_code ec;
-    std::filesystem::rename(part_, path_, ec);
-    if (ec) {
-      error = "cannot rename " + part_ + " to " + path_ + ": " + ec.message();
-      return false;
-    }
-    return true;
-  }
-  void abandon() {
-    if (f_ != nullptr && f_ != stdout) std::fclose(f_);
-    f_ = nullptr;
-  }
-  [[nodiscard]] std::uint64_t bytes() const { return bytes_; }
-  // A regular file (or one to create): gets a `.part`, a rename and a manifest.
-  [[nodiscard]] bool regular() const { return f_ != stdout && !special_; }
+double cost_usd(const RunOptions& o, const Usage& u) {
+  const double cached = static_cast<double>(u.cached_tokens);
+  const double uncached = static_cast<double>(u.prompt_tokens) - cached;
+  return (std::max(0.0, uncached) * o.price_input_per_mtok + cached * o.price_cached_input_per_mtok +
+          static_cast<double>(u.completion_tokens) * o.price_output_per_mtok) /
+         1e6;
+}
 
- private:
-  bool special_ = false;
-  std::FILE* f_ = nullptr;
-  std::string path_, part_;
-  std::uint64_t bytes_ = 0;
-};
+bool OutputFile::open(const std::string& path, std::string& error, bool append) {
+  path_ = path;
+  if (path == "-") {
+    f_ = stdout;
+    return true;
+  }
+  // Special files (/dev/null, a FIFO, a terminal) are written in place: never create a
+  // `.part` beside them or rename over them.
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (!ec && std::filesystem::exists(st) && !std::filesystem::is_regular_file(st)) {
+    special_ = true;
+    f_ = std::fopen(path.c_str(), "wb");
+    if (f_ == nullptr) {
+      error = "cannot write " + path + ": " + std::strerror(errno);
+      return false;
+    }
+    return true;
+  }
+  part_ = path + ".part";
+  f_ = std::fopen(part_.c_str(), append ? "ab" : "wb");
+  if (f_ == nullptr) {
+    error = "cannot write " + part_ + ": " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+bool OutputFile::write(const std::string& lines, std::string& error) {
+  if (lines.empty()) return true;
+  if (std::fwrite(lines.data(), 1, lines.size(), f_) != lines.size()) {
+    error = "cannot write " + (part_.empty() ? (special_ ? path_ : std::string("stdout")) : part_) + ": " +
+            std::strerror(errno);
+    return false;
+  }
+  bytes_ += lines.size();
+  return true;
+}
+
+bool OutputFile::flush(std::string& error) {
+  if (f_ == nullptr) return false;
+  if (std::fflush(f_) != 0) {
+    error = "cannot write " + (part_.empty() ? path_ : part_) + ": " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+bool OutputFile::finish(std::string& error) {
+  if (f_ == nullptr) return false;
+  if (f_ == stdout) {
+    if (std::fflush(stdout) != 0) {
+      error = std::string("cannot write stdout: ") + std::strerror(errno);
+      return false;
+    }
+    return true;
+  }
+  const bool flushed = std::fflush(f_) == 0;
+  const int e = errno;
+  const bool closed = std::fclose(f_) == 0;
+  f_ = nullptr;
+  if (!flushed || !closed) {
+    error = "cannot write " + (special_ ? path_ : part_) + ": " + std::strerror(flushed ? errno : e);
+    return false;
+  }
+  if (special_) return true;
+  std::error_code ec;
+  std::filesystem::rename(part_, path_, ec);
+  if (ec) {
+    error = "cannot rename " + part_ + " to " + path_ + ": " + ec.message();
+    return false;
+  }
+  return true;
+}
+
+void OutputFile::abandon() {
+  if (f_ != nullptr && f_ != stdout) std::fclose(f_);
+  f_ = nullptr;
+}
+
+namespace {
+
+// A persona line of a previous run, accounted like account() does.
+void account_json(const nlohmann::json& j, RunTotals& t) {
+  ++t.personas;
+  const auto& attrs = j.at("attributes");
+  const std::uint64_t n = attrs.size();
+  t.attributes += n;
+  t.min_attributes = std::min(t.min_attributes, n);
+  t.max_attributes = std::max(t.max_attributes, n);
+  for (const auto& a : attrs) {
+    const std::string tier = a.value("tier", "near");
+    ++t.tier[tier == "near" ? 0 : tier == "mid" ? 1 : 2];
+    const std::string status = a.value("status", "");
+    if (status == "filled") {
+      ++t.filled;
+      const std::string src = a.value("source", "options");
+      ++t.source[src == "options" ? 0 : src == "lexicon" ? 1 : src == "llm" ? 2 : 3];
+    } else {
+      ++t.failed;
+      if (status == "not_applicable") ++t.not_applicable;
+    }
+  }
+  if (j.contains("problems")) ++t.with_problems;
+  if (j.contains("usage")) {
+    const auto& u = j["usage"];
+    t.usage.calls += u.value("calls", std::uint64_t{0});
+    t.usage.prompt_tokens += u.value("prompt_tokens", std::uint64_t{0});
+    t.usage.completion_tokens += u.value("completion_tokens", std::uint64_t{0});
+    t.usage.cached_tokens += u.value("cached_tokens", std::uint64_t{0});
+  }
+}
+
+std::string persona_id(const Model& m, std::uint64_t index) {
+  Persona p;
+  begin(m, 0, index, p);
+  return p.id;
+}
+
+}  // namespace
+
+bool scan_part(const Model& m, const RunOptions& opts, ResumeState& state, std::string& error) {
+  state = {};
+  const std::string part = opts.out + ".part";
+  std::FILE* f = std::fopen(part.c_str(), "rb");
+  if (f == nullptr) return true;  // nothing yet: start from 0
+  std::string data;
+  char buf[1 << 16];
+  std::size_t got;
+  while ((got = std::fread(buf, 1, sizeof buf, f)) > 0) data.append(buf, got);
+  std::fclose(f);
+  const std::size_t keep = data.rfind('\n') == std::string::npos ? 0 : data.rfind('\n') + 1;
+  std::size_t pos = 0;
+  const std::uint64_t total = shard_size(opts.count, opts.shard_k, opts.shard_n);
+  while (pos < keep) {
+    const std::size_t nl = data.find('\n', pos);
+    const std::string_view line(data.data() + pos, nl - pos);
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    const std::uint64_t index = (opts.shard_k - 1) + state.done * opts.shard_n;
+    if (j.is_discarded() || !j.is_object() || !j.contains("attributes") || state.done >= total ||
+        j.value("id", "") != persona_id(m, index)) {
+      error = part + ": line " + std::to_string(state.done + 1) + " is not persona " + persona_id(m, index) +
+              " of this run; remove it or run without --resume";
+      return false;
+    }
+    account_json(j, state.totals);
+    ++state.done;
+    pos = nl + 1;
+  }
+  if (keep < data.size()) {
+    std::error_code ec;
+    std::filesystem::resize_file(part, keep, ec);
+    if (ec) {
+      error = "cannot truncate " + part + ": " + ec.message();
+      return false;
+    }
+  }
+  state.bytes = keep;
+  return true;
+}
+
+std::string run_key(const Model& m, const RunOptions& opts) {
+  nlohmann::json k = {{"recipe_hash", m.recipe().text_hash},
+                      {"taxonomy_hash", m.taxonomy().content_hash()},
+                      {"seed", opts.seed},
+                      {"count", opts.count},
+                      {"shard", std::to_string(opts.shard_k) + "/" + std::to_string(opts.shard_n)},
+                      {"backend", opts.backend},
+                      {"model", opts.model_name}};
+  return k.dump();
+}
+
+bool write_run_key(const Model& m, const RunOptions& opts, std::string& error) {
+  const std::string path = opts.out + ".manifest.json.part";
+  nlohmann::json j = {{"status", "running"}, {"resume_key", nlohmann::json::parse(run_key(m, opts))},
+                      {"command_line", opts.command_line}, {"started", now_iso()}};
+  const std::string text = j.dump(2) + "\n";
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  bool ok = f != nullptr && std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  if (f != nullptr) ok = (std::fclose(f) == 0) && ok;
+  if (!ok) error = "cannot write " + path + ": " + std::strerror(errno);
+  return ok;
+}
+
+bool check_run_key(const Model& m, const RunOptions& opts, std::string& error) {
+  const std::string path = opts.out + ".manifest.json.part";
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    std::error_code ec;
+    if (!std::filesystem::exists(opts.out + ".part", ec)) return true;  // nothing to resume: a fresh run
+    error = "cannot resume: " + path + " is missing (it records the interrupted run's parameters)";
+    return false;
+  }
+  std::string data;
+  char buf[4096];
+  std::size_t got;
+  while ((got = std::fread(buf, 1, sizeof buf, f)) > 0) data.append(buf, got);
+  std::fclose(f);
+  const auto j = nlohmann::json::parse(data, nullptr, false);
+  if (j.is_discarded() || !j.contains("resume_key")) {
+    error = "cannot resume: " + path + " is not a run record";
+    return false;
+  }
+  const auto want = nlohmann::json::parse(run_key(m, opts));
+  for (const auto& [k, v] : want.items()) {
+    if (!j["resume_key"].contains(k) || j["resume_key"][k] != v) {
+      error = "cannot resume: the interrupted run had " + k + " = " +
+              (j["resume_key"].contains(k) ? j["resume_key"][k].dump() : std::string("?")) + ", this one " +
+              v.dump();
+      return false;
+    }
+  }
+  return true;
+}
+
+bool write_manifest(const Model& m, const RunOptions& opts, const RunTotals& t, const std::string& started,
+                    std::string& path, std::string& error) {
+  path = opts.out + ".manifest.json";
+  const std::string text = manifest_json(m, opts, t, started, now_iso());
+  const std::string tmp = path + ".part";
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  bool ok = f != nullptr && std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  if (f != nullptr) ok = (std::fclose(f) == 0) && ok;
+  std::error_code ec;
+  if (ok) std::filesystem::rename(tmp, path, ec);
+  if (!ok || ec) {
+    error = "cannot write " + path + (ec ? ": " + ec.message() : std::string(": ") + std::strerror(errno));
+    return false;
+  }
+  return true;
+}
+
+namespace {
 
 constexpr std::size_t kFlushBytes = 1 << 20;
 
@@ -171,19 +333,29 @@ RunResult run(const Model& m, const RunOptions& opts) {
     return std::make_unique<OfflineBackend>();
   };
 
-  Output out;
-  if (!out.open(opts.out, res.error)) return res;
+  ResumeState resumed;
+  if (opts.resume && opts.out != "-") {
+    if (!check_run_key(m, opts, res.error) || !scan_part(m, opts, resumed, res.error)) return res;
+  }
+  OutputFile out;
+  if (!out.open(opts.out, res.error, resumed.done > 0)) return res;
+  if (out.regular() && opts.manifest && !write_run_key(m, opts, res.error)) {
+    out.abandon();
+    return res;
+  }
   std::string buffer;
   buffer.reserve(kFlushBytes + (64 << 10));
-  RunTotals totals;
+  RunTotals totals = resumed.totals;
+  totals.resumed = resumed.done;
   bool failed = false;
+  const std::uint64_t skip = resumed.done;
 
   const unsigned threads = std::max(1u, opts.threads);
   if (threads == 1 || total <= 1) {
     auto backend = make_backend();
     Scratch scratch;
     Persona p;
-    for (std::uint64_t pos = 0; pos < total && !failed; ++pos) {
+    for (std::uint64_t pos = skip; pos < total && !failed; ++pos) {
       build_persona(m, *backend, scratch, opts.seed, first + pos * stride, p);
       account(p, totals);
       serialise(m, p, buffer);
@@ -199,8 +371,8 @@ RunResult run(const Model& m, const RunOptions& opts) {
     std::condition_variable cv_ready, cv_space;
     std::vector<std::string> slots(window);
     std::vector<char> ready(window, 0);
-    std::uint64_t next_write = 0;
-    std::atomic<std::uint64_t> next_pos{0};
+    std::uint64_t next_write = skip;
+    std::atomic<std::uint64_t> next_pos{skip};
     std::atomic<bool> stop{false};
     std::vector<RunTotals> per_thread(threads);
     std::vector<std::thread> workers;
@@ -228,7 +400,7 @@ RunResult run(const Model& m, const RunOptions& opts) {
       });
     }
     std::string line;
-    for (std::uint64_t pos = 0; pos < total; ++pos) {
+    for (std::uint64_t pos = skip; pos < total; ++pos) {
       {
         std::unique_lock lk(mu);
         cv_ready.wait(lk, [&] { return ready[pos % window] != 0; });
@@ -262,24 +434,11 @@ RunResult run(const Model& m, const RunOptions& opts) {
   }
   const bool regular = out.regular();
   if (!out.finish(res.error)) return res;
-  totals.bytes = out.bytes();
+  totals.bytes = out.bytes() + resumed.bytes;
   if (totals.personas == 0) totals.min_attributes = 0;
   totals.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   res.totals = totals;
-  if (opts.manifest && regular) {
-    res.manifest_path = opts.out + ".manifest.json";
-    const std::string text = manifest_json(m, opts, totals, started, now_iso());
-    const std::string tmp = res.manifest_path + ".part";
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    bool ok = f != nullptr && std::fwrite(text.data(), 1, text.size(), f) == text.size();
-    if (f != nullptr) ok = (std::fclose(f) == 0) && ok;
-    std::error_code ec;
-    if (ok) std::filesystem::rename(tmp, res.manifest_path, ec);
-    if (!ok || ec) {
-      res.error = "cannot write " + res.manifest_path + (ec ? ": " + ec.message() : std::string(": ") + std::strerror(errno));
-      return res;
-    }
-  }
+  if (opts.manifest && regular && !write_manifest(m, opts, totals, started, res.manifest_path, res.error)) return res;
   res.ok = true;
   return res;
 }
@@ -309,7 +468,10 @@ std::string manifest_json(const Model& m, const RunOptions& opts, const RunTotal
     if (const double* d = std::get_if<double>(&v)) params[k] = *d;
     else params[k] = std::get<std::string>(v);
   }
-  j["model"] = {{"backend", opts.backend}, {"provider", r.model.provider}, {"params", params}};
+  j["model"] = {{"backend", opts.backend},
+                {"provider", opts.provider.empty() ? r.model.provider : opts.provider},
+                {"params", params}};
+  if (!opts.model_name.empty()) j["model"]["name"] = opts.model_name;
   j["seed"] = opts.seed;
   const Estimate e = estimate(r);
   j["parameters"] = {{"count", opts.count},
@@ -336,15 +498,22 @@ std::string manifest_json(const Model& m, const RunOptions& opts, const RunTotal
                  {"tiers", {{"near", t.tier[0]}, {"mid", t.tier[1]}, {"far", t.tier[2]}}},
                  {"sources",
                   {{"options", t.source[0]}, {"lexicon", t.source[1]}, {"llm", t.source[2]}, {"table", t.source[3]}}},
+                 {"not_applicable", t.not_applicable},
+                 {"resumed", t.resumed},
                  {"personas_with_problems", t.with_problems}};
   j["totals"] = {{"calls", t.usage.calls},
                  {"prompt_tokens", t.usage.prompt_tokens},
                  {"completion_tokens", t.usage.completion_tokens},
                  {"cached_tokens", t.usage.cached_tokens},
+                 {"cost_usd", cost_usd(opts, t.usage)},
                  {"estimate_per_persona",
                   {{"calls", opts.backend == "offline" ? 0 : e.calls},
                    {"prompt_tokens", opts.backend == "offline" ? 0 : e.prompt_tokens},
                    {"completion_tokens", opts.backend == "offline" ? 0 : e.completion_tokens}}}};
+  if (!opts.llm_stats_json.empty()) {
+    auto llm_stats = json::parse(opts.llm_stats_json, nullptr, false);
+    if (!llm_stats.is_discarded()) j["llm"] = llm_stats;
+  }
   j["timestamps"] = {{"started", started}, {"finished", finished}, {"seconds", t.seconds}};
   return j.dump(2) + "\n";
 }

@@ -17,6 +17,8 @@
 #include "engine/plan.hpp"
 #include "format/formatter.hpp"
 #include "frontend/frontend.hpp"
+#include "generate/generate.hpp"
+#include "llm/cache.hpp"
 #include "repl/explore.hpp"
 #include "repl/repl.hpp"
 #include "syntax/parser.hpp"
@@ -757,18 +759,34 @@ struct Session::Impl {
       return arg_error(a, "expected a number of personas (0..100000), got '" + arg + "'");
     const engine::Model* m = engine_model();
     if (m == nullptr) return;
-    if (with_llm) {
-      const std::string backend = llm();
-      if (backend != "offline")
-        err << "note: no LLM backend is available in this build; running offline instead of '" << backend << "'\n";
-    }
     engine::OfflineBackend offline;
+    std::unique_ptr<engine::Backend> llm_backend;
+    if (with_llm) {
+      // The provider: `:set llm NAME`, else the recipe's model provider when persona.toml
+      // configures one; otherwise the offline backend.
+      const std::string backend = llm();
+      if (backend != "offline") {
+        DiagnosticList pd;
+        bool is_offline = false;
+        const auto& r = current().loaded->recipe;
+        auto setup = generate::resolve(r, {o.llm.empty() ? std::string() : backend, "", "", ""}, pd, is_offline);
+        if (setup) {
+          llm_backend = generate::make_backend(*setup, nullptr);
+        } else if (is_offline) {
+          err << "note: no LLM provider is configured (persona.toml); running offline instead of '" << backend << "'\n";
+        } else {
+          for (const auto& d : pd.all()) err << "error: " << d.message << "\n";
+          return;
+        }
+      }
+    }
+    engine::Backend& b = llm_backend ? *llm_backend : static_cast<engine::Backend&>(offline);
     engine::Scratch scratch;
     engine::Persona p;
     std::string line;
     const std::uint64_t s = seed();
     for (std::uint64_t i = 0; i < n; ++i) {
-      engine::build_persona(*m, offline, scratch, s, i, p);
+      engine::build_persona(*m, b, scratch, s, i, p);
       line.clear();
       engine::serialise(*m, p, line);
       out << line;

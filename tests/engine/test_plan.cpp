@@ -35,15 +35,16 @@ TEST_CASE("plan: one node per anchor, story step and batch, in dependency order"
   // Every edge goes forward in the order.
   for (auto [e, end] = boost::edges(g); e != end; ++e)
     CHECK(pos[g[boost::source(*e, g)].name] < pos[g[boost::target(*e, g)].name]);
-  // Estimate: 2 story + 7 fill + 1 narrative calls.
-  CHECK(plan.estimate.calls == 10);
+  // Estimate: 1 story call (both steps in one structured call) + 7 fill + 1 narrative calls.
+  CHECK(plan.estimate.story_calls == 1);
+  CHECK(plan.estimate.calls == 9);
   CHECK(plan.estimate.fill_calls == 7);
   CHECK(plan.estimate.prompt_tokens > 7 * 600);
   const std::string text = engine::to_text(plan);
   CHECK(text.find("anchor age") != std::string::npos);
   CHECK(text.find("truncate 18..90") != std::string::npos);
   CHECK(text.find("0 calls offline") != std::string::npos);
-  CHECK(text.find("10 LLM calls") != std::string::npos);
+  CHECK(text.find("9 LLM calls") != std::string::npos);
   const std::string dot = engine::to_dot(plan);
   CHECK(dot.rfind("digraph", 0) == 0);
   CHECK(dot.find("->") != std::string::npos);
