@@ -572,8 +572,9 @@ void OfflineBackend::narrative(const Model& m, Persona& p) {
     }
   }
   // Attributes: a seeded sample in random order until the word target is reached.
-  static constexpr std::array<std::string_view, 4> kForms = {"When it comes to {n}, {v}.", "My {n}: {v}.",
-                                                             "As for {n}, I would say {v}.", "{N}? {V}."};
+  // Forms that stay grammatical whatever the leaf name and value ("Chronotype", "evening person").
+  static constexpr std::array<std::string_view, 4> kForms = {
+      "My {n}: {v}.", "If you asked about my {n}, I would answer: {v}.", "On {n}, the answer is {v}.", "{N}? {V}."};
   std::size_t words = 0;
   for (const auto& s : sentences) words += count_words(s);
   std::string out;
