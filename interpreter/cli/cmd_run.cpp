@@ -165,6 +165,12 @@ int do_run(const RunArgs& a) {
                              e.completion_tokens * static_cast<std::int64_t>(personas), d.cost,
                              setup->provider.price_input_per_mtok, setup->provider.price_output_per_mtok,
                              setup->provider.price_cached_input_per_mtok);
+    if (setup->provider.price_input_per_mtok == 0 && setup->provider.price_output_per_mtok == 0) {
+      std::cout << fmt::format("note: provider '{}' has no prices; set price_input_per_mtok, price_output_per_mtok "
+                               "and price_cached_input_per_mtok under [providers.{}] in persona.toml for a cost "
+                               "estimate\n",
+                               setup->provider.name, setup->provider.name);
+    }
     return Exit::ok;
   }
 
