@@ -14,6 +14,7 @@
 #include "diag/source.hpp"
 #include "fake_environment.hpp"
 #include "format/formatter.hpp"
+#include "golden.hpp"
 #include "syntax/parser.hpp"
 
 using namespace persona;
@@ -21,26 +22,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-bool accept_mode() {
-  const char* v = std::getenv("PERSONA_ACCEPT");
-  return v != nullptr && std::string(v) == "1";
-}
-
-void compare(const fs::path& expected_file, const std::string& actual) {
-  if (accept_mode()) {
-    std::ofstream(expected_file, std::ios::binary) << actual;
-    return;
-  }
-  REQUIRE(fs::exists(expected_file));
-  CHECK(read(expected_file) == actual);
-}
+using persona::test::compare_golden;
 
 std::string strip_dir(std::string text, const std::string& dir) {
   const std::string prefix = dir + "/";
@@ -76,13 +58,13 @@ TEST_CASE("golden: parse-fail") {
     DYNAMIC_SECTION(f.filename().string()) {
       SourceFiles sources;
       DiagnosticList diags;
-      const std::string& text = sources.add(f.string(), read(f));
+      const std::string& text = sources.add(f.string(), persona::test::read_file(f));
       auto r = lang::parse_recipe(text, f.string(), diags);
       CHECK_FALSE(r.recipe);
       const std::string out = render_all(diags, sources, PERSONA_GOLDEN_DIR);
       CHECK(out.find(f.filename().string() + ":") == 0);
       CHECK(out.find(": error: ") != std::string::npos);
-      compare(fs::path(f).replace_extension(".expected"), out);
+      compare_golden(fs::path(f).replace_extension(".expected"), out);
     }
   }
 }
@@ -97,11 +79,11 @@ TEST_CASE("golden: check-fail and check-okay") {
       DYNAMIC_SECTION(f.filename().string()) {
         SourceFiles sources;
         DiagnosticList diags;
-        auto r = lang::check_text(read(f), f.string(), sources, env, diags);
+        auto r = lang::check_text(persona::test::read_file(f), f.string(), sources, env, diags);
         CHECK(r.has_value() == !fail);
         const std::string out = render_all(diags, sources, PERSONA_GOLDEN_DIR);
         if (fail) CHECK(out.find(": error: ") != std::string::npos);
-        compare(fs::path(f).replace_extension(".expected"), out);
+        compare_golden(fs::path(f).replace_extension(".expected"), out);
       }
     }
   }
@@ -113,10 +95,10 @@ TEST_CASE("golden: fmt") {
   for (const auto& f : files) {
     DYNAMIC_SECTION(f.filename().string()) {
       DiagnosticList diags;
-      auto r = lang::parse_recipe(read(f), f.string(), diags);
+      auto r = lang::parse_recipe(persona::test::read_file(f), f.string(), diags);
       REQUIRE(r.recipe);
       const std::string once = lang::format_recipe(*r.recipe);
-      compare(fs::path(f).replace_extension(".expected"), once);
+      compare_golden(fs::path(f).replace_extension(".expected"), once);
       DiagnosticList d2;
       auto again = lang::parse_recipe(once, "formatted", d2);
       REQUIRE(again.recipe);

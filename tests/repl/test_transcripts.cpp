@@ -15,23 +15,14 @@
 
 #include <unistd.h>
 
+#include "golden.hpp"
 #include "repl/repl.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-bool accept_mode() {
-  const char* v = std::getenv("PERSONA_ACCEPT");
-  return v != nullptr && std::string(v) == "1";
-}
+using persona::test::read_file;
 
 std::vector<fs::path> transcripts() {
   std::vector<fs::path> v;
@@ -52,7 +43,7 @@ std::string run_transcript(const fs::path& in_file) {
   const fs::path cwd = fs::current_path();
   fs::current_path(work);
   std::ostringstream out;
-  std::istringstream in(read(in_file));
+  std::istringstream in(read_file(in_file));
   int rc = -1;
   {
     persona::repl::Options o;
@@ -78,19 +69,14 @@ TEST_CASE("transcripts give their expected output") {
       const std::string actual = run_transcript(in_file);
       fs::path expected = in_file;
       expected.replace_extension(".expected");
-      if (accept_mode()) {
-        std::ofstream(expected, std::ios::binary) << actual;
-        continue;
-      }
-      REQUIRE(fs::exists(expected));
-      CHECK(read(expected) == actual);
+      persona::test::compare_golden(expected, actual);
     }
   }
 }
 
 TEST_CASE("every command appears in a transcript") {
   std::string all;
-  for (const auto& f : transcripts()) all += "\n" + read(f);
+  for (const auto& f : transcripts()) all += "\n" + read_file(f);
   for (const auto& d : persona::repl::docs()) {
     if (d.kind != "command") continue;
     INFO(d.name);
