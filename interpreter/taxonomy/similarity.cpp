@@ -98,25 +98,10 @@ void combine(std::vector<std::pair<std::uint32_t, float>>& v) {
 }  // namespace
 
 std::vector<std::string> words(std::string_view text) {
+  // The same split as the TF-IDF model's (for_each_word), so tests and callers see its tokens.
   std::vector<std::string> out;
   std::string cur;
-  auto flush = [&] {
-    if (!cur.empty()) out.push_back(std::move(cur));
-    cur.clear();
-  };
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')) {
-      cur.push_back(static_cast<char>(c));
-    } else if (c >= 'A' && c <= 'Z') {
-      // CamelCase splits: "PublicPolicy" -> public, policy.
-      if (!cur.empty() && i > 0 && text[i - 1] >= 'a' && text[i - 1] <= 'z') flush();
-      cur.push_back(static_cast<char>(c - 'A' + 'a'));
-    } else {
-      flush();
-    }
-  }
-  flush();
+  for_each_word(text, cur, [&](std::string_view w) { out.emplace_back(w); });
   return out;
 }
 
