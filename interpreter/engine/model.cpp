@@ -5,7 +5,7 @@
 #include <unordered_map>
 
 #include "engine/engine.hpp"
-#include "util/rng.hpp"
+#include "base/rng.hpp"
 #include "util/stdlib_path.hpp"
 
 namespace persona::engine {

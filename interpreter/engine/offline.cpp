@@ -16,7 +16,7 @@
 #include <string>
 
 #include "engine/engine.hpp"
-#include "util/rng.hpp"
+#include "base/rng.hpp"
 
 namespace persona::engine {
 

@@ -7,7 +7,7 @@
 #include <unordered_map>
 
 #include "engine/engine.hpp"
-#include "util/rng.hpp"
+#include "base/rng.hpp"
 
 namespace persona::engine {
 

@@ -8,7 +8,7 @@
 #include "engine/plan.hpp"
 #include "generate/generate.hpp"
 #include "llm/structured.hpp"
-#include "util/rng.hpp"
+#include "base/rng.hpp"
 #include "util/stdlib_path.hpp"
 
 namespace persona::generate {

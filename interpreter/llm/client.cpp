@@ -13,7 +13,7 @@
 
 #include "llm/cache.hpp"
 #include "llm/structured.hpp"
-#include "util/rng.hpp"
+#include "base/rng.hpp"
 
 namespace persona::llm {
 namespace {

@@ -367,25 +367,8 @@ struct Session::Impl {
       return false;
     };
     if (d.where.file == c.name && d.where.line > 0) map_pos(d.where.line, d.where.file, d.where.line);
-    for (auto& n : d.notes) {  // "first defined at <recipe>:3:8"
-      const std::string tag = c.name + ":";
-      std::size_t pos = 0;
-      while ((pos = n.find(tag, pos)) != std::string::npos) {
-        std::size_t e = pos + tag.size(), q = e;
-        while (q < n.size() && std::isdigit(static_cast<unsigned char>(n[q]))) ++q;
-        std::uint32_t line = 0;
-        std::from_chars(n.data() + e, n.data() + q, line);
-        std::string file;
-        std::uint32_t ol = 0;
-        if (q > e && map_pos(line, file, ol)) {
-          const std::string rep = file + ":" + std::to_string(ol);
-          n.replace(pos, q - pos, rep);
-          pos += rep.size();
-        } else {
-          pos = q;
-        }
-      }
-    }
+    for (auto& r : d.related)
+      if (r.where.file == c.name && r.where.line > 0) map_pos(r.where.line, r.where.file, r.where.line);
   }
   struct CheckResult {
     std::optional<frontend::LoadedRecipe> loaded;

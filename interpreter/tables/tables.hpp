@@ -28,7 +28,7 @@
 
 #include "cond/condition.hpp"
 #include "diag/diagnostic.hpp"
-#include "util/rng.hpp"
+#include "base/rng.hpp"
 
 namespace persona::tables {
 

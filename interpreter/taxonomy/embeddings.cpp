@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "detail.hpp"
-#include "util/rng.hpp"
+#include "base/rng.hpp"
 
 namespace persona::tax {
 

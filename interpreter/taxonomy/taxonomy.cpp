@@ -9,7 +9,7 @@
 #include <set>
 
 #include "detail.hpp"
-#include "util/rng.hpp"
+#include "base/rng.hpp"
 
 namespace persona::tax {
 

@@ -32,10 +32,6 @@ std::uint64_t fnv1a(std::string_view s, std::uint64_t h = 0xcbf29ce484222325ULL)
   return h;
 }
 
-std::string where_text(const SourceRange& r) {
-  return r.file + ":" + std::to_string(r.line) + ":" + std::to_string(r.column);
-}
-
 // Everything visible to a recipe after merging its `extends` and `import` files.
 struct Scope {
   std::optional<ast::StringLit> name, version;
@@ -122,6 +118,13 @@ class Checker {
                std::vector<std::string> notes = {}) {
     sink_.warning(where, code, msg, std::move(notes));
   }
+  // An error that also points at a second place (e.g. the first definition of a duplicate).
+  void error_related(const SourceRange& where, const std::string& code, const std::string& msg, Related related) {
+    ++errors_;
+    Diagnostic d{Severity::error, where, msg, code, {}, {}};
+    d.related.push_back(std::move(related));
+    sink_.report(std::move(d));
+  }
 
   static std::string canonical(const std::string& path) {
     std::error_code ec;
@@ -183,8 +186,8 @@ class Checker {
     for (const auto& i : items) {
       auto [it, fresh] = seen.emplace(key(i), where(i));
       if (!fresh) {
-        error(where(i), "duplicate-name", std::string("duplicate ") + what + " '" + key(i) + "'",
-              {"first defined at " + where_text(it->second)});
+        error_related(where(i), "duplicate-name", std::string("duplicate ") + what + " '" + key(i) + "'",
+                      {it->second, "first defined here"});
       }
     }
   }
@@ -360,8 +363,7 @@ class Checker {
       sum += ch.weight.value;
       auto [it, fresh] = labels.emplace(ch.label, ch.where);
       if (!fresh)
-        error(ch.where, "duplicate-choice", "duplicate choice '" + ch.label + "'",
-              {"first at " + where_text(it->second)});
+        error_related(ch.where, "duplicate-choice", "duplicate choice '" + ch.label + "'", {it->second, "first here"});
     }
     if (!any_positive) {
       error(c.where, "zero-probabilities", "every weight is zero: nothing can be drawn");

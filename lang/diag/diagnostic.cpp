@@ -8,11 +8,17 @@
 namespace persona {
 
 void DiagnosticSink::error(SourceRange where, std::string code, std::string message, std::vector<std::string> notes) {
-  report(Diagnostic{Severity::error, std::move(where), std::move(message), std::move(code), std::move(notes)});
+  report(Diagnostic{Severity::error, std::move(where), std::move(message), std::move(code), std::move(notes), {}});
 }
 
 void DiagnosticSink::warning(SourceRange where, std::string code, std::string message, std::vector<std::string> notes) {
-  report(Diagnostic{Severity::warning, std::move(where), std::move(message), std::move(code), std::move(notes)});
+  report(Diagnostic{Severity::warning, std::move(where), std::move(message), std::move(code), std::move(notes), {}});
+}
+
+std::string to_string(const SourceRange& where) {
+  std::string out = where.file.empty() ? std::string("<input>") : where.file;
+  if (where.line > 0) out += ':' + std::to_string(where.line) + ':' + std::to_string(where.column == 0 ? 1 : where.column);
+  return out;
 }
 
 void DiagnosticList::report(Diagnostic d) {

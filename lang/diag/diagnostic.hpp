@@ -20,12 +20,19 @@ struct SourceRange {
 
 enum class Severity { error, warning, note };
 
+// A second place a diagnostic points at ("first defined here", "shadowed by this filter").
+struct Related {
+  SourceRange where;
+  std::string message;
+};
+
 struct Diagnostic {
   Severity severity = Severity::error;
   SourceRange where;
   std::string message;
   std::string code;                // stable name, e.g. "undefined-name", "import-cycle"
   std::vector<std::string> notes;  // extra lines: "did you mean ...", a cycle path, ...
+  std::vector<Related> related;    // other positions, rendered as notes with their own source line
 };
 
 class DiagnosticSink {
@@ -36,6 +43,9 @@ class DiagnosticSink {
   void error(SourceRange where, std::string code, std::string message, std::vector<std::string> notes = {});
   void warning(SourceRange where, std::string code, std::string message, std::vector<std::string> notes = {});
 };
+
+// Renders "FILE:LINE:COL" ("FILE" alone when line is 0; "<input>" for an empty file name).
+std::string to_string(const SourceRange& where);
 
 // Collects diagnostics in memory; the usual sink.
 class DiagnosticList final : public DiagnosticSink {

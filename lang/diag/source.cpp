@@ -42,43 +42,50 @@ const char* severity_color(Severity s) {
 
 }  // namespace
 
+namespace {
+
+// The source line of `where` with a gutter, and a caret spanning the token under it.
+void append_excerpt(std::string& out, const SourceRange& where, const SourceFiles* sources, const char* caret_color,
+                    const std::string& reset) {
+  if (sources == nullptr || where.line == 0) return;
+  std::string_view text = sources->line(where.file, where.line);
+  if (text.empty() && sources->text(where.file) == nullptr) return;
+  const std::string gutter = std::to_string(where.line);
+  out += ' ' + gutter + " | ";
+  // Tabs shown as one space so the caret lines up; control bytes (binary input) as '?'.
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    out += c == '\t' ? ' ' : (u < 0x20 || u == 0x7f) ? '?' : c;
+  }
+  out += '\n';
+  out += ' ' + std::string(gutter.size(), ' ') + " | ";
+  const std::uint32_t col = where.column == 0 ? 1 : where.column;
+  out += std::string(col - 1, ' ');
+  std::uint32_t len = where.length == 0 ? 1 : where.length;
+  if (col - 1 + len > text.size() && text.size() >= col) len = static_cast<std::uint32_t>(text.size() - (col - 1));
+  if (len == 0) len = 1;
+  out += caret_color;
+  out += '^' + std::string(len - 1, '~');
+  out += reset + '\n';
+}
+
+}  // namespace
+
 std::string render(const Diagnostic& d, const SourceFiles* sources, bool color) {
   std::string out;
   const std::string bold = color ? "\x1b[1m" : "";
   const std::string reset = color ? "\x1b[0m" : "";
-  out += bold;
-  out += d.where.file.empty() ? std::string("<input>") : d.where.file;
-  if (d.where.line > 0) {
-    out += ':' + std::to_string(d.where.line) + ':' + std::to_string(d.where.column == 0 ? 1 : d.where.column);
-  }
-  out += ": " + reset;
+  out += bold + to_string(d.where) + ": " + reset;
   out += color ? severity_color(d.severity) : "";
   out += severity_name(d.severity);
   out += reset + ": " + bold + d.message + reset + '\n';
-
-  if (sources != nullptr && d.where.line > 0) {
-    std::string_view text = sources->line(d.where.file, d.where.line);
-    if (!text.empty() || sources->text(d.where.file) != nullptr) {
-      std::string gutter = std::to_string(d.where.line);
-      out += ' ' + gutter + " | ";
-      // Tabs shown as one space so the caret lines up; control bytes (binary input) as '?'.
-      for (char c : text) {
-        const auto u = static_cast<unsigned char>(c);
-        out += c == '\t' ? ' ' : (u < 0x20 || u == 0x7f) ? '?' : c;
-      }
-      out += '\n';
-      out += ' ' + std::string(gutter.size(), ' ') + " | ";
-      const std::uint32_t col = d.where.column == 0 ? 1 : d.where.column;
-      out += std::string(col - 1, ' ');
-      std::uint32_t len = d.where.length == 0 ? 1 : d.where.length;
-      if (col - 1 + len > text.size() && text.size() >= col) len = static_cast<std::uint32_t>(text.size() - (col - 1));
-      if (len == 0) len = 1;
-      out += color ? std::string(severity_color(d.severity)) : std::string();
-      out += '^' + std::string(len - 1, '~');
-      out += reset + '\n';
-    }
-  }
+  append_excerpt(out, d.where, sources, color ? severity_color(d.severity) : "", reset);
   for (const auto& n : d.notes) out += "  note: " + n + '\n';
+  for (const auto& r : d.related) {
+    out += bold + to_string(r.where) + ": " + reset + (color ? severity_color(Severity::note) : "") + "note" + reset +
+           ": " + r.message + '\n';
+    append_excerpt(out, r.where, sources, color ? severity_color(Severity::note) : "", reset);
+  }
   return out;
 }
 

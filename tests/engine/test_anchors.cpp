@@ -4,7 +4,7 @@
 #include <map>
 
 #include "engine_support.hpp"
-#include "util/rng.hpp"
+#include "base/rng.hpp"
 
 using namespace engine_test;
 using namespace persona;

@@ -70,7 +70,9 @@ TEST_CASE("duplicate names point at the first definition") {
   auto c = check("anchor a = 1\nanchor a = 2\n");
   const auto& d = c.first("duplicate-name");
   CHECK(d.where.line == 3);
-  CHECK(d.notes.at(0) == "first defined at t.persona:2:8");
+  REQUIRE(d.related.size() == 1);
+  CHECK(to_string(d.related.at(0).where) == "t.persona:2:8");
+  CHECK(d.related.at(0).message == "first defined here");
 }
 
 TEST_CASE("dependency cycles are printed") {

@@ -3,7 +3,7 @@
 #include <set>
 
 #include "test_support.hpp"
-#include "util/rng.hpp"
+#include "base/rng.hpp"
 
 using namespace persona;
 using tax_test::data;

@@ -9,7 +9,7 @@
 #include <mutex>
 #include <thread>
 
-#include "util/rng.hpp"
+#include "base/rng.hpp"
 
 namespace persona::llm::fake {
 namespace {

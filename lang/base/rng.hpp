@@ -40,9 +40,14 @@ class Rng {
     }
   }
 
-  // The stream for one step of one persona.
+  // The stream for one step of one persona. THE derivation: every random draw of the project
+  // comes from here (the overload below only skips hashing the step name again).
   static Rng derive(std::uint64_t seed, std::uint64_t index, std::string_view step) {
-    return Rng(splitmix64(splitmix64(seed) ^ splitmix64(index + 0x632be59bd9b4e019ULL) ^ stable_hash(step)));
+    return derive_hashed(seed, index, stable_hash(step));
+  }
+  // Same, with stable_hash(step) computed once by the caller (hot paths).
+  static Rng derive_hashed(std::uint64_t seed, std::uint64_t index, std::uint64_t step_hash) {
+    return Rng(splitmix64(splitmix64(seed) ^ splitmix64(index + 0x632be59bd9b4e019ULL) ^ step_hash));
   }
 
   static constexpr result_type min() { return 0; }
