@@ -16,5 +16,7 @@ void add_repl_command(CLI::App& root, int& code);       // repl
 
 // True when stderr is a terminal (colour diagnostics, progress bars).
 bool stderr_is_tty();
+// The whole command line as typed (shell-quoted where needed), for manifests.
+const std::string& invocation();
 
 }  // namespace persona::cli

@@ -8,12 +8,32 @@
 #include "cli/commands.hpp"
 
 namespace persona::cli {
+namespace {
+std::string g_invocation;
+}  // namespace
 bool stderr_is_tty() { return ::isatty(STDERR_FILENO) == 1; }
+const std::string& invocation() { return g_invocation; }
 }  // namespace persona::cli
+
+namespace {
+
+// Shell quoting: plain words as they are, anything else in single quotes.
+std::string quote(const std::string& a) {
+  const bool plain = !a.empty() && a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                                       "-_./=:,+@%") == std::string::npos;
+  if (plain) return a;
+  std::string q = "'";
+  for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   using namespace persona::cli;
+  g_invocation = "persona";
+  for (int i = 1; i < argc; ++i) g_invocation += " " + quote(argv[i]);
   CLI::App app{
       "persona: deep synthetic personas from declarative recipes.\n"
       "Write a .persona recipe, check it, look at its plan, and run it offline or against an LLM.",

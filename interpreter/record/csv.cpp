@@ -83,7 +83,9 @@ std::string csv_personas_header(const CsvColumns& c) {
   if (c.weight) h += ",weight";
   for (const auto& a : c.anchors) h += ",anchor." + a;
   for (const auto& [name, js] : c.core) h += ",core." + name + (js ? ".json" : "");
-  h += ",narrative,calls,prompt_tokens,completion_tokens,cached_tokens,attribute_count,problems\n";
+  if (c.narrative) h += ",narrative";
+  if (c.usage) h += ",calls,prompt_tokens,completion_tokens,cached_tokens";
+  h += ",attribute_count,problems\n";
   return h;
 }
 
@@ -105,12 +107,15 @@ void write_csv_long(const PersonaRecord& r, const CsvColumns& c, std::string& pe
     personas += ',';
     if (const Value* v = r.core_value(name)) put_cell(personas, *v, js);
   }
-  personas += ',';
-  append_csv_string(personas, r.narrative);
-  for (std::uint64_t u : {r.usage.calls, r.usage.prompt_tokens, r.usage.completion_tokens, r.usage.cached_tokens}) {
+  if (c.narrative) {
     personas += ',';
-    put_u64(personas, u);
+    append_csv_string(personas, r.narrative);
   }
+  if (c.usage)
+    for (std::uint64_t u : {r.usage.calls, r.usage.prompt_tokens, r.usage.completion_tokens, r.usage.cached_tokens}) {
+      personas += ',';
+      put_u64(personas, u);
+    }
   personas += ',';
   put_u64(personas, r.attributes.size());
   personas += ',';
@@ -328,6 +333,7 @@ ReadStatus CsvLongReader::next(PersonaRecord& r) {
   if (m.row.size() != m.header.size())
     return bad(std::to_string(m.row.size()) + " cells where the header has " + std::to_string(m.header.size()));
   std::uint64_t count = 0;
+  r.has_narrative = r.has_usage = false;
   for (std::size_t i = 0; i < m.header.size(); ++i) {
     const std::string& h = m.header[i];
     const Field& f = m.row[i];
@@ -353,6 +359,7 @@ ReadStatus CsvLongReader::next(PersonaRecord& r) {
       r.core.emplace_back(h.substr(5, h.size() - 5 - (js ? 5 : 0)), std::move(v));
     } else if (h == "narrative") {
       r.narrative = f.text;
+      r.has_narrative = true;
     } else if (h == "calls" || h == "prompt_tokens" || h == "completion_tokens" || h == "cached_tokens" ||
                h == "attribute_count") {
       std::uint64_t v = 0;

@@ -12,10 +12,8 @@
 
 #include <fmt/format.h>
 
-#include "engine/engine.hpp"
-#include "engine/runner.hpp"
+#include "exec/exec.hpp"
 #include "frontend/frontend.hpp"
-#include "generate/generate.hpp"
 #include "llm/fake/fake_server.hpp"
 
 using namespace persona;
@@ -45,7 +43,7 @@ int main(int argc, char** argv) {
   }
   DiagnosticList tdiags;
   auto tax = engine::load_taxonomy(loaded->recipe, tdiags);
-  auto model = engine::Model::create(std::move(loaded->recipe), loaded->tables, std::move(tax), tdiags);
+  auto model = engine::Program::compile(std::move(loaded->recipe), loaded->tables, std::move(tax), tdiags);
   if (!model) return 1;
 
   llm::fake::Config fc;
@@ -56,13 +54,13 @@ int main(int argc, char** argv) {
     std::cerr << "cannot start the fake server\n";
     return 1;
   }
-  generate::Setup s;
+  backend::Setup s;
   s.provider.name = "fake";
   s.provider.base_url = server.base_url();
   s.provider.api_key_env = "PERSONA_BENCH_NO_KEY";
   s.provider.max_concurrency = conc;
   std::string err;
-  auto t = generate::load_templates(generate::default_prompts_dir(), err);
+  auto t = backend::load_templates(backend::default_prompts_dir(), err);
   if (!t) {
     std::cerr << err << "\n";
     return 1;
@@ -70,24 +68,25 @@ int main(int argc, char** argv) {
   s.templates = *t;
   const auto dir = std::filesystem::temp_directory_path() / ("persona-bench-generate-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
-  engine::RunOptions o;
+  const backend::Llm llm(s);
+  exec::RunOptions o;
   o.count = static_cast<std::uint64_t>(count);
   o.seed = 7;
   o.out = (dir / "bench.jsonl").string();
-  generate::DriverOptions d;
-  d.concurrency = conc;
+  o.llm = &llm;
+  o.concurrency = conc;
   const auto t0 = std::chrono::steady_clock::now();
-  const auto res = generate::run(*model, o, s, d);
+  const auto res = exec::run(*model, o);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::filesystem::remove_all(dir);
-  if (!res.run.ok || res.interrupted) {
-    std::cerr << "run failed: " << res.run.error << res.reason << "\n";
+  if (!res.ok) {
+    std::cerr << "run failed: " << res.error << res.reason << "\n";
     return 1;
   }
   if (std::getenv("PERSONA_BENCH_DUMP") != nullptr) {
     for (const auto& b : server.bodies()) std::cout << b.dump() << "\n";
   }
-  const auto& tt = res.run.totals;
+  const auto& tt = res.totals;
   const double per_calls = static_cast<double>(tt.usage.calls) / static_cast<double>(tt.personas);
   const double rate = static_cast<double>(tt.personas) / secs;
   const double limit = conc / (latency / 1000.0 * per_calls);

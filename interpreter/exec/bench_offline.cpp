@@ -16,12 +16,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "engine/engine.hpp"
-#include "engine/runner.hpp"
+#include "exec/exec.hpp"
 #include "util/stdlib_path.hpp"
-#ifdef PERSONA_HAVE_FRONTEND
 #include "frontend/frontend.hpp"
-#endif
 
 namespace {
 
@@ -35,8 +32,7 @@ long vm_hwm_kb() {
   return -1;
 }
 
-std::unique_ptr<engine::Model> load(const std::string& file) {
-#ifdef PERSONA_HAVE_FRONTEND
+std::unique_ptr<engine::Program> load(const std::string& file) {
   SourceFiles sources;
   DiagnosticList diags;
   auto loaded = frontend::load_recipe(file, sources, diags);
@@ -53,24 +49,19 @@ std::unique_ptr<engine::Model> load(const std::string& file) {
       if (d.severity == Severity::error) std::cerr << render(d, nullptr);
     return nullptr;
   }
-  return engine::Model::create(std::move(loaded->recipe), loaded->tables, std::move(tax), diags);
-#else
-  (void)file;
-  std::cerr << "persona-bench-engine: built without the front end\n";
-  return nullptr;
-#endif
+  return engine::Program::compile(std::move(loaded->recipe), loaded->tables, std::move(tax), diags);
 }
 
 int child(std::uint64_t n, const std::string& file) {
   auto m = load(file);
   if (!m) return 1;
   const long before = vm_hwm_kb();
-  engine::RunOptions o;
+  exec::RunOptions o;
   o.count = n;
   o.seed = 7;
   o.out = "/dev/null";
   o.manifest = false;
-  auto res = engine::run(*m, o);
+  auto res = exec::run(*m, o);
   if (!res.ok) {
     std::cerr << res.error << "\n";
     return 1;
@@ -131,40 +122,37 @@ int main(int argc, char** argv) {
   auto m = load(file);
   if (!m) return 1;
 
-  // 1. Throughput: one thread, 250 attributes, whole pipeline including serialisation.
+  // 1. Throughput: one thread, 250 attributes, the whole program including the record and its line.
   {
-    engine::OfflineBackend offline;
+    const backend::Offline offline;
     engine::Scratch scratch;
-    engine::Persona p;
+    exec::Job job;
+    record::PersonaRecord rec;
     std::string line;
-    for (std::uint64_t i = 0; i < 200; ++i) build_persona(*m, offline, scratch, 7, i, p);  // warm caches
+    for (std::uint64_t i = 0; i < 200; ++i) exec::build_offline(*m, offline, scratch, 7, i, job);  // warm caches
+    // Time by step kind: anchors, story, select, fill, narrative, then the record and its JSONL line.
     double stage[6] = {0, 0, 0, 0, 0, 0};
     std::uint64_t attrs = 0, bytes = 0;
     using clk = std::chrono::steady_clock;
     const auto t0 = clk::now();
     for (std::uint64_t i = 0; i < count; ++i) {
-      auto a = clk::now();
-      engine::begin(*m, 7, i, p);
-      engine::draw_anchors(*m, p);
-      auto b = clk::now();
-      engine::run_story(*m, p, offline);
-      auto c = clk::now();
-      engine::select_attributes(*m, p, scratch);
-      auto d = clk::now();
-      engine::fill_all(*m, p, offline);
-      auto e = clk::now();
-      engine::write_narrative(*m, p, offline);
-      auto f = clk::now();
+      m->begin(7, i, job.p);
+      for (std::size_t pc = 0; pc < m->size(); ++pc) {
+        const auto a = clk::now();
+        const engine::Step& st = m->step(pc);
+        auto ask = st.run(job.p, scratch);
+        while (ask) {
+          auto ans = offline.answer(*m, job.p, *ask);
+          ask = st.apply(job.p, scratch, *ask, ans);
+        }
+        stage[static_cast<int>(st.kind())] += std::chrono::duration<double>(clk::now() - a).count();
+      }
+      const auto f = clk::now();
+      m->to_record(job.p, rec);
       line.clear();
-      engine::serialise(*m, p, line);
-      auto g = clk::now();
-      stage[0] += std::chrono::duration<double>(b - a).count();
-      stage[1] += std::chrono::duration<double>(c - b).count();
-      stage[2] += std::chrono::duration<double>(d - c).count();
-      stage[3] += std::chrono::duration<double>(e - d).count();
-      stage[4] += std::chrono::duration<double>(f - e).count();
-      stage[5] += std::chrono::duration<double>(g - f).count();
-      attrs += p.attributes.size();
+      record::write_jsonl(rec, line);
+      stage[5] += std::chrono::duration<double>(clk::now() - f).count();
+      attrs += job.p.attributes.size();
       bytes += line.size();
     }
     const double secs = std::chrono::duration<double>(clk::now() - t0).count();
@@ -173,9 +161,9 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long>(count), secs, rate, rate >= 2000 ? "PASS" : "FAIL");
     std::printf("  %.1f attributes/persona, %.1f KB/persona\n", static_cast<double>(attrs) / static_cast<double>(count),
                 static_cast<double>(bytes) / static_cast<double>(count) / 1024.0);
-    const char* names[6] = {"anchors", "story", "select", "fill", "narrative", "serialise"};
+    const char* names[6] = {"anchors", "story", "select", "fill", "narrative", "record+line"};
     for (int k = 0; k < 6; ++k)
-      std::printf("  %-10s %7.1f us/persona\n", names[k], stage[k] / static_cast<double>(count) * 1e6);
+      std::printf("  %-12s %7.1f us/persona\n", names[k], stage[k] / static_cast<double>(count) * 1e6);
   }
 
   // 2. Memory: peak RSS of whole runs (runner, 1 thread, output to /dev/null) in child processes.

@@ -15,121 +15,16 @@
 #include <cstring>
 #include <string>
 
-#include "engine/engine.hpp"
+#include "backend/backend.hpp"
 #include "base/rng.hpp"
+#include "base/text.hpp"
+#include "engine/steps.hpp"
 
-namespace persona::engine {
+namespace persona::backend {
+
+using namespace engine;
 
 namespace {
-
-// ---------------------------------------------------------------------------------------------
-// Consistency rules: an option that mentions one of the phrases is dropped when the predicate on
-// the facts says the persona cannot have it. A phrase starting with '=' must equal the whole
-// option; others match whole words anywhere (case-insensitive). A fact the persona does not have
-// never forbids anything.
-
-struct FactView {
-  std::optional<double> age;
-  std::string_view employment, gender;
-};
-
-FactView view(const cond::Facts& f) {
-  FactView v;
-  if (auto it = f.find("age"); it != f.end()) {
-    if (const double* d = std::get_if<double>(&it->second)) v.age = *d;
-    else if (const auto* s = std::get_if<std::string>(&it->second)) {
-      char* end = nullptr;
-      const double x = std::strtod(s->c_str(), &end);
-      if (end != s->c_str()) v.age = x;
-    }
-  }
-  if (auto it = f.find("employment"); it != f.end())
-    if (const auto* s = std::get_if<std::string>(&it->second)) v.employment = *s;
-  if (auto it = f.find("gender"); it != f.end())
-    if (const auto* s = std::get_if<std::string>(&it->second)) v.gender = *s;
-  if (v.gender.empty())
-    if (auto it = f.find("sex"); it != f.end())
-      if (const auto* s = std::get_if<std::string>(&it->second)) v.gender = *s;
-  return v;
-}
-
-struct Rule {
-  const char* name;
-  std::vector<std::string_view> phrases;
-  bool gender_scoped;  // only in leaves whose path mentions gender or sex
-  bool (*forbidden)(const FactView&);
-};
-
-const std::vector<Rule>& rules() {
-  static const std::vector<Rule> r = {
-      {"retirement",
-       {"retire", "retired", "retiree", "retirees", "retirement", "retiring", "pension", "pensions", "pensioner", "pensioners"},
-       false,
-       [](const FactView& f) {
-         if (f.employment.empty() && !f.age) return false;
-         return f.employment != "retired" && !(f.age && *f.age >= 60);
-       }},
-      {"student",
-       {"student", "students", "classmates", "classmate", "homework", "schoolwork", "in school", "at school",
-        "currently studying", "still studying", "starting school", "school friends"},
-       false,
-       [](const FactView& f) {
-         if (f.employment.empty() && !f.age) return false;
-         return f.employment != "student" && !(f.age && *f.age < 25);
-       }},
-      {"grandchildren",
-       {"grandchildren", "grandchild", "grandkids", "grandparenting", "adult children", "children leaving home",
-        "empty nest", "great-grandchildren"},
-       false, [](const FactView& f) { return f.age && *f.age < 35; }},
-      {"parenthood",
-       {"my children", "their children", "own children", "becoming a parent", "raising children", "parenting"},
-       false, [](const FactView& f) { return f.age && *f.age < 16; }},
-      {"work",
-       {"employed", "workplace", "workplaces", "colleague", "colleagues", "coworker", "coworkers", "co-worker",
-        "co-workers", "employer", "my boss", "at work", "office job", "full-time job", "on the job", "salary",
-        "wage job", "work team"},
-       false,
-       [](const FactView& f) {
-         return f.employment == "unemployed" || f.employment == "student" || f.employment == "retired";
-       }},
-      {"unemployed",
-       {"unemployed", "job seeker", "job seeking", "looking for work", "between jobs", "job hunting", "jobless"},
-       false, [](const FactView& f) { return !f.employment.empty() && f.employment != "unemployed"; }},
-      {"adult",
-       {"married", "spouse", "husband", "wife", "mortgage", "divorced", "widowed", "widow", "widower"},
-       false, [](const FactView& f) { return f.age && *f.age < 16; }},
-      {"female", {"woman", "women", "girl", "girls", "female"}, true,
-       [](const FactView& f) { return f.gender == "male"; }},
-      {"male", {"man", "men", "boy", "boys", "male"}, true, [](const FactView& f) { return f.gender == "female"; }},
-      {"childhood",
-       {"=childhood", "=adolescence", "=infancy", "=early childhood", "=teenager", "=child", "=starting school",
-        "=generation alpha"},
-       false, [](const FactView& f) { return f.age && *f.age >= 18; }},
-      {"old-age",
-       {"=late old age", "=oldest old", "=silent generation", "=baby boomer"},
-       false, [](const FactView& f) { return f.age && *f.age < 55; }},
-  };
-  return r;
-}
-
-std::string lower(std::string_view s) {
-  std::string r(s);
-  for (auto& c : r)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return r;
-}
-
-bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
-
-bool has_phrase(std::string_view text, std::string_view w) {
-  std::size_t pos = 0;
-  while ((pos = text.find(w, pos)) != std::string_view::npos) {
-    const std::size_t end = pos + w.size();
-    if ((pos == 0 || !is_word_char(text[pos - 1])) && (end >= text.size() || !is_word_char(text[end]))) return true;
-    pos = end;
-  }
-  return false;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Lexicons
@@ -212,7 +107,7 @@ void pick_distinct(const std::array<std::string_view, N>& a, std::size_t k, Rng&
 enum class StoryKind { values, attitude, vignettes, hobbies, generic };
 
 StoryKind story_kind(std::string_view instruction_or_name) {
-  const std::string s = lower(instruction_or_name);
+  const std::string s = text::lower(instruction_or_name);
   if (s.find("value") != std::string::npos || s.find("belief") != std::string::npos) return StoryKind::values;
   if (s.find("attitude") != std::string::npos || s.find("outlook") != std::string::npos) return StoryKind::attitude;
   if (s.find("vignette") != std::string::npos || s.find("stor") != std::string::npos ||
@@ -237,13 +132,13 @@ std::optional<std::string> fact(const Persona& p, std::string_view name) {
 }
 
 // Items produced by the step's inputs (earlier story steps), for templates.
-std::vector<std::string> input_items(const Model& m, const Persona& p, std::size_t step) {
+std::vector<std::string> input_items(const Model& m, const std::vector<CoreValue>& core, std::size_t step) {
   std::vector<std::string> out;
   const auto& story = m.recipe().story;
   for (const auto& in : story[step].inputs) {
     for (std::size_t k = 0; k < step; ++k) {
       if (story[k].output != in) continue;
-      const CoreValue& cv = p.core[k];
+      const CoreValue& cv = core[k];
       for (const auto& it : cv.items) out.push_back(it);
       if (!cv.text.empty() && cv.items.empty()) out.push_back(cv.text);
     }
@@ -251,12 +146,13 @@ std::vector<std::string> input_items(const Model& m, const Persona& p, std::size
   return out;
 }
 
-std::string one_item(StoryKind kind, const Model& m, const Persona& p, std::size_t step, Rng& rng) {
+std::string one_item(StoryKind kind, const Model& m, const Persona& p, const std::vector<CoreValue>& core,
+                     std::size_t step, Rng& rng) {
   switch (kind) {
     case StoryKind::values: return std::string(pick(kValues, rng));
     case StoryKind::hobbies: return std::string(pick(kHobbies, rng));
     case StoryKind::attitude: {
-      const auto ins = input_items(m, p, step);
+      const auto ins = input_items(m, core, step);
       std::string s = "I am ";
       s += pick(kAttitudeAdj, rng);
       s += " about life";
@@ -280,7 +176,7 @@ std::string one_item(StoryKind kind, const Model& m, const Persona& p, std::size
       }
       s += pick(kEvents, rng);
       if (auto city = fact(p, "city")) s += " in " + *city;
-      auto ins = input_items(m, p, step);
+      auto ins = input_items(m, core, step);
       std::erase_if(ins, [](const std::string& x) { return x.size() > 40; });  // lessons are short items
       s += "; it taught me ";
       s += ins.empty() ? std::string(pick(kValues, rng)) : ins[rng.below(ins.size())];
@@ -294,53 +190,11 @@ std::string one_item(StoryKind kind, const Model& m, const Persona& p, std::size
 
 }  // namespace
 
-// ---------------------------------------------------------------------------------------------
-// Rule API
+namespace {
 
-RuleMask option_rules(std::string_view option_text, std::string_view leaf_path) {
-  const std::string t = lower(option_text);
-  const std::string path = lower(leaf_path);
-  const bool gendered = has_phrase(path, "gender") || has_phrase(path, "sex");
-  const bool exempt_gender = t.find("trans") != std::string::npos || t.find("non-binary") != std::string::npos ||
-                             t.find("intersex") != std::string::npos;
-  RuleMask m = 0;
-  const auto& rs = rules();
-  for (std::size_t i = 0; i < rs.size(); ++i) {
-    if (rs[i].gender_scoped && (!gendered || exempt_gender)) continue;
-    for (auto ph : rs[i].phrases) {
-      const bool hit = ph.starts_with('=') ? t == ph.substr(1) : has_phrase(t, ph);
-      if (hit) {
-        m |= RuleMask{1} << i;
-        break;
-      }
-    }
-  }
-  return m;
-}
-
-RuleMask forbidden_rules(const cond::Facts& facts) {
-  const FactView f = view(facts);
-  RuleMask m = 0;
-  const auto& rs = rules();
-  for (std::size_t i = 0; i < rs.size(); ++i)
-    if (rs[i].forbidden(f)) m |= RuleMask{1} << i;
-  return m;
-}
-
-std::vector<std::string_view> rule_names(RuleMask m) {
-  std::vector<std::string_view> out;
-  const auto& rs = rules();
-  for (std::size_t i = 0; i < rs.size(); ++i)
-    if (m & (RuleMask{1} << i)) out.emplace_back(rs[i].name);
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Backend
-
-void OfflineBackend::story_step(const Model& m, Persona& p, std::size_t step) {
+void story_value(const Model& m, const Persona& p, const std::vector<CoreValue>& core, std::size_t step,
+                 CoreValue& cv) {
   const lang::StoryStep& st = m.recipe().story[step];
-  CoreValue& cv = p.core[step];
   Rng rng = Rng::derive(p.run_seed, p.index, "story:" + st.output);
   StoryKind kind = story_kind(st.instruction);
   if (kind == StoryKind::generic) kind = story_kind(st.output);
@@ -350,7 +204,7 @@ void OfflineBackend::story_step(const Model& m, Persona& p, std::size_t step) {
   cv.fields.clear();
   using K = lang::StoryShape::Kind;
   switch (st.shape.kind) {
-    case K::text: cv.text = one_item(kind, m, p, step, rng); break;
+    case K::text: cv.text = one_item(kind, m, p, core, step, rng); break;
     case K::list: {
       const int lo = std::max(0, st.shape.min_items);
       const int hi = std::max(lo, st.shape.max_items);
@@ -359,7 +213,7 @@ void OfflineBackend::story_step(const Model& m, Persona& p, std::size_t step) {
       else if (kind == StoryKind::hobbies) pick_distinct(kHobbies, n, rng, cv.items);
       else if (kind == StoryKind::generic) pick_distinct(kDescriptor, n, rng, cv.items);
       else
-        for (std::size_t i = 0; i < n; ++i) cv.items.push_back(one_item(kind, m, p, step, rng));
+        for (std::size_t i = 0; i < n; ++i) cv.items.push_back(one_item(kind, m, p, core, step, rng));
       break;
     }
     case K::object:
@@ -377,7 +231,7 @@ void OfflineBackend::story_step(const Model& m, Persona& p, std::size_t step) {
           else if (fk == StoryKind::hobbies) pick_distinct(kHobbies, n, rng, f.items);
           else pick_distinct(kDescriptor, n, rng, f.items);
         } else {
-          f.text = one_item(fk, m, p, step, rng);
+          f.text = one_item(fk, m, p, core, step, rng);
         }
         cv.fields.push_back(std::move(f));
       }
@@ -386,16 +240,13 @@ void OfflineBackend::story_step(const Model& m, Persona& p, std::size_t step) {
   cv.done = true;
 }
 
-void OfflineBackend::fill_batch(const Model& m, Persona& p, std::size_t first, std::size_t last) {
-  const RuleMask forbidden = forbidden_rules(p.facts);
-  const std::uint64_t base = splitmix64(p.run_seed) ^ splitmix64(p.index + 0x632be59bd9b4e019ULL);
-  for (std::size_t i = first; i < last && i < p.attributes.size(); ++i) {
-    Slot& s = p.attributes[i];
-    const LeafInfo& li = m.leaf(s.leaf);
-    Rng rng(splitmix64(base ^ li.fill_hash));  // == Rng::derive(run_seed, index, "fill:" + path)
-    s.reason.clear();
-    s.option = -1;
-    if (!li.options.empty()) {
+// One slot's value: a weighted draw among the options the facts allow, else a lexicon word.
+void slot_value(const Model& m, const Persona& p, RuleMask forbidden, std::uint32_t leaf, SlotAnswer& s) {
+  const LeafInfo& li = m.leaf(leaf);
+  Rng rng = Rng::derive_hashed(p.run_seed, p.index, li.fill_hash);  // stream "fill:" + path
+  s.option = -1;
+  s.state = SlotAnswer::State::value;
+  if (!li.options.empty()) {
       double total = 0;
       for (const auto& o : li.options)
         if ((o.rules & forbidden) == 0) total += o.weight;
@@ -412,15 +263,13 @@ void OfflineBackend::fill_batch(const Model& m, Persona& p, std::size_t first, s
         s.value = li.options[chosen].label;
         s.option = static_cast<std::int32_t>(chosen);
         s.source = Source::options;
-        s.status = SlotStatus::filled;
-        continue;
+        return;
       }
       // Every option contradicts the facts (selection normally avoids such leaves).
-      s.value.clear();
+      s.state = SlotAnswer::State::refused;
+      s.value = "no value option consistent with the anchors";
       s.source = Source::options;
-      s.status = SlotStatus::failed;
-      s.reason = "no value option consistent with the anchors";
-      continue;
+      return;
     }
     switch (li.lexicon) {
       case Lexicon::frequency: s.value = pick(kFrequency, rng); break;
@@ -430,12 +279,12 @@ void OfflineBackend::fill_batch(const Model& m, Persona& p, std::size_t first, s
       case Lexicon::duration: s.value = pick(kDuration, rng); break;
       case Lexicon::descriptor: s.value = pick(kDescriptor, rng); break;
     }
-    s.source = Source::lexicon;
-    s.status = SlotStatus::filled;
-  }
+  s.source = Source::lexicon;
 }
 
 namespace {
+
+bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
 
 struct Voice {
   std::string subject;  // "I" / "Amina"
@@ -507,10 +356,9 @@ std::string third(std::string s, const std::string& subject) {
 
 }  // namespace
 
-void OfflineBackend::narrative(const Model& m, Persona& p) {
+std::string narrative_text(const Model& m, const Persona& p) {
   const auto& ns = m.recipe().narrative;
-  p.narrative.clear();
-  if (ns.voice == "none") return;
+  if (ns.voice == "none") return {};
   Rng rng = Rng::derive(p.run_seed, p.index, "narrative");
   const std::size_t lo = static_cast<std::size_t>(std::max(1, ns.min_words));
   const std::size_t hi = static_cast<std::size_t>(std::max(ns.min_words, ns.max_words));
@@ -611,7 +459,7 @@ void OfflineBackend::narrative(const Model& m, Persona& p) {
       const Slot& sl = p.attributes[i];
       if (sl.status != SlotStatus::filled) continue;
       std::string form(kForms[rng.below(kForms.size())]);
-      const std::string nm = lower(m.leaf(sl.leaf).name);
+      const std::string nm = text::lower(m.leaf(sl.leaf).name);
       std::string s;
       for (std::size_t c = 0; c < form.size(); ++c) {
         if (form[c] == '{' && c + 2 < form.size() && form[c + 2] == '}') {
@@ -636,7 +484,34 @@ void OfflineBackend::narrative(const Model& m, Persona& p) {
       "I still have plans I want to see through.", "Most days are ordinary, and I like them that way."};
   for (std::size_t k = 0; wout < lo && k < 64; ++k) emit(std::string(kFill[k % kFill.size()]));
   (void)used;
-  p.narrative = std::move(out);
+  return out;
 }
 
-}  // namespace persona::engine
+}  // namespace
+
+Answer Offline::answer(const Program& prog, const Persona& p, const Ask& ask) const {
+  const Model& m = prog.model();
+  Answer a;
+  switch (ask.kind) {
+    case Ask::Kind::story: {
+      // Later steps of a call read the earlier ones' answers, as a model answering the group would.
+      std::vector<CoreValue> core = p.core;
+      for (std::uint32_t k : ask.items) {
+        story_value(m, p, core, k, core[k]);
+        a.story.emplace_back(core[k]);
+      }
+      break;
+    }
+    case Ask::Kind::fill: {
+      const RuleMask forbidden = forbidden_rules(p.facts);
+      a.slots.resize(ask.items.size());
+      for (std::size_t j = 0; j < ask.items.size(); ++j)
+        slot_value(m, p, forbidden, p.attributes[ask.items[j]].leaf, a.slots[j]);
+      break;
+    }
+    case Ask::Kind::narrative: a.text = narrative_text(m, p); break;
+  }
+  return a;
+}
+
+}  // namespace persona::backend

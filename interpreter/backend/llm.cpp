@@ -1,17 +1,24 @@
-// Prompt templates, provider resolution, request building and answer application.
+// The LLM backend: prompt templates, provider resolution, requests for Asks and Answers from responses.
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <fstream>
 #include <sstream>
 
-#include "engine/plan.hpp"
-#include "generate/generate.hpp"
-#include "llm/structured.hpp"
+#include "backend/backend.hpp"
+#include "base/files.hpp"
 #include "base/rng.hpp"
+#include "base/text.hpp"
+#include "llm/structured.hpp"
 #include "util/stdlib_path.hpp"
 
-namespace persona::generate {
+namespace persona::backend {
+
+using engine::Answer;
+using engine::Ask;
+using engine::CoreValue;
+using engine::Persona;
+using engine::SlotAnswer;
 
 using nlohmann::json;
 
@@ -22,15 +29,15 @@ std::filesystem::path default_prompts_dir() { return persona::stdlib_dir() / "pr
 
 std::optional<Templates> load_templates(const std::filesystem::path& dir, std::string& error) {
   Templates t;
+  std::string all;
   auto load = [&](const char* file, Template& out) {
-    std::ifstream in(dir / file, std::ios::binary);
-    if (!in) {
-      error = "cannot read prompt template " + (dir / file).string();
+    auto got = files::read(dir / file, {.max_bytes = 1u << 20, .require_utf8 = true});
+    if (!got.ok()) {
+      error = "cannot load prompt template: " + got.error;
       return false;
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string text = ss.str();
+    std::string text = std::move(*got.text);
+    all += std::string(file) + '\0' + text + '\0';
     const auto sep = text.find("\n---\n");
     if (sep == std::string::npos) {
       out.user = text;
@@ -44,6 +51,7 @@ std::optional<Templates> load_templates(const std::filesystem::path& dir, std::s
   if (!load("story.txt", t.story) || !load("batch.txt", t.batch) || !load("narrative.txt", t.narrative) ||
       !load("repair.txt", t.repair))
     return std::nullopt;
+  t.fingerprint = files::sha256_hex(all);
   return t;
 }
 
@@ -86,7 +94,20 @@ std::optional<Setup> resolve(const lang::Recipe& r, const ResolveOptions& o, Dia
   bool have_file = false;
   std::error_code ec;
   if (config.empty()) {
-    if (std::filesystem::exists("persona.toml", ec)) config = "persona.toml";
+    // persona.toml next to the recipe, then in the working directory, then in the user's config
+    // directory ($XDG_CONFIG_HOME/persona, else ~/.config/persona).
+    std::vector<std::filesystem::path> places;
+    if (!o.recipe_dir.empty()) places.push_back(std::filesystem::path(o.recipe_dir) / "persona.toml");
+    places.emplace_back("persona.toml");
+    if (const char* x = std::getenv("XDG_CONFIG_HOME"); x != nullptr && *x != '\0')
+      places.push_back(std::filesystem::path(x) / "persona" / "persona.toml");
+    else if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0')
+      places.push_back(std::filesystem::path(h) / ".config" / "persona" / "persona.toml");
+    for (const auto& c : places)
+      if (std::filesystem::is_regular_file(c, ec)) {
+        config = c;
+        break;
+      }
   }
   if (!config.empty()) {
     if (!std::filesystem::exists(config, ec)) {
@@ -131,6 +152,7 @@ std::optional<Setup> resolve(const lang::Recipe& r, const ResolveOptions& o, Dia
   }
   Setup s;
   s.provider = *p;
+  if (have_file && p->defined_at.line != 0) s.config_file = config.string();
   for (const auto& [k, v] : r.model.params) {
     if (k == "temperature" && std::holds_alternative<double>(v)) s.temperature = std::get<double>(v);
     else if (k == "max_tokens" && std::holds_alternative<double>(v)) s.max_tokens = static_cast<int>(std::get<double>(v));
@@ -153,35 +175,21 @@ std::optional<Setup> resolve(const lang::Recipe& r, const ResolveOptions& o, Dia
 namespace {
 
 std::string value_text(const cond::Value& v) {
-  if (const double* d = std::get_if<double>(&v)) {
-    if (std::floor(*d) == *d && std::fabs(*d) < 1e15) return std::to_string(static_cast<long long>(*d));
-    std::ostringstream ss;
-    ss << *d;
-    return ss.str();
-  }
+  if (const double* d = std::get_if<double>(&v)) return text::format_number(*d);
   return std::get<std::string>(v);
-}
-
-std::string join(const std::vector<std::string>& items, std::string_view sep) {
-  std::string out;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += sep;
-    out += items[i];
-  }
-  return out;
 }
 
 std::string core_text(const engine::CoreValue& cv) {
   switch (cv.kind) {
     case lang::StoryShape::Kind::text: return cv.text;
-    case lang::StoryShape::Kind::list: return join(cv.items, "; ");
+    case lang::StoryShape::Kind::list: return text::join(cv.items, "; ");
     case lang::StoryShape::Kind::object: {
       std::string out;
       for (const auto& f : cv.fields) {
         if (!out.empty()) out += "; ";
         out += f.name + "=";
         if (f.type == "number") out += value_text(f.number);
-        else if (f.type == "list") out += join(f.items, ", ");
+        else if (f.type == "list") out += text::join(f.items, ", ");
         else out += f.text;
       }
       return out;
@@ -204,20 +212,6 @@ const std::string& path_of(const engine::Model& m, std::uint32_t leaf) {
 
 std::uint64_t call_seed(const engine::Persona& p, std::string_view step) {
   return Rng::derive(p.run_seed, p.index, std::string("llm:") + std::string(step))() & 0x7fffffffULL;
-}
-
-json chat(const Setup& s, const std::string& system, const std::string& user, const json* schema,
-          std::string_view step, const engine::Persona& p, int max_tokens) {
-  llm::ChatOptions co;
-  co.temperature = s.temperature;
-  co.max_tokens = s.max_tokens > 0 ? s.max_tokens : max_tokens;
-  co.seed = static_cast<std::int64_t>(call_seed(p, step));
-  co.schema = schema;
-  co.schema_name = "persona";
-  std::vector<llm::Message> msgs;
-  if (!system.empty()) msgs.push_back({"system", system});
-  msgs.push_back({"user", user});
-  return llm::chat_body(s.provider, msgs, co);
 }
 
 }  // namespace
@@ -293,10 +287,8 @@ std::string profile_text(const engine::Model& m, const engine::Persona& p, std::
 // ---------------------------------------------------------------------------------------------
 // Story
 
-std::vector<std::vector<std::size_t>> story_groups(const lang::Recipe& r) {
-  // One rule for the plan's estimate and for the calls actually sent.
-  return engine::story_call_groups(r);
-}
+// ---------------------------------------------------------------------------------------------
+// Requests
 
 namespace {
 
@@ -329,16 +321,16 @@ std::string step_line(const lang::StoryStep& st) {
   } else if (st.shape.kind == K::object) {
     std::vector<std::string> f;
     for (const auto& [n, t] : st.shape.fields) f.push_back(n + ":" + t);
-    line += " {" + join(f, ", ") + "}";
+    line += " {" + text::join(f, ", ") + "}";
   } else {
     line += " (1-2 sentences, first person)";
   }
-  if (!st.inputs.empty()) line += "; from " + join(st.inputs, ", ");
+  if (!st.inputs.empty()) line += "; from " + text::join(st.inputs, ", ");
   return line;
 }
 
 // `{name}` in a recipe prompt: an anchor, a derived fact or an earlier step's value.
-std::optional<std::string> lookup_value(const engine::Model& m, const engine::Persona& p, std::string_view name) {
+std::optional<std::string> lookup_value(const engine::Model& m, const Persona& p, std::string_view name) {
   const auto& r = m.recipe();
   for (std::size_t i = 0; i < r.anchors.size() && i < p.anchors.size(); ++i)
     if (r.anchors[i].name == name) return p.anchors[i] ? value_text(*p.anchors[i]) : std::string("unknown");
@@ -349,50 +341,156 @@ std::optional<std::string> lookup_value(const engine::Model& m, const engine::Pe
   return std::nullopt;
 }
 
-}  // namespace
+struct Prompt {
+  std::string system, user;
+  json schema;  // null: plain text
+  std::string schema_name = "persona";
+  int max_tokens = 0;
+};
 
-Call story_call(const engine::Model& m, const engine::Persona& p, const Setup& s, const std::vector<std::size_t>& steps) {
+Prompt story_prompt(const engine::Model& m, const Persona& p, const Setup& s, const Ask& ask) {
   const auto& r = m.recipe();
-  Call c;
+  Prompt pr;
   json props = json::object(), req = json::array();
   std::string lines;
-  for (std::size_t k : steps) {
+  for (std::uint32_t k : ask.items) {
     const auto& st = r.story[k];
     props[st.output] = step_schema(st);
     req.push_back(st.output);
-    c.keys.push_back(st.output);
     lines += step_line(st) + "\n";
   }
   if (!lines.empty()) lines.pop_back();
-  const json schema = {{"type", "object"}, {"properties", props}, {"required", req}, {"additionalProperties", false}};
-  std::string user;
+  pr.schema = {{"type", "object"}, {"properties", props}, {"required", req}, {"additionalProperties", false}};
   const std::string profile = profile_text(m, p, 0, 0, r.attributes.context_tokens);
-  if (steps.size() == 1 && r.story[steps[0]].prompt) {
-    user = render(*r.story[steps[0]].prompt, [&](std::string_view n) -> std::optional<std::string> {
+  if (ask.items.size() == 1 && r.story[ask.items[0]].prompt) {
+    pr.user = render(*r.story[ask.items[0]].prompt, [&](std::string_view n) -> std::optional<std::string> {
       if (n == "profile") return profile;
       return lookup_value(m, p, n);
     });
-    if (!s.provider.json_schema) user += "\nAnswer as JSON with the key \"" + r.story[steps[0]].output + "\".";
-    c.step = "story:" + r.story[steps[0]].output;
+    if (!s.provider.json_schema) pr.user += "\nAnswer as JSON with the key \"" + r.story[ask.items[0]].output + "\".";
   } else {
-    user = render(s.templates.story.user, [&](std::string_view n) -> std::optional<std::string> {
+    pr.user = render(s.templates.story.user, [&](std::string_view n) -> std::optional<std::string> {
       if (n == "profile") return profile;
       if (n == "steps") return lines;
       return lookup_value(m, p, n);
     });
-    c.step = "story";
   }
+  pr.system = s.templates.story.system;
   std::int64_t completion = 0;
-  for (std::size_t k : steps) {
+  for (std::uint32_t k : ask.items) {
     using K = lang::StoryShape::Kind;
     const auto& st = r.story[k];
     completion += st.shape.kind == K::list ? 8 + 40 * std::max(1, st.shape.max_items)
                   : st.shape.kind == K::object ? 8 + 30 * static_cast<int>(std::max<std::size_t>(1, st.shape.fields.size()))
                                                : 60;
   }
-  c.body = chat(s, s.templates.story.system, user, &schema, c.step, p, static_cast<int>(completion * 3));
-  return c;
+  pr.max_tokens = static_cast<int>(completion * 3);
+  return pr;
 }
+
+Prompt fill_prompt(const engine::Model& m, const Persona& p, const Setup& s, const Ask& ask) {
+  const auto& r = m.recipe();
+  Prompt pr;
+  // Slots are in taxonomy order: consecutive slots under the same parent share one line,
+  // "Parent: a1 Leaf; a2 Leaf" (the compact path is parent + leaf).
+  std::string lines;
+  std::vector<std::string> keys;
+  std::string last_parent;
+  for (std::uint32_t i : ask.items) {
+    const std::string key = "a" + std::to_string(keys.size() + 1);
+    keys.push_back(key);
+    const std::string cp = compact_path(path_of(m, p.attributes[i].leaf));
+    const auto slash = cp.find('/');
+    const std::string parent = slash == std::string::npos ? std::string() : cp.substr(0, slash);
+    const std::string leaf = slash == std::string::npos ? cp : cp.substr(slash + 1);
+    if (keys.size() > 1 && parent == last_parent && !parent.empty()) {
+      lines += "; " + key + " " + leaf;
+    } else {
+      if (keys.size() > 1) lines += "\n";
+      lines += (parent.empty() ? std::string() : parent + ": ") + key + " " + leaf;
+    }
+    last_parent = parent;
+  }
+  pr.schema = llm::slots_schema(keys);
+  pr.schema_name = "persona";
+  const std::size_t first = ask.items.empty() ? 0 : ask.items.front();
+  const std::size_t last = ask.items.empty() ? 0 : ask.items.back() + 1;
+  const std::string profile = profile_text(m, p, first, last, r.attributes.context_tokens);
+  pr.user = render(s.templates.batch.user, [&](std::string_view name) -> std::optional<std::string> {
+    if (name == "profile") return profile;
+    if (name == "slots") return lines;
+    return std::nullopt;
+  });
+  if (ask.attempt > 0 && !s.provider.json_schema) {
+    pr.user += "\n" + render(s.templates.repair.user, [&](std::string_view name) -> std::optional<std::string> {
+      if (name == "slots") return text::join(keys, ", ");
+      return std::nullopt;
+    });
+  } else if (!s.provider.json_schema && !keys.empty()) {
+    pr.user += "\nAnswer with one JSON object with the keys " + keys.front() + ".." + keys.back() + ".";
+  }
+  pr.system = s.templates.batch.system;
+  pr.max_tokens = static_cast<int>(keys.size() * engine::kSlotCompletionTokens * 3 + 50);
+  return pr;
+}
+
+Prompt narrative_prompt(const engine::Model& m, const Persona& p, const Setup& s) {
+  const auto& r = m.recipe();
+  Prompt pr;
+  const std::string profile = profile_text(m, p, 0, 0, r.attributes.context_tokens);
+  std::string name = "this person";
+  if (auto v = lookup_value(m, p, "name")) name = *v;
+  auto lookup = [&](std::string_view n) -> std::optional<std::string> {
+    if (n == "profile") return profile;
+    if (n == "voice") return r.narrative.voice;
+    if (n == "min_words") return std::to_string(r.narrative.min_words);
+    if (n == "max_words") return std::to_string(r.narrative.max_words);
+    if (n == "name") return name;
+    return lookup_value(m, p, n);
+  };
+  pr.user = render(r.narrative.prompt ? *r.narrative.prompt : s.templates.narrative.user, lookup);
+  pr.system = s.templates.narrative.system;
+  pr.max_tokens = static_cast<int>(std::ceil(r.narrative.max_words * 1.35 * 1.5));
+  return pr;
+}
+
+}  // namespace
+
+llm::Request Llm::request(const engine::Program& prog, const Persona& p, const Ask& ask, engine::CallLog* log) const {
+  const engine::Model& m = prog.model();
+  Prompt pr;
+  switch (ask.kind) {
+    case Ask::Kind::story: pr = story_prompt(m, p, s_, ask); break;
+    case Ask::Kind::fill: pr = fill_prompt(m, p, s_, ask); break;
+    case Ask::Kind::narrative: pr = narrative_prompt(m, p, s_); break;
+  }
+  if (!ask.feedback.empty()) pr.user += "\n" + ask.feedback;
+  // A re-ask gets its own seed (and so its own cache entry): the same request would get the same answer.
+  const std::string seed_step = ask.attempt == 0 ? ask.tag : ask.tag + ":again" + std::to_string(ask.attempt);
+  llm::ChatOptions co;
+  co.temperature = s_.temperature;
+  co.max_tokens = s_.max_tokens > 0 ? s_.max_tokens : pr.max_tokens;
+  co.seed = static_cast<std::int64_t>(call_seed(p, seed_step));
+  co.schema = pr.schema.is_null() ? nullptr : &pr.schema;
+  co.schema_name = pr.schema_name;
+  std::vector<llm::Message> msgs;
+  if (!pr.system.empty()) msgs.push_back({"system", pr.system});
+  msgs.push_back({"user", pr.user});
+  llm::Request req;
+  req.body = llm::chat_body(s_.provider, msgs, co);
+  req.tag = p.id + ":" + seed_step;
+  req.expect_json = co.schema != nullptr;
+  if (log != nullptr) {
+    log->step = ask.tag;
+    log->attempt = ask.attempt;
+    log->system = pr.system;
+    log->user = pr.user;
+  }
+  return req;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Answers
 
 namespace {
 
@@ -410,9 +508,8 @@ std::vector<std::string> split_list(const std::string& s) {
   out.push_back(cur);
   std::vector<std::string> kept;
   for (auto& x : out) {
-    while (!x.empty() && std::isspace(static_cast<unsigned char>(x.front()))) x.erase(x.begin());
-    while (!x.empty() && std::isspace(static_cast<unsigned char>(x.back()))) x.pop_back();
-    if (!x.empty()) kept.push_back(x);
+    const auto t = text::trim(x);
+    if (!t.empty()) kept.emplace_back(t);
   }
   return kept;
 }
@@ -434,212 +531,90 @@ std::vector<std::string> items_of(const json& v) {
   return out;
 }
 
-}  // namespace
-
-std::vector<std::string> apply_story(const engine::Model& m, engine::Persona& p, const std::vector<std::size_t>& steps,
-                                     const std::string& content) {
+std::optional<CoreValue> story_answer(const lang::StoryStep& st, const json& v) {
   using K = lang::StoryShape::Kind;
-  const auto& r = m.recipe();
-  std::vector<std::string> missing;
-  const auto got = llm::extract_json(content);
-  for (std::size_t k : steps) {
-    const auto& st = r.story[k];
-    if (!got.value || !got.value->contains(st.output) || (*got.value)[st.output].is_null()) {
-      missing.push_back(st.output);
-      continue;
-    }
-    const json& v = (*got.value)[st.output];
-    engine::CoreValue& cv = p.core[k];
-    cv.kind = st.shape.kind;
-    cv.text.clear();
-    cv.items.clear();
-    cv.fields.clear();
-    if (st.shape.kind == K::text) {
-      cv.text = v.is_string() ? v.get<std::string>() : join(items_of(v), "; ");
-      if (v.is_object()) cv.text = v.dump();
-    } else if (st.shape.kind == K::list) {
-      cv.items = items_of(v);
-      if (cv.items.size() > static_cast<std::size_t>(std::max(1, st.shape.max_items)))
-        cv.items.resize(static_cast<std::size_t>(std::max(1, st.shape.max_items)));
-    } else {
-      for (const auto& [name, type] : st.shape.fields) {
-        engine::CoreField f;
-        f.name = name;
-        f.type = type;
-        const json* fv = v.is_object() && v.contains(name) ? &v[name] : nullptr;
-        if (fv == nullptr) {
-          if (type == "text" && v.is_string()) f.text = v.get<std::string>();
-        } else if (type == "number") {
-          f.number = fv->is_number() ? fv->get<double>() : std::strtod(scalar(*fv).c_str(), nullptr);
-        } else if (type == "list") {
-          f.items = items_of(*fv);
-        } else {
-          f.text = scalar(*fv);
-        }
-        cv.fields.push_back(std::move(f));
-      }
-    }
-    const bool empty = (st.shape.kind == K::text && cv.text.empty()) || (st.shape.kind == K::list && cv.items.empty());
-    if (empty) {
-      missing.push_back(st.output);
-      continue;
-    }
-    cv.done = true;
-  }
-  return missing;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Fill
-
-Call fill_call(const engine::Model& m, const engine::Persona& p, const Setup& s, std::size_t first, std::size_t last,
-               const std::vector<std::size_t>* only, bool repair) {
-  const auto& r = m.recipe();
-  Call c;
-  // Slots are in taxonomy order: consecutive slots under the same parent share one line,
-  // "Parent: a1 Leaf; a2 Leaf" (the compact path is parent + leaf).
-  std::string lines;
-  std::size_t n = 0;
-  std::string last_parent;
-  auto add = [&](std::size_t i) {
-    const std::string key = "a" + std::to_string(++n);
-    c.keys.push_back(key);
-    const std::string cp = compact_path(path_of(m, p.attributes[i].leaf));
-    const auto slash = cp.find('/');
-    const std::string parent = slash == std::string::npos ? std::string() : cp.substr(0, slash);
-    const std::string leaf = slash == std::string::npos ? cp : cp.substr(slash + 1);
-    if (n > 1 && parent == last_parent && !parent.empty()) {
-      lines += "; " + key + " " + leaf;
-    } else {
-      if (n > 1) lines += "\n";
-      lines += (parent.empty() ? std::string() : parent + ": ") + key + " " + leaf;
-    }
-    last_parent = parent;
-  };
-  if (only != nullptr) {
-    for (std::size_t i : *only) add(i);
+  if (v.is_null()) return std::nullopt;
+  CoreValue cv;
+  cv.kind = st.shape.kind;
+  if (st.shape.kind == K::text) {
+    cv.text = v.is_string() ? v.get<std::string>() : v.is_object() ? v.dump() : text::join(items_of(v), "; ");
+  } else if (st.shape.kind == K::list) {
+    cv.items = items_of(v);
   } else {
-    for (std::size_t i = first; i < last; ++i) add(i);
+    for (const auto& [name, type] : st.shape.fields) {
+      engine::CoreField f;
+      f.name = name;
+      f.type = type;
+      const json* fv = v.is_object() && v.contains(name) ? &v[name] : nullptr;
+      if (fv == nullptr) {
+        if (type == "text" && v.is_string()) f.text = v.get<std::string>();
+      } else if (type == "number") {
+        f.number = fv->is_number() ? fv->get<double>() : std::strtod(scalar(*fv).c_str(), nullptr);
+      } else if (type == "list") {
+        f.items = items_of(*fv);
+      } else {
+        f.text = scalar(*fv);
+      }
+      cv.fields.push_back(std::move(f));
+    }
   }
-  const json schema = llm::slots_schema(c.keys);
-  const std::string profile = profile_text(m, p, first, last, r.attributes.context_tokens);
-  std::string user = render(s.templates.batch.user, [&](std::string_view name) -> std::optional<std::string> {
-    if (name == "profile") return profile;
-    if (name == "slots") return lines;
-    return std::nullopt;
-  });
-  if (repair) {
-    user += "\n" + render(s.templates.repair.user, [&](std::string_view name) -> std::optional<std::string> {
-      if (name == "slots") return join(c.keys, ", ");
-      return std::nullopt;
-    });
-  } else if (!s.provider.json_schema) {
-    user += "\nAnswer with one JSON object with the keys " + c.keys.front() + ".." + c.keys.back() + ".";
-  }
-  c.step = "fill:" + std::to_string(first) + (only != nullptr ? ":again" + std::to_string(only->front()) : "");
-  c.body = chat(s, s.templates.batch.system, user, &schema, c.step, p,
-                static_cast<int>(c.keys.size() * engine::kSlotCompletionTokens * 3 + 50));
-  return c;
-}
-
-namespace {
-
-// "No ...", "None", "N/A": negative filler is "not applicable", never a value.
-bool negative_filler(std::string_view v) {
-  std::string low;
-  for (char ch : v.substr(0, 20)) low += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  for (const char* w : {"no ", "none", "n/a", "not applicable", "nothing", "no.", "null"})
-    if (low.rfind(w, 0) == 0) return true;
-  return low == "no";
+  return cv;
 }
 
 }  // namespace
 
-std::vector<std::size_t> apply_fill(const engine::Model& m, engine::Persona& p, const std::vector<std::size_t>& slots,
-                                    const std::string& content) {
-  std::vector<std::size_t> missing;
-  const auto got = llm::extract_json(content);
-  const engine::RuleMask forbidden = engine::forbidden_rules(p.facts);
-  for (std::size_t j = 0; j < slots.size(); ++j) {
-    const std::string key = "a" + std::to_string(j + 1);
-    engine::Slot& sl = p.attributes[slots[j]];
-    sl.source = engine::Source::llm;
-    sl.option = -1;
-    if (!got.value || !got.value->contains(key)) {
-      missing.push_back(slots[j]);
-      continue;
-    }
-    const json& v = (*got.value)[key];
-    std::string text = v.is_null() ? std::string() : scalar(v);
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.erase(text.begin());
-    if (!v.is_null() && text.empty() && (v.is_array() || v.is_object())) {
-      missing.push_back(slots[j]);
-      continue;
-    }
-    if (text.empty() || negative_filler(text)) {
-      sl.status = engine::SlotStatus::failed;
-      sl.value.clear();
-      sl.reason = "not_applicable";
-      continue;
-    }
-    if (text.size() > 300) text.resize(300);
-    const auto& path = path_of(m, sl.leaf);
-    if ((engine::option_rules(text, path) & forbidden) != 0) {
-      sl.status = engine::SlotStatus::failed;
-      sl.value.clear();
-      sl.reason = "rejected: contradicts the anchors";
-      continue;
-    }
-    sl.value = std::move(text);
-    sl.status = engine::SlotStatus::filled;
-    sl.reason.clear();
+Answer Llm::parse(const engine::Program& prog, const Persona& p, const Ask& ask, const llm::Response& r) const {
+  (void)p;
+  Answer a;
+  a.usage.calls = 1;
+  a.usage.prompt_tokens = static_cast<std::uint64_t>(std::max(0L, r.usage.prompt_tokens));
+  a.usage.completion_tokens = static_cast<std::uint64_t>(std::max(0L, r.usage.completion_tokens));
+  a.usage.cached_tokens = static_cast<std::uint64_t>(std::max(0L, r.usage.cached_tokens));
+  if (r.status == llm::Response::Status::circuit_open || r.status == llm::Response::Status::cancelled) {
+    a.ok = false;
+    a.fatal = true;
+    a.error = r.error;
+    return a;
   }
-  return missing;
+  if (!r.ok()) {
+    a.ok = false;
+    a.error = r.error;
+    return a;
+  }
+  a.truncated = r.finish_reason == "length";
+  const auto& rec = prog.recipe();
+  switch (ask.kind) {
+    case Ask::Kind::narrative: a.text = r.content; break;
+    case Ask::Kind::story: {
+      const auto got = llm::extract_json(r.content);
+      for (std::uint32_t k : ask.items) {
+        const auto& st = rec.story[k];
+        if (!got.value || !got.value->contains(st.output)) a.story.emplace_back(std::nullopt);
+        else a.story.push_back(story_answer(st, (*got.value)[st.output]));
+      }
+      break;
+    }
+    case Ask::Kind::fill: {
+      const auto got = llm::extract_json(r.content);
+      a.slots.resize(ask.items.size());
+      for (std::size_t j = 0; j < ask.items.size(); ++j) {
+        const std::string key = "a" + std::to_string(j + 1);
+        SlotAnswer& s = a.slots[j];
+        s.source = engine::Source::llm;
+        if (!got.value || !got.value->contains(key)) continue;  // missing
+        const json& v = (*got.value)[key];
+        if (v.is_null()) {
+          s.state = SlotAnswer::State::null;
+          continue;
+        }
+        if (v.is_array() || v.is_object()) continue;  // unusable: ask again
+        s.state = SlotAnswer::State::value;
+        s.value = scalar(v);
+      }
+      break;
+    }
+  }
+  return a;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Narrative
-
-Call narrative_call(const engine::Model& m, const engine::Persona& p, const Setup& s) {
-  const auto& r = m.recipe();
-  Call c;
-  c.step = "narrative";
-  const std::string profile = profile_text(m, p, 0, 0, r.attributes.context_tokens);
-  std::string name = "this person";
-  if (auto v = lookup_value(m, p, "name")) name = *v;
-  const std::string user = render(s.templates.narrative.user, [&](std::string_view n) -> std::optional<std::string> {
-    if (n == "profile") return profile;
-    if (n == "voice") return r.narrative.voice;
-    if (n == "min_words") return std::to_string(r.narrative.min_words);
-    if (n == "max_words") return std::to_string(r.narrative.max_words);
-    if (n == "name") return name;
-    return lookup_value(m, p, n);
-  });
-  const std::string tpl_user = r.narrative.prompt
-                                   ? render(*r.narrative.prompt, [&](std::string_view n) -> std::optional<std::string> {
-                                       if (n == "profile") return profile;
-                                       return lookup_value(m, p, n);
-                                     })
-                                   : user;
-  c.body = chat(s, s.templates.narrative.system, tpl_user, nullptr, c.step, p,
-                static_cast<int>(std::ceil(r.narrative.max_words * 1.35 * 1.5)));
-  return c;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Dry run
-
-DryRun dry_run(const lang::Recipe& r, const llm::Provider& p, std::uint64_t personas) {
-  DryRun d;
-  d.personas = personas;
-  d.per_persona = engine::estimate(r);
-  llm::Usage u;
-  u.prompt_tokens = static_cast<long>(d.per_persona.prompt_tokens);
-  u.completion_tokens = static_cast<long>(d.per_persona.completion_tokens);
-  d.cost_per_persona = p.cost(u);
-  d.cost = d.cost_per_persona * static_cast<double>(personas);
-  return d;
-}
-
-}  // namespace persona::generate
+}  // namespace persona::backend
