@@ -296,7 +296,11 @@ json step_schema(const lang::StoryStep& st) {
   using K = lang::StoryShape::Kind;
   switch (st.shape.kind) {
     case K::text: return {{"type", "string"}};
-    case K::list: return {{"type", "array"}, {"items", {{"type", "string"}}}};
+    case K::list:
+      return {{"type", "array"},
+              {"items", {{"type", "string"}}},
+              {"minItems", std::max(0, st.shape.min_items)},
+              {"maxItems", std::max(1, std::max(st.shape.min_items, st.shape.max_items))}};
     case K::object: {
       json props = json::object(), req = json::array();
       for (const auto& [name, type] : st.shape.fields) {

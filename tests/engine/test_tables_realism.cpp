@@ -25,16 +25,16 @@ using namespace persona;
 
 namespace {
 
-const engine::Model* quickstart_model() {
+const engine::Program* quickstart_model() {
 #ifdef PERSONA_HAVE_FRONTEND
-  static std::unique_ptr<engine::Model> model = [] {
+  static std::unique_ptr<engine::Program> model = [] {
     SourceFiles sources;
     DiagnosticList d;
     auto loaded = frontend::load_recipe(std::string(PERSONA_SOURCE_DIR) + "/examples/quickstart.persona", sources, d);
-    if (!loaded) return std::unique_ptr<engine::Model>();
+    if (!loaded) return std::unique_ptr<engine::Program>();
     auto t = engine::load_taxonomy(loaded->recipe, d);
-    if (!t) return std::unique_ptr<engine::Model>();
-    return engine::Model::create(std::move(loaded->recipe), loaded->tables, std::move(t), d);
+    if (!t) return std::unique_ptr<engine::Program>();
+    return engine::Program::compile(std::move(loaded->recipe), loaded->tables, std::move(t), d);
   }();
   return model.get();
 #else
@@ -70,12 +70,12 @@ std::map<std::string, double> ilostat_agriculture() {
 }  // namespace
 
 TEST_CASE("quickstart anchors over 10,000 personas match the published figures", "[engine][realism]") {
-  const engine::Model* m = quickstart_model();
+  const engine::Program* m = quickstart_model();
   if (m == nullptr) {
     WARN("skipped: the front end or the stdlib is not available");
     return;
   }
-  const auto anchors = m->anchors();
+  const auto anchors = m->model().anchors();
   std::map<std::string, std::size_t> at;
   for (std::size_t a = 0; a < anchors.size(); ++a) at[anchors[a].anchor->name] = a;
   for (const char* n : {"country", "gender", "age", "occupation", "settlement", "city", "name"})
@@ -88,8 +88,8 @@ TEST_CASE("quickstart anchors over 10,000 personas match the published figures",
   std::map<std::string, std::map<std::string, double>> young_names;  // country -> name -> count
   engine::Persona p;
   for (std::uint64_t i = 0; i < N; ++i) {
-    engine::begin(*m, 7, i, p);
-    REQUIRE(engine::draw_anchors(*m, p));
+    begin(*m, 7, i, p);
+    REQUIRE(draw_anchors(*m, p));
     const std::string country = str(p, at["country"]);
     const std::string occ = str(p, at["occupation"]);
     const double age = std::get<double>(*p.anchors[at["age"]]);
@@ -111,7 +111,7 @@ TEST_CASE("quickstart anchors over 10,000 personas match the published figures",
 
   // 1. Agriculture share of the employed, the 10 largest countries.
   const auto ilo = ilostat_agriculture();
-  const tables::Table* occ = m->tables().find("stdlib.occupations");
+  const tables::Table* occ = m->model().tables().find("stdlib.occupations");
   REQUIRE(occ);
   std::printf("\nagriculture share of employed personas (N=%llu), 10 largest countries:\n",
               static_cast<unsigned long long>(N));
@@ -144,7 +144,7 @@ TEST_CASE("quickstart anchors over 10,000 personas match the published figures",
 
   // 3. Given names of under-30s: the share that belong to the 1955-1964 list (ages 61-70) but not
   //    to the list of the persona's own cohorts.
-  const tables::Table* names = m->tables().find("stdlib.given_names");
+  const tables::Table* names = m->model().tables().find("stdlib.given_names");
   REQUIRE(names);
   for (const char* c : {"United States", "United Kingdom"}) {
     std::set<std::string> own, old;
@@ -171,8 +171,8 @@ TEST_CASE("quickstart anchors over 10,000 personas match the published figures",
   }
 
   // 4. Mean age per country vs WPP 2024 in the same 18..90 window (uniform inside 5-year groups).
-  const tables::Table* ages = m->tables().find("stdlib.age_by_sex");
-  const tables::Table* sex = m->tables().find("stdlib.sex_ratio");
+  const tables::Table* ages = m->model().tables().find("stdlib.age_by_sex");
+  const tables::Table* sex = m->model().tables().find("stdlib.sex_ratio");
   REQUIRE((ages && sex));
   std::printf("mean age, personas vs UN WPP 2024 (ages 18-90):\n");
   for (const char* c : {"India", "China", "United States", "Nigeria", "Japan", "Germany"}) {

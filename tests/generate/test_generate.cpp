@@ -16,9 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/engine.hpp"
 #include "frontend/frontend.hpp"
-#include "generate/generate.hpp"
+#include "exec/exec.hpp"
 #include "llm/fake/fake_server.hpp"
 #include "llm/structured.hpp"
 
@@ -32,7 +31,7 @@ const std::string kQuickstart = std::string(PERSONA_SOURCE_DIR) + "/examples/qui
 constexpr const char* kKeyVar = "PERSONA_TEST_GEN_KEY";
 constexpr const char* kSentinel = "sk-SENTINEL-persona-generate-0123456789abcdef";
 
-std::unique_ptr<engine::Model> quickstart() {
+std::unique_ptr<engine::Program> quickstart() {
   SourceFiles sources;
   DiagnosticList diags;
   auto loaded = frontend::load_recipe(kQuickstart, sources, diags);
@@ -40,25 +39,25 @@ std::unique_ptr<engine::Model> quickstart() {
   DiagnosticList t;
   auto tax = engine::load_taxonomy(loaded->recipe, t);
   REQUIRE(tax != nullptr);
-  auto m = engine::Model::create(std::move(loaded->recipe), loaded->tables, std::move(tax), t);
+  auto m = engine::Program::compile(std::move(loaded->recipe), loaded->tables, std::move(tax), t);
   REQUIRE(m != nullptr);
   return m;
 }
 
-const engine::Model& model() {
+const engine::Program& model() {
   static auto m = quickstart();
   return *m;
 }
 
-generate::Setup setup_for(const llm::fake::Server& server) {
-  generate::Setup s;
+backend::Setup setup_for(const llm::fake::Server& server) {
+  backend::Setup s;
   s.provider.name = "fake";
   s.provider.base_url = server.base_url();
   s.provider.api_key_env = kKeyVar;
   s.provider.max_concurrency = 16;
   s.provider.timeout_ms = 2000;
   std::string err;
-  auto t = generate::load_templates(generate::default_prompts_dir(), err);
+  auto t = backend::load_templates(backend::default_prompts_dir(), err);
   REQUIRE(t.has_value());
   s.templates = *t;
   return s;
@@ -69,6 +68,13 @@ fs::path scratch(const std::string& name) {
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
+}
+
+// An LLM run on the executor with the backend for `s`.
+exec::RunResult run_llm(const engine::Program& prog, exec::RunOptions o, const backend::Setup& s) {
+  const backend::Llm llm(s);
+  o.llm = &llm;
+  return exec::run(prog, o);
 }
 
 std::string slurp(const fs::path& p) {
@@ -115,15 +121,14 @@ TEST_CASE("a run with strict json_schema answers meets the quickstart target", "
   REQUIRE(server.start());
   const auto s = setup_for(server);
   const auto dir = scratch("schema");
-  engine::RunOptions o;
+  exec::RunOptions o;
   o.count = 6;
   o.seed = 7;
   o.out = (dir / "out.jsonl").string();
-  generate::DriverOptions d;
-  d.concurrency = 8;
-  d.cache_path = (dir / "cache.sqlite").string();
-  const auto res = generate::run(model(), o, s, d);
-  REQUIRE(res.run.ok);
+  o.concurrency = 8;
+  o.cache_path = (dir / "cache.sqlite").string();
+  const auto res = run_llm(model(), o, s);
+  REQUIRE(res.error.empty());
   REQUIRE(!res.interrupted);
   const auto personas = lines_of(o.out);
   REQUIRE(personas.size() == 6);
@@ -179,8 +184,8 @@ TEST_CASE("a run with strict json_schema answers meets the quickstart target", "
   // A rerun is answered from the cache: no request, identical output.
   const std::string first = slurp(o.out);
   server.reset_counters();
-  const auto again = generate::run(model(), o, s, d);
-  REQUIRE(again.run.ok);
+  const auto again = run_llm(model(), o, s);
+  REQUIRE(again.error.empty());
   CHECK(server.requests() == 0);
   CHECK(again.stats.cache_hits == again.stats.requests);
   CHECK(again.stats.cost == 0.0);
@@ -195,13 +200,12 @@ TEST_CASE("the output does not depend on the concurrency", "[generate]") {
   std::string outs[2];
   int i = 0;
   for (int c : {1, 12}) {
-    engine::RunOptions o;
+    exec::RunOptions o;
     o.count = 5;
     o.seed = 3;
     o.out = (dir / ("c" + std::to_string(c) + ".jsonl")).string();
-    generate::DriverOptions d;
-    d.concurrency = c;
-    REQUIRE(generate::run(model(), o, s, d).run.ok);
+    o.concurrency = c;
+    REQUIRE(run_llm(model(), o, s).ok);
     outs[i++] = slurp(o.out);
   }
   CHECK(outs[0] == outs[1]);
@@ -236,14 +240,13 @@ TEST_CASE("a provider without schema support: extract, repair, ask again for the
   auto s = setup_for(server);
   s.provider.json_schema = false;
   const auto dir = scratch("noschema");
-  engine::RunOptions o;
+  exec::RunOptions o;
   o.count = 2;
   o.seed = 7;
   o.out = (dir / "out.jsonl").string();
-  generate::DriverOptions d;
-  d.concurrency = 4;
-  const auto res = generate::run(model(), o, s, d);
-  REQUIRE(res.run.ok);
+  o.concurrency = 4;
+  const auto res = run_llm(model(), o, s);
+  REQUIRE(res.error.empty());
   const auto personas = lines_of(o.out);
   REQUIRE(personas.size() == 2);
   for (const auto& p : personas) {
@@ -285,18 +288,17 @@ TEST_CASE("20% of calls failing in every fault kind: every persona written, ever
   s.provider.timeout_ms = 400;
   s.provider.max_retries = 2;  // few retries: some calls fail for good and must be marked
   const auto dir = scratch("faults");
-  engine::RunOptions o;
+  exec::RunOptions o;
   o.count = 8;
   o.seed = 5;
   o.out = (dir / "out.jsonl").string();
-  generate::DriverOptions d;
-  d.concurrency = 16;
-  d.client.backoff_base_ms = 5;
-  d.client.backoff_max_ms = 40;
-  d.client.retry_after_max_ms = 60;
-  d.client.breaker_threshold = 0;
-  const auto res = generate::run(model(), o, s, d);
-  REQUIRE(res.run.ok);
+  o.concurrency = 16;
+  o.client.backoff_base_ms = 5;
+  o.client.backoff_max_ms = 40;
+  o.client.retry_after_max_ms = 60;
+  o.client.breaker_threshold = 0;
+  const auto res = run_llm(model(), o, s);
+  REQUIRE(res.error.empty());
   REQUIRE(!res.interrupted);
   const auto personas = lines_of(o.out);
   REQUIRE(personas.size() == 8);
@@ -313,21 +315,20 @@ TEST_CASE("the circuit breaker stops the run cleanly and --resume finishes it", 
   REQUIRE(server.start());
   auto s = setup_for(server);
   const auto dir = scratch("breaker");
-  engine::RunOptions o;
+  exec::RunOptions o;
   o.count = 6;
   o.seed = 9;
   o.out = (dir / "out.jsonl").string();
-  generate::DriverOptions d;
-  d.concurrency = 2;
-  d.cache_path = (dir / "cache.sqlite").string();
-  d.client.backoff_base_ms = 1;
-  d.client.backoff_max_ms = 5;
-  d.client.breaker_threshold = 4;
+  o.concurrency = 2;
+  o.cache_path = (dir / "cache.sqlite").string();
+  o.client.backoff_base_ms = 1;
+  o.client.backoff_max_ms = 5;
+  o.client.breaker_threshold = 4;
   std::vector<llm::fake::Fault> faults(20, llm::fake::Fault::none);
   faults.resize(20 + 200, llm::fake::Fault::server_error);
   server.push_faults(faults);
-  const auto res = generate::run(model(), o, s, d);
-  REQUIRE(res.run.ok);
+  const auto res = run_llm(model(), o, s);
+  REQUIRE(res.error.empty());
   REQUIRE(res.interrupted);
   CHECK(res.reason.find("circuit") != std::string::npos);
   CHECK(fs::exists(o.out + ".part"));
@@ -337,8 +338,8 @@ TEST_CASE("the circuit breaker stops the run cleanly and --resume finishes it", 
   REQUIRE(healthy.start());
   s.provider.base_url = healthy.base_url();
   o.resume = true;
-  const auto res2 = generate::run(model(), o, s, d);
-  REQUIRE(res2.run.ok);
+  const auto res2 = run_llm(model(), o, s);
+  REQUIRE(res2.error.empty());
   REQUIRE(!res2.interrupted);
   const auto personas = lines_of(o.out);
   REQUIRE(personas.size() == 6);
@@ -352,29 +353,28 @@ TEST_CASE("the budget (--budget) stops before exceeding the budget, resumably", 
   s.provider.price_input_per_mtok = 100.0;  // ~$0.75 per persona
   s.provider.price_output_per_mtok = 100.0;
   const auto dir = scratch("budget");
-  engine::RunOptions o;
+  exec::RunOptions o;
   o.count = 10;
   o.seed = 7;
   o.out = (dir / "out.jsonl").string();
-  generate::DriverOptions d;
-  d.concurrency = 2;
-  d.cache_path = (dir / "cache.sqlite").string();
-  d.budget_usd = 3.0;
-  const auto res = generate::run(model(), o, s, d);
-  REQUIRE(res.run.ok);
+  o.concurrency = 2;
+  o.cache_path = (dir / "cache.sqlite").string();
+  o.budget_usd = 3.0;
+  const auto res = run_llm(model(), o, s);
+  REQUIRE(res.error.empty());
   REQUIRE(res.interrupted);
   CHECK(res.reason == "budget");
   CHECK(res.stats.cost <= 3.0);
   const auto kept = lines_of(o.out + ".part");
   CHECK(kept.size() >= 1);
   CHECK(kept.size() < 10);
-  d.budget_usd = 100.0;
+  o.budget_usd = 100.0;
   o.resume = true;
-  const auto res2 = generate::run(model(), o, s, d);
-  REQUIRE(res2.run.ok);
+  const auto res2 = run_llm(model(), o, s);
+  REQUIRE(res2.error.empty());
   REQUIRE(!res2.interrupted);
   CHECK(lines_of(o.out).size() == 10);
-  CHECK(res2.run.totals.resumed == kept.size());
+  CHECK(res2.totals.resumed == kept.size());
 }
 
 #ifdef PERSONA_BIN
