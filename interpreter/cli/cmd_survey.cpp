@@ -106,7 +106,9 @@ int run_survey(const SurveyArgs& a) {
   sources.load(a.questions);
   auto q = survey::load_questionnaire(a.questions, diags);
   if (!q || diags.has_errors()) return fail(Exit::user_error);
-  auto people = survey::read_personas(a.personas, diags);
+  // The whole persona only for the LLM modes' prompts; grouping and the metrics need the anchors.
+  const bool whole = a.answers.empty() && *mode != survey::Mode::random;
+  auto people = survey::read_personas(a.personas, diags, whole);
   if (!people || diags.has_errors()) return fail(Exit::user_error);
   std::optional<survey::Targets> targets;
   if (!a.targets.empty()) {

@@ -47,7 +47,8 @@ const char* to_string(AnswerStatus s) {
 // ---------------------------------------------------------------------------------------------
 // Personas
 
-std::optional<std::vector<PersonaRecord>> read_personas(const std::filesystem::path& file, DiagnosticSink& sink) {
+std::optional<std::vector<PersonaRecord>> read_personas(const std::filesystem::path& file, DiagnosticSink& sink,
+                                                        bool whole) {
   const std::string name = file.string();
   const auto rd = files::read(file, {.max_bytes = 4ull << 30, .require_utf8 = true});
   if (!rd.ok()) {
@@ -94,7 +95,12 @@ std::optional<std::vector<PersonaRecord>> read_personas(const std::filesystem::p
     }
     p.index = out.size();
     p.line = line;
-    p.data = std::move(j);
+    if (whole) {
+      p.data = std::move(j);
+    } else {
+      p.data = {{"id", p.id}};
+      if (j.contains("anchors")) p.data["anchors"] = std::move(j["anchors"]);
+    }
     out.push_back(std::move(p));
   }
   if (failed) return std::nullopt;

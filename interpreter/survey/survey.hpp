@@ -94,8 +94,10 @@ struct PersonaRecord {
 
 // THE persona reader of this stage (the lead will switch it to the typed PersonaRecord reader).
 // A line that is not a JSON object with a string `id` is an error at FILE:LINE; a torn last line
-// (no final newline, not valid JSON) is skipped with a warning.
-std::optional<std::vector<PersonaRecord>> read_personas(const std::filesystem::path& file, DiagnosticSink& sink);
+// (no final newline, not valid JSON) is skipped with a warning. With whole = false only `id` and
+// `anchors` are kept in `data` (all that grouping and the random mode need; far less memory).
+std::optional<std::vector<PersonaRecord>> read_personas(const std::filesystem::path& file, DiagnosticSink& sink,
+                                                        bool whole = true);
 
 // The persona's group: the values of the questionnaire's group_by anchors joined by "/" (banded
 // where bands are declared), "all" without group_by; nullopt when an anchor is missing or null.
