@@ -225,6 +225,10 @@ void read_item(Reader& r, const toml::table& t, Questionnaire& q, std::vector<Co
     if (const toml::node* n = t.get("scale")) {
       const auto p = r.pair(*n, "`scale`", true);
       if (!p) return;
+      if (std::fabs(p->first) > 1e9 || std::fabs(p->second) > 1e9) {
+        r.error(r.at(*n), "survey-scale", "`scale` codes must lie within -1e9..1e9");
+        return;
+      }
       if (p->second - p->first > 1000) {
         r.error(r.at(*n), "survey-scale", "`scale` has more than 1000 points: use form = \"numeric\"");
         return;

@@ -1,5 +1,7 @@
 // Questionnaire (TOML) and target (CSV) files: what they mean, and precise errors for bad ones.
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "survey/survey.hpp"
@@ -126,6 +128,10 @@ TEST_CASE("questionnaire mistakes are errors at their line and column") {
   CHECK(first_error("[[item]]\nid = \"x\"\ntext = \"t\"\nscale = [1, 4]\n[[item]]\nid = \"x\"\ntext = \"u\"\n"
                     "scale = [1, 4]\n") == "6:6: item `x` is defined twice");
   CHECK(first_error("[survey]\nid = \"s\"\n") == "0:0: the questionnaire has no [[item]]");
+  CHECK(first_error("[[item]]\nid = \"x\"\ntext = \"t\"\nscale = [1e17, 2e17]\n") ==
+        "4:9: `scale` codes must lie within -1e9..1e9");
+  CHECK(first_error("[[item]]\nid = \"x\"\ntext = \"t\"\nscale = [1, 5000]\n") ==
+        "4:9: `scale` has more than 1000 points: use form = \"numeric\"");
   // TOML syntax errors keep TOML++'s position.
   CHECK(first_error("[[item]\nid = \"x\"\n").rfind("1:", 0) == 0);
 }
@@ -228,4 +234,48 @@ TEST_CASE("microdata targets: one row per respondent, weights, blanks not asked"
   const TargetCell* p = t->find("party", "Kenya");
   REQUIRE(p != nullptr);
   CHECK(p->respondents == Approx(3));  // r2 was not asked
+}
+
+TEST_CASE("mutated questionnaire and target files are accepted or rejected with an error, never a crash") {
+  const std::string q_text = [] {
+    std::ifstream in(std::string(PERSONA_SOURCE_DIR) + "/examples/survey/questionnaire.toml", std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }();
+  const std::string t_text =
+      "item,group,code,count\nghq_happy,United Kingdom,1,3152\nghq_happy,United Kingdom,-1,31\n"
+      "ghq_concentrate,United Kingdom,2,26407\n";
+  REQUIRE(q_text.size() > 500);
+  DiagnosticList d0;
+  const auto q = parse_questionnaire(q_text, "q.toml", d0);
+  REQUIRE(q);
+  const std::string noise = "\"=[]{},#\n-9x. ";
+  std::size_t rejected = 0, mutations = 0;
+  for (std::size_t i = 0; i < q_text.size(); i += 3) {
+    for (int kind = 0; kind < 3; ++kind) {
+      std::string m = q_text;
+      if (kind == 0) m.erase(i, 1);
+      if (kind == 1) m[i] = noise[i % noise.size()];
+      if (kind == 2) m.insert(i, 1, noise[(i / 3) % noise.size()]);
+      DiagnosticList d;
+      const auto got = parse_questionnaire(m, "q.toml", d);
+      ++mutations;
+      if (!got) {
+        ++rejected;
+        CHECK(d.has_errors());
+      }
+    }
+  }
+  CHECK(rejected > mutations / 10);
+  for (std::size_t i = 0; i < t_text.size(); ++i) {
+    for (int kind = 0; kind < 2; ++kind) {
+      std::string m = t_text;
+      if (kind == 0) m.erase(i, 1);
+      if (kind == 1) m[i] = noise[i % noise.size()];
+      DiagnosticList d;
+      const auto got = parse_targets(m, "t.csv", *q, d);
+      if (!got) CHECK(d.has_errors());
+    }
+  }
 }
