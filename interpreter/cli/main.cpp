@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   add_taxonomy_command(app, code);
   add_run_command(app, code);
   add_repl_command(app, code);
+  add_survey_command(app, code);
   // ---- end of command registration ----
 
   try {
