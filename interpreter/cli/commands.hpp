@@ -13,6 +13,7 @@ void add_lang_commands(CLI::App& root, int& code);      // check, fmt
 void add_run_command(CLI::App& root, int& code);        // run, plan, bench
 void add_taxonomy_command(CLI::App& root, int& code);   // taxonomy ...
 void add_repl_command(CLI::App& root, int& code);       // repl
+void add_lsp_command(CLI::App& root, int& code);        // lsp
 
 // True when stderr is a terminal (colour diagnostics, progress bars).
 bool stderr_is_tty();
