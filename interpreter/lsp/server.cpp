@@ -149,7 +149,6 @@ json Workspace::diagnostics(Document& doc) {
     if (loaded) doc.checked = std::move(loaded->recipe);
     diags.sort_by_location();
     std::vector<const Diagnostic*> elsewhere;
-    std::size_t import_failed = std::string::npos;
     for (const auto& d : diags.all()) {
       if (d.where.file != doc.name) {
         elsewhere.push_back(&d);
@@ -186,25 +185,32 @@ json Workspace::diagnostics(Document& doc) {
         related.push_back({{"location", std::move(loc)}, {"message", r.message}});
       }
       if (!related.empty()) item["relatedInformation"] = std::move(related);
-      if (d.code == "import-failed" && import_failed == std::string::npos) import_failed = list.size();
       list.push_back(std::move(item));
     }
-    // Problems inside imported files: under the import that failed, each pointing at its place.
+    // Problems inside imported files: at the import or extends that brings the file (the first one
+    // when it comes through another file), with the CLI's text and a link to the place.
+    doc.rescan();
+    std::vector<const Symbol*> includes = doc.outline.all("import");
+    for (const Symbol* s : doc.outline.all("extends")) includes.push_back(s);
+    std::sort(includes.begin(), includes.end(), [](const Symbol* a, const Symbol* b) { return a->begin < b->begin; });
     for (const Diagnostic* d : elsewhere) {
-      const std::string text = to_string(d->where) + ": " + message_of(*d);
-      const FileView* f = d->where.line > 0 ? file(d->where.file) : nullptr;
-      if (import_failed != std::string::npos && f != nullptr) {
-        const std::size_t b = f->text.offset_of_column(d->where.line, d->where.column);
-        list[import_failed]["relatedInformation"].push_back(
-            {{"location", location(d->where.file, f->text, b, std::min(f->text.size(), b + d->where.length))},
-             {"message", message_of(*d)}});
-      } else {
-        list.push_back({{"range", range(doc.text, 0, 0)},
-                        {"severity", severity_of(d->severity)},
-                        {"source", "persona"},
-                        {"code", d->code},
-                        {"message", text}});
+      const Symbol* at = includes.empty() ? nullptr : includes.front();
+      for (const Symbol* s : includes) {
+        std::error_code ec;
+        if (fs::equivalent(fs::path(doc.dir) / s->name, d->where.file, ec)) at = s;
       }
+      json item{{"range", at != nullptr ? range(doc.text, at->value_begin, at->value_end) : range(doc.text, 0, 0)},
+                {"severity", severity_of(d->severity)},
+                {"source", "persona"},
+                {"message", to_string(d->where) + ": " + message_of(*d)}};
+      if (!d->code.empty()) item["code"] = d->code;
+      if (const FileView* f = d->where.line > 0 ? file(d->where.file) : nullptr) {
+        const std::size_t b = f->text.offset_of_column(d->where.line, d->where.column);
+        item["relatedInformation"] = json::array(
+            {{{"location", location(d->where.file, f->text, b, std::min(f->text.size(), b + d->where.length))},
+              {"message", d->message}}});
+      }
+      list.push_back(std::move(item));
     }
   }
   json params{{"uri", doc.uri}, {"diagnostics", std::move(list)}};
