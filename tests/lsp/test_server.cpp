@@ -128,7 +128,7 @@ TEST_CASE("positions count UTF-16 code units: an error after non-ASCII text is p
   CHECK(d["range"]["start"]["character"] == bytes - 1 - 2);  // é: 2 bytes -> 1 unit; 😀: 4 bytes -> 2 units
 }
 
-TEST_CASE("an unknown request gets MethodNotFound; an unknown notification is logged; a response is ignored") {
+TEST_CASE("an unknown request gets MethodNotFound, an unknown notification is logged, a response is ignored") {
   LspSession s;
   const json r = s.request("textDocument/rename", json::object());
   CHECK(r["error"]["code"] == lsp::method_not_found);
@@ -192,7 +192,7 @@ TEST_CASE("completion at the start of a line offers the statement keywords with 
     }
 }
 
-TEST_CASE("completion after ~ offers the distribution families and table; after `table` the stdlib and recipe tables") {
+TEST_CASE("completion after ~ offers the distribution families and table, after `table` the stdlib and recipe tables") {
   LspSession s;
   const fs::path p = scratch("tables.persona");
   const std::string text =
@@ -250,7 +250,7 @@ TEST_CASE("completion inside an include glob offers the taxonomy paths below the
   }
 }
 
-TEST_CASE("completion in a comment offers nothing; in a story's from list it offers anchors and steps") {
+TEST_CASE("completion in a comment offers nothing, in a story's from list it offers anchors and steps") {
   LspSession s;
   const std::string path = example("quickstart.persona");
   const std::string text = read_text(path);
@@ -264,7 +264,7 @@ TEST_CASE("completion in a comment offers nothing; in a story's from list it off
   CHECK(has(l, "employment"));
 }
 
-TEST_CASE("hover on a keyword shows the REPL's :doc text; on a name its declaration") {
+TEST_CASE("hover on a keyword shows the REPL's :doc text, on a name its declaration") {
   LspSession s;
   const std::string path = example("quickstart.persona");
   const std::string text = read_text(path);
@@ -369,7 +369,7 @@ TEST_CASE("go to definition inside a glob goes to the taxonomy node's line in it
   CHECK(r["range"]["start"]["line"] == 1);
 }
 
-TEST_CASE("formatting returns persona fmt's text as one edit; a recipe that does not parse gets null and a warning") {
+TEST_CASE("formatting returns persona fmt's text as one edit, a recipe that does not parse gets null and a warning") {
   LspSession s;
   const fs::path p = scratch("fmt.persona");
   const std::string messy = "recipe   \"x\" version \"1\"\nanchor   age ~ uniform( 18,90 )  round\n";
@@ -421,7 +421,7 @@ TEST_CASE("document symbols list every statement, with story steps and attribute
   CHECK(r[3]["detail"] == "anchor = \"Kenya\"");
 }
 
-TEST_CASE("a document over the size limit gets one diagnostic and no analysis; the server keeps serving") {
+TEST_CASE("a document over the size limit gets one diagnostic and no analysis, the server keeps serving") {
   lsp::ServerOptions o;
   o.max_document_bytes = 1000;
   LspSession s(o);
@@ -465,7 +465,7 @@ TEST_CASE("an error inside an imported file is reported at the import, with the 
   CHECK(rel["location"]["range"]["start"] == json{{"line", 0}, {"character", 17}});
 }
 
-TEST_CASE("closing a document clears its diagnostics; saving any file checks the open documents again") {
+TEST_CASE("closing a document clears its diagnostics, saving any file checks the open documents again") {
   LspSession s;
   const std::string path = example("quickstart.persona");
   s.open(path, read_text(path));
@@ -479,7 +479,7 @@ TEST_CASE("closing a document clears its diagnostics; saving any file checks the
   CHECK(r["error"]["code"] == lsp::invalid_params);
 }
 
-TEST_CASE("shutdown then exit ends with code 0; requests after shutdown are refused; exit alone ends with 1") {
+TEST_CASE("shutdown then exit ends with code 0, requests after shutdown are refused, exit alone ends with 1") {
   {
     LspSession s;
     CHECK(s.request("shutdown", nullptr)["result"].is_null());
@@ -495,7 +495,7 @@ TEST_CASE("shutdown then exit ends with code 0; requests after shutdown are refu
   CHECK(s.server.exit_code() == 1);
 }
 
-TEST_CASE("URIs convert to paths and back, with percent escapes; other schemes are not files") {
+TEST_CASE("URIs convert to paths and back, with percent escapes, other schemes are not files") {
   CHECK(lsp::uri_to_path("file:///a/b%20c.persona") == "/a/b c.persona");
   CHECK(lsp::uri_to_path("file://localhost/x.persona") == "/x.persona");
   CHECK_FALSE(lsp::uri_to_path("untitled:Untitled-1").has_value());
