@@ -1,5 +1,6 @@
 // persona run FILE --count N --seed S --out PATH [--threads N] [--shard K/N] [--llm NAME] ...
 // persona plan FILE [--format text|dot] [--llm NAME]
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -8,8 +9,6 @@
 #include <iostream>
 #include <optional>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "cli/commands.hpp"
 #include "cli/render.hpp"
@@ -154,22 +153,23 @@ int do_run(const RunArgs& a) {
     const auto& e = d.per_persona;
     std::cout << fmt::format("dry run: provider {} ({}), model {}, no request sent\n", setup->provider.name,
                              setup->provider.base_url, setup->provider.model);
-    std::cout << fmt::format("per persona: {} calls ({} story, {} fill, {} narrative), {} prompt + {} completion "
-                             "tokens (estimate), ${:.6f}\n",
-                             e.calls, e.story_calls, e.fill_calls, e.narrative_calls, e.prompt_tokens,
-                             e.completion_tokens, d.cost_per_persona);
-    std::cout << fmt::format("{} personas: {} calls, {} prompt + {} completion tokens, ${:.4f} at ${}/M input, "
-                             "${}/M output, ${}/M cached input\n",
-                             personas, e.calls * static_cast<std::int64_t>(personas),
-                             e.prompt_tokens * static_cast<std::int64_t>(personas),
-                             e.completion_tokens * static_cast<std::int64_t>(personas), d.cost,
-                             setup->provider.price_input_per_mtok, setup->provider.price_output_per_mtok,
-                             setup->provider.price_cached_input_per_mtok);
+    std::cout << fmt::format(
+        "per persona: {} calls ({} story, {} fill, {} narrative), {} prompt + {} completion "
+        "tokens (estimate), ${:.6f}\n",
+        e.calls, e.story_calls, e.fill_calls, e.narrative_calls, e.prompt_tokens, e.completion_tokens,
+        d.cost_per_persona);
+    std::cout << fmt::format(
+        "{} personas: {} calls, {} prompt + {} completion tokens, ${:.4f} at ${}/M input, "
+        "${}/M output, ${}/M cached input\n",
+        personas, e.calls * static_cast<std::int64_t>(personas), e.prompt_tokens * static_cast<std::int64_t>(personas),
+        e.completion_tokens * static_cast<std::int64_t>(personas), d.cost, setup->provider.price_input_per_mtok,
+        setup->provider.price_output_per_mtok, setup->provider.price_cached_input_per_mtok);
     if (setup->provider.price_input_per_mtok == 0 && setup->provider.price_output_per_mtok == 0) {
-      std::cout << fmt::format("note: provider '{}' has no prices; set price_input_per_mtok, price_output_per_mtok "
-                               "and price_cached_input_per_mtok under [providers.{}] in persona.toml for a cost "
-                               "estimate\n",
-                               setup->provider.name, setup->provider.name);
+      std::cout << fmt::format(
+          "note: provider '{}' has no prices; set price_input_per_mtok, price_output_per_mtok "
+          "and price_cached_input_per_mtok under [providers.{}] in persona.toml for a cost "
+          "estimate\n",
+          setup->provider.name, setup->provider.name);
     }
     return Exit::ok;
   }
@@ -190,9 +190,10 @@ int do_run(const RunArgs& a) {
     if (!a.quiet) {
       const auto& t = res.totals;
       const double per = t.personas > 0 ? static_cast<double>(t.attributes) / static_cast<double>(t.personas) : 0.0;
-      std::cerr << fmt::format("wrote {} personas ({:.1f} attributes each, {}..{}) to {} in {:.2f} s ({:.0f} personas/s)",
-                               t.personas, per, t.min_attributes, t.max_attributes, o.out == "-" ? "stdout" : o.out,
-                               t.seconds, t.seconds > 0 ? static_cast<double>(t.personas) / t.seconds : 0.0);
+      std::cerr << fmt::format(
+          "wrote {} personas ({:.1f} attributes each, {}..{}) to {} in {:.2f} s ({:.0f} personas/s)", t.personas, per,
+          t.min_attributes, t.max_attributes, o.out == "-" ? "stdout" : o.out, t.seconds,
+          t.seconds > 0 ? static_cast<double>(t.personas) / t.seconds : 0.0);
       if (t.resumed > 0) std::cerr << " (" << t.resumed << " kept from the interrupted run)";
       if (!res.manifest_path.empty()) std::cerr << "; manifest " << res.manifest_path;
       std::cerr << "\n";
@@ -203,8 +204,10 @@ int do_run(const RunArgs& a) {
   generate::DriverOptions d;
   d.concurrency = a.concurrency;
   if (!a.no_cache) {
-    if (!a.cache.empty()) d.cache_path = a.cache;
-    else if (o.out != "-") d.cache_path = o.out + ".cache.sqlite";
+    if (!a.cache.empty())
+      d.cache_path = a.cache;
+    else if (o.out != "-")
+      d.cache_path = o.out + ".cache.sqlite";
   }
   if (a.budget) d.budget_usd = *a.budget;
   d.stop = &g_stop;
@@ -215,12 +218,14 @@ int do_run(const RunArgs& a) {
       if (!tty && !final && p.seconds - *last < 10.0) return;
       *last = p.seconds;
       const std::string eta = p.eta_seconds < 0 ? std::string("?") : fmt::format("{:.0f}s", p.eta_seconds);
-      const std::string line =
-          fmt::format("{}/{} personas, {} requests in flight, {} prompt + {} completion tokens, ${:.4f}, {:.0f}s, ETA {}",
-                      p.done, p.total, p.in_flight, fmt_tokens(static_cast<double>(p.prompt_tokens)),
-                      fmt_tokens(static_cast<double>(p.completion_tokens)), p.cost, p.seconds, eta);
-      if (tty) std::cerr << "\r\033[K" << line << std::flush;
-      else std::cerr << "progress: " << line << "\n";
+      const std::string line = fmt::format(
+          "{}/{} personas, {} requests in flight, {} prompt + {} completion tokens, ${:.4f}, {:.0f}s, ETA {}", p.done,
+          p.total, p.in_flight, fmt_tokens(static_cast<double>(p.prompt_tokens)),
+          fmt_tokens(static_cast<double>(p.completion_tokens)), p.cost, p.seconds, eta);
+      if (tty)
+        std::cerr << "\r\033[K" << line << std::flush;
+      else
+        std::cerr << "progress: " << line << "\n";
     };
   }
   g_stop.store(false);
@@ -240,22 +245,22 @@ int do_run(const RunArgs& a) {
                           ? fmt::format("the budget of ${:.4f} would be exceeded by the next persona (spent ${:.4f})",
                                         d.budget_usd, res.stats.cost)
                           : res.reason;
-    std::cerr << "persona run: stopped: " << why << "; " << t.personas << " of " << personas
-              << " personas are in " << o.out << ".part\n"
-              << "persona run: resume with the same command and --resume" << (res.reason == "budget" ? " (and a larger --budget)" : "")
-              << "\n";
+    std::cerr << "persona run: stopped: " << why << "; " << t.personas << " of " << personas << " personas are in "
+              << o.out << ".part\n"
+              << "persona run: resume with the same command and --resume"
+              << (res.reason == "budget" ? " (and a larger --budget)" : "") << "\n";
     return Exit::interrupted;
   }
   if (!a.quiet) {
     const double np = t.personas > 0 ? static_cast<double>(t.personas) : 1.0;
-    std::cerr << fmt::format("wrote {} personas to {} in {:.2f} s: {:.1f} attributes each ({:.1f} filled by the LLM), "
-                             "{:.1f} calls, {:.0f} prompt + {:.0f} completion tokens per persona; {} requests, "
-                             "{} retries, {} from the cache, ${:.4f}",
-                             t.personas, o.out == "-" ? "stdout" : o.out, t.seconds,
-                             static_cast<double>(t.attributes) / np, static_cast<double>(t.source[2]) / np,
-                             static_cast<double>(t.usage.calls) / np, static_cast<double>(t.usage.prompt_tokens) / np,
-                             static_cast<double>(t.usage.completion_tokens) / np, res.stats.requests,
-                             res.stats.retries, res.stats.cache_hits, res.stats.cost);
+    std::cerr << fmt::format(
+        "wrote {} personas to {} in {:.2f} s: {:.1f} attributes each ({:.1f} filled by the LLM), "
+        "{:.1f} calls, {:.0f} prompt + {:.0f} completion tokens per persona; {} requests, "
+        "{} retries, {} from the cache, ${:.4f}",
+        t.personas, o.out == "-" ? "stdout" : o.out, t.seconds, static_cast<double>(t.attributes) / np,
+        static_cast<double>(t.source[2]) / np, static_cast<double>(t.usage.calls) / np,
+        static_cast<double>(t.usage.prompt_tokens) / np, static_cast<double>(t.usage.completion_tokens) / np,
+        res.stats.requests, res.stats.retries, res.stats.cache_hits, res.stats.cost);
     if (t.resumed > 0) std::cerr << " (" << t.resumed << " kept from the interrupted run)";
     if (!res.run.manifest_path.empty()) std::cerr << "; manifest " << res.run.manifest_path;
     std::cerr << "\n";
@@ -300,8 +305,9 @@ void add_run_command(CLI::App& root, int& code) {
                   "is configured; deterministic, no network)");
   run->add_option("--config", ra->config, "persona.toml with the [providers] (default: ./persona.toml if present)");
   run->add_option("--model", ra->model, "Model name (overrides the provider's and the recipe's)");
-  run->add_option("--concurrency,-c", ra->concurrency, "LLM requests in flight (default and maximum: the provider's "
-                                                       "max_concurrency)")
+  run->add_option("--concurrency,-c", ra->concurrency,
+                  "LLM requests in flight (default and maximum: the provider's "
+                  "max_concurrency)")
       ->check(CLI::Range(1, 4096));
   run->add_option("--cache", ra->cache, "SQLite response cache (default: <out>.cache.sqlite)");
   run->add_flag("--no-cache", ra->no_cache, "Do not read or write the response cache");

@@ -9,11 +9,12 @@ namespace persona::cli {
 // Exit codes of every command.
 enum Exit : int { ok = 0, user_error = 1, usage_error = 2, runtime_error = 3, interrupted = 4 };
 
-void add_lang_commands(CLI::App& root, int& code);      // check, fmt
-void add_run_command(CLI::App& root, int& code);        // run, plan, bench
-void add_taxonomy_command(CLI::App& root, int& code);   // taxonomy ...
-void add_repl_command(CLI::App& root, int& code);       // repl
-void add_lsp_command(CLI::App& root, int& code);        // lsp
+void add_lang_commands(CLI::App& root, int& code);     // check, fmt
+void add_run_command(CLI::App& root, int& code);       // run, plan, bench
+void add_taxonomy_command(CLI::App& root, int& code);  // taxonomy ...
+void add_repl_command(CLI::App& root, int& code);      // repl
+void add_lsp_command(CLI::App& root, int& code);       // lsp
+void add_generate_command(CLI::App& root, int& code);  // _generate (hidden): man page, completions
 
 // True when stderr is a terminal (colour diagnostics, progress bars).
 bool stderr_is_tty();
