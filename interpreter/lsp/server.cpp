@@ -264,6 +264,9 @@ Position position_param(const json& params) {
 
 }  // namespace
 
+// Documents past ServerOptions::max_document_bytes are held but not analysed; past this, edits are refused.
+constexpr std::size_t kMaxHeldDocument = 64u << 20;
+
 struct Server::Impl {
   Workspace ws;
   bool initialized = false;
@@ -343,8 +346,9 @@ struct Server::Impl {
       const Position b = position_param(json{{"position", r.value("end", json())}});
       std::size_t ob = d.text.offset(a, ws.enc), oe = d.text.offset(b, ws.enc);
       if (oe < ob) std::swap(ob, oe);
-      if (d.text.size() - (oe - ob) + text.size() > 2 * ws.max_document_bytes + (64u << 20))
-        throw RpcError(invalid_params, "the change would make the document too large");
+      if (d.text.size() - (oe - ob) + text.size() > kMaxHeldDocument)
+        throw RpcError(invalid_params, "the change would make the document larger than " +
+                                           std::to_string(kMaxHeldDocument >> 20) + " MiB; it was not applied");
       std::string next = d.text.str();
       next.replace(ob, oe - ob, text);
       set_text(d, std::move(next));

@@ -518,3 +518,46 @@ TEST_CASE("an untitled document is checked too, and completion works in it") {
                                                        {"position", {{"line", 1}, {"character", 0}}}});
   CHECK(has(labels(r), "story"));
 }
+
+TEST_CASE("go to definition of a user table: the name to its declaration, the declaration's path to the file") {
+  LspSession s;
+  const std::string path = example("custom-tables.persona");
+  const std::string text = read_text(path);
+  s.open(path, text);
+  auto [line, col] = where(text, "table regions by", 8);
+  json r = s.at("textDocument/definition", path, line, col)["result"];
+  CHECK(r["uri"] == lsp::path_to_uri(path));
+  CHECK(r["range"]["start"] == json{{"line", where(text, "table regions =").first}, {"character", 6}});
+  std::tie(line, col) = where(text, "\"data/regions.csv\"", 3);
+  r = s.at("textDocument/definition", path, line, col)["result"];
+  CHECK(r["uri"] == lsp::path_to_uri(example("data/regions.csv")));
+}
+
+TEST_CASE("completion inside an import string lists the recipes and folders next to the recipe") {
+  LspSession s;
+  const std::string path = example("survey-base.persona");
+  const std::string text = read_text(path);
+  s.open(path, text);
+  auto [line, col] = where(text, "\"lib/common.persona\"", 1);
+  auto l = labels(s.at("textDocument/completion", path, line, col));
+  CHECK(has(l, "lib/"));
+  CHECK(has(l, "quickstart.persona"));
+  std::tie(line, col) = where(text, "\"lib/common.persona\"", 5);
+  const json r = s.at("textDocument/completion", path, line, col);
+  l = labels(r);
+  CHECK(has(l, "common.persona"));
+  CHECK(r["result"]["items"][0]["textEdit"]["newText"] == "lib/common.persona");
+}
+
+TEST_CASE("completion inside the attributes block offers its settings, and after walk the walk kinds") {
+  LspSession s;
+  const fs::path p = scratch("attrs.persona");
+  const std::string text = "attributes {\n  co\n  walk \n}\n";
+  s.open(p.string(), text);
+  auto l = labels(s.at("textDocument/completion", p.string(), 1, 4));
+  CHECK(has(l, "count"));
+  CHECK(has(l, "context"));
+  CHECK_FALSE(has(l, "anchor"));
+  l = labels(s.at("textDocument/completion", p.string(), 2, 7));
+  CHECK(l == std::vector<std::string>{"random-bfs", "bfs", "dfs"});
+}
