@@ -561,3 +561,40 @@ TEST_CASE("completion inside the attributes block offers its settings, and after
   l = labels(s.at("textDocument/completion", p.string(), 2, 7));
   CHECK(l == std::vector<std::string>{"random-bfs", "bfs", "dfs"});
 }
+
+TEST_CASE("every feature answers at every position of every example, and of its prefixes as they are typed") {
+  LspSession s;
+  std::vector<std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(fs::path(PERSONA_SOURCE_DIR) / "examples"))
+    if (e.path().extension() == ".persona") files.push_back(e.path().lexically_normal().string());
+  REQUIRE(files.size() >= 6);
+  std::size_t answered = 0;
+  for (const auto& path : files) {
+    const std::string text = read_text(path);
+    s.open(path, text);
+    const lsp::Text t(text);
+    for (std::uint32_t line = 0; line < t.line_count(); ++line) {
+      const auto width = static_cast<std::uint32_t>(t.line_text(line).size());
+      for (std::uint32_t ch = 0; ch <= width + 1; ++ch)
+        for (const char* m : {"textDocument/completion", "textDocument/hover", "textDocument/definition"}) {
+          const json r = s.at(m, path, line, ch);
+          INFO(path << ":" << line + 1 << ":" << ch + 1 << " " << m);
+          REQUIRE(r.contains("result"));
+          ++answered;
+        }
+    }
+    // Typing the file from the start: every prefix is checked, outlined and completed at its end.
+    const std::string scratch_path = path + ".typing";
+    for (std::size_t n = 0; n <= text.size(); n += 5) {
+      const std::string prefix = text.substr(0, n);
+      const json diags = s.open(scratch_path, prefix);
+      CHECK(diags.is_array());
+      const lsp::Text pt(prefix);
+      const auto end = pt.position(prefix.size(), lsp::Encoding::utf16);
+      REQUIRE(s.at("textDocument/completion", scratch_path, end.line, end.character).contains("result"));
+      REQUIRE(s.request("textDocument/documentSymbol", {{"textDocument", {{"uri", lsp::path_to_uri(scratch_path)}}}})
+                  .contains("result"));
+    }
+  }
+  CHECK(answered > 10000);
+}
