@@ -79,6 +79,12 @@ std::string man_page(const CLI::App& root) {
   m += ".SH DESCRIPTION\n" + roff(root.get_description()) + "\n";
   m += ".PP\nEvery error names its file, line and column (\\fIFILE\\fR:\\fILINE\\fR:\\fICOL\\fR: error: ...). "
        "\\fBpersona COMMAND \\-\\-help\\fR lists a command's options.\n";
+  m += ".SH OPTIONS\n";
+  for (const CLI::Option* o : visible_options(root)) {
+    std::string names;
+    for (const auto& sw : switches(o)) names += (names.empty() ? "" : ", ") + std::string("\\fB") + roff(sw) + "\\fR";
+    m += ".TP\n" + names + "\n" + roff(o->get_description()) + "\n";
+  }
   m += ".SH COMMANDS\n";
   for (const auto& c : commands_of(root)) {
     if (c.path.empty()) continue;

@@ -484,7 +484,7 @@ int serve(std::istream& in, std::ostream& out, Server& server) {
   FrameReader reader(in);
   while (true) {
     Frame f = reader.next();
-    if (f.kind == Frame::Kind::end) return server.exited() ? server.exit_code() : 1;
+    if (f.kind == Frame::Kind::end) return server.exit_code();  // 0 only after shutdown
     if (!f.warning.empty()) write_message(out, Server::log_message(2, "persona lsp: " + f.warning));
     if (f.kind != Frame::Kind::message) continue;
     for (const auto& m : server.handle_text(f.body)) write_message(out, m);

@@ -66,7 +66,7 @@ class Server {
 };
 
 // The stdio loop: frames in, frames out, until `exit` or the end of the input. Returns the exit
-// code (1 when the input ended without `shutdown` and `exit`).
+// code: 0 when `shutdown` came first, else 1.
 int serve(std::istream& in, std::ostream& out, Server& server);
 
 }  // namespace persona::lsp

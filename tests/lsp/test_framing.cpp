@@ -121,3 +121,11 @@ TEST_CASE("serve() returns 1 when the input ends without shutdown and exit") {
   lsp::Server server;
   CHECK(lsp::serve(in, out, server) == 1);
 }
+
+TEST_CASE("serve() returns 0 when the input ends after shutdown, even without exit") {
+  std::istringstream in(lsp::frame(R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{}})") +
+                        lsp::frame(R"({"jsonrpc":"2.0","id":2,"method":"shutdown"})"));
+  std::ostringstream out;
+  lsp::Server server;
+  CHECK(lsp::serve(in, out, server) == 0);
+}
