@@ -14,6 +14,8 @@ void add_run_command(CLI::App& root, int& code);       // run, plan, bench
 void add_taxonomy_command(CLI::App& root, int& code);  // taxonomy ...
 void add_repl_command(CLI::App& root, int& code);      // repl
 void add_survey_command(CLI::App& root, int& code);    // survey
+void add_lsp_command(CLI::App& root, int& code);       // lsp
+void add_generate_command(CLI::App& root, int& code);  // _generate (hidden): man page, completions
 
 // True when stderr is a terminal (colour diagnostics, progress bars).
 bool stderr_is_tty();
