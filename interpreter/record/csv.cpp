@@ -79,17 +79,25 @@ void append_csv_string(std::string& out, std::string_view s) {
 }
 
 std::string csv_personas_header(const CsvColumns& c) {
-  std::string h = "id,seed";
-  if (c.weight) h += ",weight";
-  for (const auto& a : c.anchors) h += ",anchor." + a;
-  for (const auto& [name, js] : c.core) h += ",core." + name + (js ? ".json" : "");
-  if (c.narrative) h += ",narrative";
-  if (c.usage) h += ",calls,prompt_tokens,completion_tokens,cached_tokens";
-  h += ",attribute_count,problems\n";
-  return h;
+  std::vector<std::string> names = {"id", "seed"};
+  if (c.weight) names.emplace_back("weight");
+  for (const auto& a : c.anchors) names.push_back("anchor." + a);
+  for (const auto& [name, js] : c.core) names.push_back("core." + name + (js ? ".json" : ""));
+  if (c.narrative) names.emplace_back("narrative");
+  if (c.usage)
+    for (const char* u : {"calls", "prompt_tokens", "completion_tokens", "cached_tokens"}) names.emplace_back(u);
+  names.emplace_back("attribute_count");
+  names.emplace_back("problems");
+  // Header names are strings, quoted like every string cell (csv.QUOTE_NONNUMERIC reads them as text).
+  std::string h;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) h += ',';
+    append_csv_string(h, names[i]);
+  }
+  return h + '\n';
 }
 
-std::string csv_attributes_header() { return "id,path,value,tier,source,status\n"; }
+std::string csv_attributes_header() { return "\"id\",\"path\",\"value\",\"tier\",\"source\",\"status\"\n"; }
 
 void write_csv_long(const PersonaRecord& r, const CsvColumns& c, std::string& personas, std::string& attributes) {
   append_csv_string(personas, r.id);
@@ -364,6 +372,7 @@ ReadStatus CsvLongReader::next(PersonaRecord& r) {
                h == "attribute_count") {
       std::uint64_t v = 0;
       if (!parse_u64(f.text, v)) return bad(h + " '" + f.text + "' is not an unsigned integer");
+      if (h != "attribute_count") r.has_usage = true;
       if (h == "calls")
         r.usage.calls = v;
       else if (h == "prompt_tokens")

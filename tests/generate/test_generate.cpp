@@ -16,6 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "files.hpp"
+
 #include "frontend/frontend.hpp"
 #include "exec/exec.hpp"
 #include "llm/fake/fake_server.hpp"
@@ -77,16 +79,11 @@ exec::RunResult run_llm(const engine::Program& prog, exec::RunOptions o, const b
   return exec::run(prog, o);
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using persona::test::read_file;
 
 std::vector<json> lines_of(const fs::path& p) {
   std::vector<json> out;
-  std::istringstream in(slurp(p));
+  std::istringstream in(read_file(p));
   std::string line;
   while (std::getline(in, line)) out.push_back(json::parse(line));
   return out;
@@ -173,7 +170,7 @@ TEST_CASE("a run with strict json_schema answers meets the quickstart target", "
   CHECK(batches >= 6 * 4);
   CHECK(narratives == 6);
   // The manifest has usage totals and the client's stats, and no key.
-  const std::string manifest = slurp(o.out + ".manifest.json");
+  const std::string manifest = read_file(o.out + ".manifest.json");
   const auto mj = json::parse(manifest);
   CHECK(mj["totals"]["calls"].get<long>() == res.stats.requests);
   CHECK(mj["llm"]["requests"].get<long>() == res.stats.requests);
@@ -182,14 +179,14 @@ TEST_CASE("a run with strict json_schema answers meets the quickstart target", "
   CHECK(!fs::exists(o.out + ".manifest.json.part"));
 
   // A rerun is answered from the cache: no request, identical output.
-  const std::string first = slurp(o.out);
+  const std::string first = read_file(o.out);
   server.reset_counters();
   const auto again = run_llm(model(), o, s);
   REQUIRE(again.error.empty());
   CHECK(server.requests() == 0);
   CHECK(again.stats.cache_hits == again.stats.requests);
   CHECK(again.stats.cost == 0.0);
-  CHECK(slurp(o.out) == first);
+  CHECK(read_file(o.out) == first);
 }
 
 TEST_CASE("the output does not depend on the concurrency", "[generate]") {
@@ -206,7 +203,7 @@ TEST_CASE("the output does not depend on the concurrency", "[generate]") {
     o.out = (dir / ("c" + std::to_string(c) + ".jsonl")).string();
     o.concurrency = c;
     REQUIRE(run_llm(model(), o, s).ok);
-    outs[i++] = slurp(o.out);
+    outs[i++] = read_file(o.out);
   }
   CHECK(outs[0] == outs[1]);
 }
@@ -425,30 +422,44 @@ TEST_CASE("SIGKILL at random moments then --resume: each persona exactly once, e
   const std::string config = write_config(dir, server);
   const std::string cache = (dir / "cache.sqlite").string();
   const std::string out = (dir / "out.jsonl").string(), ref = (dir / "ref.jsonl").string();
-  auto args = [&](const std::string& o, bool resume) {
+  auto args = [&](const std::string& o, bool resume, const std::string& cache_file) {
     std::vector<std::string> a = {"run", kQuickstart, "--count", "10", "--out", o, "--llm", "fake", "--config", config,
-                                  "--cache", cache, "--concurrency", "2", "--quiet"};
+                                  "--cache", cache_file, "--concurrency", "2", "--quiet"};
     if (resume) a.push_back("--resume");
     return a;
   };
-  std::srand(1234);
+  // Kill points are counted in requests the server received, not in sleeps: the first run dies after
+  // its 4th request, each resume after a few more; progress is made every round whatever the timing.
   int kills = 0;
+  long target = 4;
   for (int round = 0; round < 4; ++round) {
-    const pid_t pid = spawn(args(out, round > 0), dir);
-    std::this_thread::sleep_for(std::chrono::milliseconds(60 + std::rand() % 400));
-    ::kill(pid, SIGKILL);
-    const int code = wait_code(pid);
-    if (code == 128 + SIGKILL) ++kills;
-    if (code == 0) break;
+    const pid_t pid = spawn(args(out, round > 0, cache), dir);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    int status = 0;
+    bool exited = false;
+    while (server.requests() < target && std::chrono::steady_clock::now() < deadline) {
+      if (::waitpid(pid, &status, WNOHANG) == pid) {
+        exited = true;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (!exited) {
+      ::kill(pid, SIGKILL);
+      const int code = wait_code(pid);
+      if (code == 128 + SIGKILL) ++kills;
+      if (code == 0) break;
+    } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+      break;
+    }
+    target = server.requests() + 7;
   }
   CHECK(kills >= 1);
-  if (!fs::exists(out)) CHECK(wait_code(spawn(args(out, true), dir)) == 0);
+  if (!fs::exists(out)) CHECK(wait_code(spawn(args(out, true, cache), dir)) == 0);
   REQUIRE(fs::exists(out));
   // The reference: an uninterrupted run with a fresh cache (answers depend only on the request).
-  auto ref_args = args(ref, false);
-  ref_args[11] = (dir / "ref-cache.sqlite").string();
-  REQUIRE(wait_code(spawn(ref_args, dir)) == 0);
-  const std::string got = slurp(out), want = slurp(ref);
+  REQUIRE(wait_code(spawn(args(ref, false, (dir / "ref-cache.sqlite").string()), dir)) == 0);
+  const std::string got = read_file(out), want = read_file(ref);
   std::set<std::string> ids;
   for (const auto& p : lines_of(out)) CHECK(ids.insert(p["id"].get<std::string>()).second);
   CHECK(ids.size() == 10);
@@ -458,7 +469,7 @@ TEST_CASE("SIGKILL at random moments then --resume: each persona exactly once, e
   for (const auto& e : fs::recursive_directory_iterator(dir)) {
     if (!e.is_regular_file()) continue;
     INFO(e.path());
-    CHECK(slurp(e.path()).find(kSentinel) == std::string::npos);
+    CHECK(read_file(e.path()).find(kSentinel) == std::string::npos);
   }
   CHECK(server.last_authorization() == std::string("Bearer ") + kSentinel);  // it was sent, in the header
 }
@@ -476,7 +487,7 @@ TEST_CASE("a dry run (--dry-run) sends nothing and prints calls, tokens and cost
   CHECK(server.requests() == 0);
   CHECK(!fs::exists(out));
   CHECK(!fs::exists(out + ".part"));
-  const std::string text = slurp(dir / "stdout.txt");
+  const std::string text = read_file(dir / "stdout.txt");
   CHECK(text.find("no request sent") != std::string::npos);
   CHECK(text.find("100 personas") != std::string::npos);
   CHECK(text.find("$") != std::string::npos);
@@ -487,7 +498,7 @@ TEST_CASE("persona run --llm: unknown provider is a usage error; --help lists ev
   CHECK(wait_code(spawn({"run", kQuickstart, "--count", "1", "--out", (dir / "x.jsonl").string(), "--llm", "nope"},
                         dir)) == 2);
   CHECK(wait_code(spawn({"run", "--help"}, dir)) == 0);
-  const std::string help = slurp(dir / "stdout.txt");
+  const std::string help = read_file(dir / "stdout.txt");
   for (const char* flag : {"--count", "--seed", "--out", "--threads", "--shard", "--llm", "--config", "--model",
                            "--concurrency", "--cache", "--no-cache", "--resume", "--dry-run", "--budget", "--quiet"})
     CHECK(help.find(flag) != std::string::npos);

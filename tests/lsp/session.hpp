@@ -1,6 +1,8 @@
 // An in-process client of lsp::Server for the tests: numbered requests, documents by path.
 #pragma once
 
+#include "files.hpp"
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -15,12 +17,7 @@ namespace persona::test {
 
 using lsp::json;
 
-inline std::string read_text(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+inline std::string read_text(const std::filesystem::path& p) { return persona::test::read_file(p); }
 
 inline std::string example(const std::string& name) {
   return (std::filesystem::path(PERSONA_SOURCE_DIR) / "examples" / name).lexically_normal().string();

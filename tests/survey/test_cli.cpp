@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "../cli/process.hpp"
+#include "process.hpp"
 
 using namespace persona::test;
 namespace fs = std::filesystem;
@@ -16,7 +16,7 @@ namespace {
 // Personas of the example recipe, generated once per test program.
 std::string example_personas() {
   static const std::string path = [] {
-    const auto file = scratch_dir() / "uk-adults.jsonl";
+    const auto file = scratch_dir("survey") / "uk-adults.jsonl";
     const auto o = run_persona("run examples/survey/uk-adults.persona --count 120 --out '" + file.string() + "'");
     INFO(o.err);
     REQUIRE(o.code == 0);
@@ -30,7 +30,7 @@ const std::string kExample = " --questions examples/survey/questionnaire.toml --
 }  // namespace
 
 TEST_CASE("the survey example runs offline in random mode and prints the metrics table") {
-  const auto out = scratch_dir() / "survey-example";
+  const auto out = scratch_dir("survey") / "survey-example";
   const auto o = run_persona("survey '" + example_personas() + "'" + kExample + " --mode random --seed 7 -o '" +
                              out.string() + "'");
   INFO(o.err);
@@ -40,10 +40,10 @@ TEST_CASE("the survey example runs offline in random mode and prints the metrics
   CHECK(o.out.find("ghq_concentrate  United Kingdom  120") != std::string::npos);
   CHECK(o.out.find("average          all") != std::string::npos);
   CHECK(o.out.find("noise floor") != std::string::npos);
-  const std::string answers = slurp(out / "answers.csv");
+  const std::string answers = read_file(out / "answers.csv");
   CHECK(answers.rfind("persona,item,repeat,code,mode,status\nuk-adults-000000,ghq_happy,0,", 0) == 0);
   CHECK(std::count(answers.begin(), answers.end(), '\n') == 1 + 120 * 2);
-  const auto j = nlohmann::json::parse(slurp(out / "metrics.json"));
+  const auto j = nlohmann::json::parse(read_file(out / "metrics.json"));
   REQUIRE(j["cells"].size() == 2);
   CHECK(j["cells"][0]["target_n"] == 33572);  // 36,055 minus proxy, not applicable and missing by error
   CHECK(j["cells"][0]["missing_target"].get<double>() == Approx(108.0 / 33572).epsilon(1e-4));
@@ -52,20 +52,20 @@ TEST_CASE("the survey example runs offline in random mode and prints the metrics
   CHECK(ks["value"].get<double>() > 5 * ks["floor"].get<double>());
   CHECK(ks["value"].get<double>() == Approx(ks["uniform"].get<double>()).margin(0.1));
   // The same command gives the same files.
-  const auto out2 = scratch_dir() / "survey-example-2";
+  const auto out2 = scratch_dir("survey") / "survey-example-2";
   const auto o2 = run_persona("survey '" + example_personas() + "'" + kExample + " --mode random --seed 7 -o '" +
                               out2.string() + "' --quiet");
   REQUIRE(o2.code == 0);
   CHECK(o2.out == o.out);
-  CHECK(slurp(out2 / "answers.csv") == answers);
-  CHECK(slurp(out2 / "metrics.csv") == slurp(out / "metrics.csv"));
+  CHECK(read_file(out2 / "answers.csv") == answers);
+  CHECK(read_file(out2 / "metrics.csv") == read_file(out / "metrics.csv"));
 }
 
 TEST_CASE("metrics can be recomputed from an answers file, with the reference conventions") {
-  const auto out = scratch_dir() / "survey-answers";
+  const auto out = scratch_dir("survey") / "survey-answers";
   REQUIRE(run_persona("survey '" + example_personas() + "'" + kExample + " --repeats 3 -o '" + out.string() + "' -q")
               .code == 0);
-  const auto again = scratch_dir() / "survey-answers-ref";
+  const auto again = scratch_dir("survey") / "survey-answers-ref";
   const auto o =
       run_persona("survey '" + example_personas() + "'" + kExample + " --answers '" + (out / "answers.csv").string() +
                   "' --reference --bootstrap 0 -o '" + again.string() + "'");
@@ -75,12 +75,12 @@ TEST_CASE("metrics can be recomputed from an answers file, with the reference co
   CHECK(o.out.find("JS dist (ln, 19 bins)") != std::string::npos);
   CHECK(o.out.find("[") == std::string::npos);  // no intervals without bootstrap
   CHECK_FALSE(fs::exists(again / "answers.csv"));
-  const auto j = nlohmann::json::parse(slurp(again / "metrics.json"));
+  const auto j = nlohmann::json::parse(read_file(again / "metrics.json"));
   CHECK(j["conventions"]["name"] == "reference");
 }
 
 TEST_CASE("a bad questionnaire or target file is a user error with file, line and column") {
-  const auto dir = scratch_dir();
+  const auto dir = scratch_dir("survey");
   std::ofstream(dir / "bad.toml") << "[[item]]\nid = \"x\"\ntext = \"t\"\nform = \"slider\"\n";
   auto o = run_persona("survey '" + example_personas() + "' --questions '" + (dir / "bad.toml").string() + "' -o '" +
                        (dir / "bad-out").string() + "'");
@@ -111,7 +111,7 @@ TEST_CASE("the LLM modes estimate calls and tokens with --dry-run and refuse to 
   REQUIRE(c.code == 0);
   CHECK(c.out.find("mode cultural: 360 calls") != std::string::npos);
   const auto r = run_persona("survey '" + example_personas() + "'" + kExample + " --mode deep -o '" +
-                             (scratch_dir() / "deep").string() + "'");
+                             (scratch_dir("survey") / "deep").string() + "'");
   CHECK(r.code == 2);
   CHECK(r.err.find("--dry-run") != std::string::npos);
 }

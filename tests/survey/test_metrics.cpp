@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+
+#include "process.hpp"
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -101,12 +103,7 @@ TEST_CASE("compare leaves the ordinal metrics empty for unordered options and no
 
 namespace {
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using persona::test::read_file;
 
 }  // namespace
 
@@ -151,13 +148,11 @@ TEST_CASE("the metrics agree with scipy's ks_2samp, wasserstein_distance and jen
   std::ofstream(dir / "cases.json") << cases.dump();
   // Debian's interpreter, which has python3-scipy (a pyenv or venv python3 on PATH may not).
   const std::string python = std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-  const std::string cmd = python + " '" + std::string(PERSONA_TESTS_DIR) + "/survey/scipy_check.py' '" +
-                          (dir / "cases.json").string() + "' > '" + (dir / "out.json").string() + "' 2> '" +
-                          (dir / "err.txt").string() + "'";
-  const int status = std::system(cmd.c_str());
-  INFO("scipy_check.py failed: " << slurp(dir / "err.txt"));
-  REQUIRE(status == 0);  // a missing scipy fails here: python3-scipy is installed by .ci/setup
-  const auto got = nlohmann::json::parse(slurp(dir / "out.json"));
+  const auto run = persona::test::run_command(python + " '" + std::string(PERSONA_TESTS_DIR) +
+                                              "/survey/scipy_check.py' '" + (dir / "cases.json").string() + "'");
+  INFO("scipy_check.py failed: " << run.err);
+  REQUIRE(run.code == 0);  // a missing scipy fails here: python3-scipy is installed by .ci/setup
+  const auto got = nlohmann::json::parse(run.out);
   REQUIRE(got.size() == cases.size());
   std::size_t ks_checked = 0, js_checked = 0, ref_checked = 0;
   for (std::size_t k = 0; k < cases.size(); ++k) {

@@ -1,5 +1,7 @@
 // Questionnaire (TOML) and target (CSV) files: what they mean, and precise errors for bad ones.
 #include <catch2/catch.hpp>
+
+#include "files.hpp"
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -237,12 +239,8 @@ TEST_CASE("microdata targets: one row per respondent, weights, blanks not asked"
 }
 
 TEST_CASE("mutated questionnaire and target files are accepted or rejected with an error, never a crash") {
-  const std::string q_text = [] {
-    std::ifstream in(std::string(PERSONA_SOURCE_DIR) + "/examples/survey/questionnaire.toml", std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }();
+  const std::string q_text =
+      persona::test::read_file(std::string(PERSONA_SOURCE_DIR) + "/examples/survey/questionnaire.toml");
   const std::string t_text =
       "item,group,code,count\nghq_happy,United Kingdom,1,3152\nghq_happy,United Kingdom,-1,31\n"
       "ghq_concentrate,United Kingdom,2,26407\n";
