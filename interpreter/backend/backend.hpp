@@ -22,8 +22,16 @@ namespace persona::backend {
 
 class Offline {
  public:
+  // Answers `ask` into `out` (cleared first; its buffers are reused, so a worker that keeps one Answer
+  // allocates nothing in the steady state).
+  void answer(const engine::Program& prog, const engine::Persona& p, const engine::Ask& ask,
+              engine::Answer& out) const;
   [[nodiscard]] engine::Answer answer(const engine::Program& prog, const engine::Persona& p,
-                                      const engine::Ask& ask) const;
+                                      const engine::Ask& ask) const {
+    engine::Answer a;
+    answer(prog, p, ask, a);
+    return a;
+  }
 };
 
 // ---- prompt templates (stdlib/prompts/*.txt) ----

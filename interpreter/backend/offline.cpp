@@ -489,9 +489,14 @@ std::string narrative_text(const Model& m, const Persona& p) {
 
 }  // namespace
 
-Answer Offline::answer(const Program& prog, const Persona& p, const Ask& ask) const {
+void Offline::answer(const Program& prog, const Persona& p, const Ask& ask, Answer& a) const {
   const Model& m = prog.model();
-  Answer a;
+  a.ok = true;
+  a.fatal = a.truncated = false;
+  a.error.clear();
+  a.story.clear();
+  a.text.clear();
+  a.usage = {};
   switch (ask.kind) {
     case Ask::Kind::story: {
       // Later steps of a call read the earlier ones' answers, as a model answering the group would.
@@ -511,7 +516,6 @@ Answer Offline::answer(const Program& prog, const Persona& p, const Ask& ask) co
     }
     case Ask::Kind::narrative: a.text = narrative_text(m, p); break;
   }
-  return a;
 }
 
 }  // namespace persona::backend

@@ -26,7 +26,11 @@ struct Scratch::Impl {
   std::vector<float> scores;
   std::vector<std::string> query;
   // Core vector: per-word query vectors (Taxonomy::query_vector(word)), cached, summed densely.
-  std::unordered_map<std::string, tax::SparseVector> word_vectors;
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view w) const { return std::hash<std::string_view>{}(w); }
+  };
+  std::unordered_map<std::string, tax::SparseVector, Hash, std::equal_to<>> word_vectors;
   std::vector<float> acc;
   std::vector<std::uint32_t> acc_terms;
   std::string word;
@@ -161,7 +165,7 @@ const std::vector<std::uint32_t>& candidates(const Model& m, const Persona& p, S
 // Taxonomy::query_vector(word) and are cached in the Scratch, so a persona costs a few hash lookups
 // per word instead of re-tokenising trigrams. Words are split exactly like tax::words().
 void add_word(const tax::Taxonomy& t, Scratch::Impl& s, std::string_view word) {
-  auto it = s.word_vectors.find(std::string(word));
+  auto it = s.word_vectors.find(word);
   if (it == s.word_vectors.end()) {
     if (s.word_vectors.size() >= 65536) s.word_vectors.clear();  // bounded memory
     it = s.word_vectors.emplace(std::string(word), t.query_vector(word)).first;

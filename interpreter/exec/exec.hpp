@@ -39,12 +39,13 @@ struct Job {
   bool finished = false;
   bool aborted = false;  // a fatal answer (circuit open, cancelled): the persona is not written
   std::uint32_t reasks = 0;  // answers this persona's steps asked again
+  engine::Answer answer;     // reused by the offline scheduler
 };
 
 // Starts persona `index` of a run with `seed`: begin, then advance to the first ask or the end.
 void start(const engine::Program& prog, engine::Scratch& s, std::uint64_t seed, std::uint64_t index, Job& job);
 // Applies an answer to the pending ask, then advances to the next ask or the end.
-void deliver(const engine::Program& prog, engine::Scratch& s, Job& job, engine::Answer&& answer);
+void deliver(const engine::Program& prog, engine::Scratch& s, Job& job, engine::Answer& answer);
 // A whole persona with the offline backend.
 void build_offline(const engine::Program& prog, const backend::Offline& offline, engine::Scratch& s,
                    std::uint64_t seed, std::uint64_t index, Job& job);

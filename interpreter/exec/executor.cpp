@@ -30,7 +30,7 @@ void start(const engine::Program& prog, engine::Scratch& s, std::uint64_t seed, 
   advance(prog, s, job);
 }
 
-void deliver(const engine::Program& prog, engine::Scratch& s, Job& job, engine::Answer&& answer) {
+void deliver(const engine::Program& prog, engine::Scratch& s, Job& job, engine::Answer& answer) {
   job.p.usage += answer.usage;
   if (answer.fatal) {
     job.aborted = true;
@@ -50,7 +50,10 @@ void deliver(const engine::Program& prog, engine::Scratch& s, Job& job, engine::
 void build_offline(const engine::Program& prog, const backend::Offline& offline, engine::Scratch& s,
                    std::uint64_t seed, std::uint64_t index, Job& job) {
   start(prog, s, seed, index, job);
-  while (job.ask) deliver(prog, s, job, offline.answer(prog, job.p, *job.ask));
+  while (job.ask) {
+    offline.answer(prog, job.p, *job.ask, job.answer);
+    deliver(prog, s, job, job.answer);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

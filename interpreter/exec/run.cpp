@@ -275,7 +275,7 @@ class Loop {
         fatal_reason_ = r.status == llm::Response::Status::circuit_open
                             ? "the provider keeps failing (circuit breaker open): " + r.error
                             : std::string("interrupted");
-      deliver(prog_, scratch_, sp->job, std::move(a));
+      deliver(prog_, scratch_, sp->job, a);
       next(*sp);
     });
   }
