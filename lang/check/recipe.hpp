@@ -81,7 +81,7 @@ struct AttributeSettings {
   std::string prefer = "long-tail";  // long-tail | none
   std::vector<Filter> filters;       // in order; none means include *
   int batch = 40;                    // slots per LLM call
-  int context_tokens = 600;          // profile context budget per batch (tokens)
+  int context_tokens = 0;            // profile budget per call in tokens (0: the whole profile)
 };
 
 struct NarrativeSettings {
