@@ -101,7 +101,12 @@ void add_lang_commands(CLI::App& root, int& code) {
   static lang::CheckOptions options;
   check->add_option("files", check_files, "Recipe files (.persona)");
   check->add_flag("-q,--quiet", quiet, "Print only diagnostics");
-  check->add_option("--no-warn", options.no_warn, "Do not report this warning (repeatable; see --list-warnings)");
+  check
+      ->add_option("--no-warn", options.no_warn,
+                   "Do not report this warning (repeatable, or NAME,NAME; see --list-warnings)")
+      ->type_size(1)
+      ->allow_extra_args(false)
+      ->delimiter(',');
   check->add_flag("--Werror", options.warnings_as_errors, "Report warnings as errors (exit 1)");
   check->add_flag("--list-warnings", list, "List the warnings by name, with what each means, and exit");
   check->footer(

@@ -60,7 +60,7 @@ struct Draw {
   bool by_ok = false;  // `by` matches the table's keys (names and number)
 };
 
-constexpr std::size_t kMaxImportDepth = 16;
+constexpr std::size_t kMaxImportDepth = 32;
 
 class Checker {
  public:
