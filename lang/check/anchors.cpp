@@ -363,7 +363,7 @@ bool Checker::check_table_draw(const ast::TableDraw& t, const Scope& scope, cons
   }
   for (bool d : defined)
     if (!d) return false;
-  draws_.push_back(Draw{r.name, t, *info, true});
+  draws_.push_back(Draw{r.name, t, *info});
   return true;
 }
 

@@ -297,7 +297,11 @@ std::optional<Recipe> check_file(const std::string& path, SourceFiles& sources, 
   SourceFiles::LoadError why;
   auto text = sources.load(path, &why);
   if (!text) {
-    sink.error(SourceRange{path, why.line, why.column, why.line > 0 ? 1u : 0u}, "unreadable", why.message);
+    // The location names the file; files::read's "cannot read PATH: why" need not repeat it.
+    std::string message = why.message;
+    const std::string prefix = "cannot read " + path + ": ";
+    if (message.rfind(prefix, 0) == 0) message = "cannot read the file: " + message.substr(prefix.size());
+    sink.error(SourceRange{path, why.line, why.column, why.line > 0 ? 1u : 0u}, "unreadable", message);
     return std::nullopt;
   }
   const std::string copy(*text);

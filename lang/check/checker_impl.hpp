@@ -52,12 +52,12 @@ struct Fact {
   SourceRange where;       // the anchor's definition
 };
 
-// A table draw of an anchor, kept for the checks that read several anchors.
+// A table draw of an anchor whose `by` matches the table's keys, kept for the checks that read
+// several anchors (keys, coverage, absence).
 struct Draw {
   std::string anchor;
   ast::TableDraw draw;
   TableInfo info;
-  bool by_ok = false;  // `by` matches the table's keys (names and number)
 };
 
 constexpr std::size_t kMaxImportDepth = 32;

@@ -40,7 +40,7 @@ void duplicates_in_file(const std::vector<T>& items, KeyFn key, WhereFn where, c
 }  // namespace
 
 void Checker::merge_file(const ast::Recipe& r, const std::string& file, Scope& scope, bool everything) {
-  scope.files.push_back(file);
+  if (std::find(scope.files.begin(), scope.files.end(), file) == scope.files.end()) scope.files.push_back(file);
   allowed_[file] = allowed_in(r, file, sink_);
   for (const auto& inc : r.includes) merge_include(inc, file, scope, everything);
   merge_own(r, scope, everything);
