@@ -118,7 +118,9 @@ std::optional<Ask> AnchorStep::run(Persona& p, Scratch&) const {
       const auto it = std::upper_bound(ai.cumulative.begin(), ai.cumulative.end(), u);
       std::size_t k = static_cast<std::size_t>(it - ai.cumulative.begin());
       if (k >= src.choices.size()) k = src.choices.size() - 1;
-      value = cond::Value(src.choices[k].label);
+      // A categorical whose labels are all numbers draws numbers (checker: Choice::number).
+      const lang::Choice& ch = src.choices[k];
+      value = ch.number ? cond::Value(*ch.number) : cond::Value(ch.label);
       break;
     }
     case K::uniform:

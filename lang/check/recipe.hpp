@@ -20,7 +20,8 @@ enum class ValueType { text, number };
 
 struct Choice {
   std::string label;
-  double weight = 0;  // as written; the engine normalises
+  double weight = 0;             // as written; the engine normalises
+  std::optional<double> number;  // set when every label of the categorical is a number: the drawn value
 };
 
 struct Bound {
