@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
   add_taxonomy_command(app, code);
   add_run_command(app, code);
   add_repl_command(app, code);
+  add_eval_command(app, code);
+  add_report_command(app, code);
   // ---- end of command registration ----
 
   try {
