@@ -97,10 +97,12 @@ std::vector<eval::FileReport> evaluate_all(const EvalArgs& a, const Setup& s, in
     const auto& dmg = rep.damage;
     if (dmg.unreadable) {
       worst = Exit::user_error;
-    } else if (rep.personas == 0) {
-      std::cerr << f << ": error: no persona records in the file"
-                << (dmg.bad_lines > 0 ? " (is it a persona file written by persona run?)" : "") << "\n";
+    } else if (rep.personas == 0 && dmg.bad_lines == 0 && !dmg.torn) {
+      std::cerr << f << ": error: no persona records in the file\n";
       worst = Exit::user_error;
+    } else if (rep.personas == 0) {
+      std::cerr << f << ": error: damaged input: no line is a persona record (a file from another tool?)\n";
+      if (worst == Exit::ok) worst = Exit::damaged_input;
     } else if (dmg.bad_lines > 0 || dmg.torn) {
       std::cerr << f << ": error: damaged input: " << dmg.bad_lines << " line(s) are not persona records"
                 << (dmg.torn ? " and the last line is torn" : "") << "; the other " << rep.personas
