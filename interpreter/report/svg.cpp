@@ -94,6 +94,12 @@ std::string legend(const Chart& c, int x, int y) {
   return out;
 }
 
+// Axis ticks: a count axis ending at 5 has its middle tick at 2.5, not "3".
+std::string tick_text(double v, std::string_view format) {
+  if (format == "count" && v != std::floor(v)) return format_value(v, "number");
+  return format_value(v, format);
+}
+
 }  // namespace
 
 std::string vertical_bars(const Chart& c) {
@@ -108,7 +114,7 @@ std::string vertical_bars(const Chart& c) {
     const double y = top + plot_h - plot_h * k / 2.0;
     out += fmt::format(R"(<line class="grid" x1="{}" y1="{:.1f}" x2="{}" y2="{:.1f}"/>)", left, y, w - right, y);
     out += fmt::format(R"(<text class="tick" x="{}" y="{:.1f}" text-anchor="end">{}</text>)", left - 4, y + 4,
-                       escape(format_value(ymax * k / 2.0, c.value_format)));
+                       escape(tick_text(ymax * k / 2.0, c.value_format)));
   }
   const std::size_t n = c.labels.size();
   if (n == 0 || c.series.empty()) {
