@@ -1,6 +1,7 @@
 // The streaming evaluator: per-persona counts, anchor distributions, the similarity sample,
 // quasi-identifier classes and MinHash signatures for near-duplicates.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numeric>
 #include <queue>
@@ -35,8 +36,18 @@ std::int64_t depth_of(std::string_view path) {
   return path.empty() ? 0 : 1 + static_cast<std::int64_t>(std::count(path.begin(), path.end(), '/'));
 }
 
-std::uint64_t pair_hash(std::string_view path, std::string_view folded_value) {
-  return stable_hash(folded_value, stable_hash("\x1f", stable_hash(path)));
+// stable_hash(text::fold(s)) without building the folded string: ASCII letters and digits
+// lower-cased, other ASCII dropped, bytes >= 0x80 kept.
+std::uint64_t folded_hash(std::string_view s) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<unsigned char>(c - 'A' + 'a');
+    if (c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+      h ^= c;
+      h *= 0x100000001b3ULL;
+    }
+  }
+  return h;
 }
 
 double jaccard(const std::vector<std::uint64_t>& a, const std::vector<std::uint64_t>& b) {
@@ -156,8 +167,8 @@ struct Evaluator::Impl {
   Damage damage;
 
   // scratch
-  std::unordered_map<std::string, int> seen_names, seen_values, seen_meanings;
-  std::unordered_map<std::string, std::string> meaning_path;
+  std::unordered_set<std::uint64_t> seen_names, seen_values;
+  std::unordered_map<std::uint64_t, std::uint64_t> meaning_path;  // meaning hash -> path hash
   std::vector<std::uint64_t> pair_scratch, path_scratch;
   std::string word_buf;
 
@@ -251,10 +262,21 @@ struct Evaluator::Impl {
     // MinHash signature of the (path, value) set
     const std::size_t base = signatures.size();
     signatures.resize(base + kMinHashes, ~std::uint32_t{0});
+    // k-th hash of an element: multiply-shift with the k-th odd multiplier and offset.
+    static const auto coefficients = [] {
+      std::array<std::pair<std::uint64_t, std::uint64_t>, kMinHashes> c{};
+      std::uint64_t x = 0x6d696e68617368ULL;
+      for (auto& [a, b] : c) {
+        a = (x = splitmix64(x)) | 1u;
+        b = (x = splitmix64(x));
+      }
+      return c;
+    }();
+    std::uint32_t* sig = signatures.data() + base;
     for (std::uint64_t p : pairs)
       for (std::size_t k = 0; k < kMinHashes; ++k) {
-        const auto m = static_cast<std::uint32_t>(splitmix64(p + 0x9e3779b97f4a7c15ULL * (k + 1)) >> 32);
-        if (m < signatures[base + k]) signatures[base + k] = m;
+        const auto m = static_cast<std::uint32_t>((coefficients[k].first * p + coefficients[k].second) >> 32);
+        sig[k] = std::min(sig[k], m);
       }
     id_offsets.push_back(ids.size());
     ids += r.id;
@@ -298,7 +320,6 @@ struct Evaluator::Impl {
 
     seen_names.clear();
     seen_values.clear();
-    seen_meanings.clear();
     meaning_path.clear();
     path_scratch.clear();
     pair_scratch.clear();
@@ -318,17 +339,17 @@ struct Evaluator::Impl {
         categories.emplace(std::string(cat), 1);
         category_order.emplace_back(cat);
       }
-      const std::string name = text::fold(leaf_of(a.path));
-      if (seen_names[name]++ > 0) ++repeated;
-      const std::string meaning = o.meaning ? o.meaning(a.path) : name;
-      auto [mp, fresh] = meaning_path.emplace(meaning, a.path);
-      if (!fresh && mp->second != a.path) ++twins;
+      const std::uint64_t name = folded_hash(leaf_of(a.path));
+      if (!seen_names.insert(name).second) ++repeated;
+      const std::uint64_t meaning = o.meaning ? stable_hash(o.meaning(a.path)) : name;
+      auto [mp, fresh] = meaning_path.emplace(meaning, path_scratch.back());
+      if (!fresh && mp->second != path_scratch.back()) ++twins;
       if (a.status == "filled" && a.value) {
         ++f;
         if (is_filler(o.defs, *a.value)) ++filler;
-        const std::string folded = text::fold(*a.value);
-        if (seen_values[folded]++ > 0) ++dup_values;
-        pair_scratch.push_back(pair_hash(a.path, folded));
+        const std::uint64_t folded = folded_hash(*a.value);
+        if (!seen_values.insert(folded).second) ++dup_values;
+        pair_scratch.push_back(splitmix64(path_scratch.back() ^ folded));
       }
     }
     filled += f;
