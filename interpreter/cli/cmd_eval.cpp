@@ -290,7 +290,8 @@ void add_eval_command(CLI::App& root, int& code) {
   c->add_option("--json", a->json, "Write the figures as JSON to this path (- for standard output)");
   c->add_option("--fail-on", a->fail_on,
                 "Exit 5 when METRIC OP NUMBER holds for a file, e.g. 'filler>0.05' (repeatable; names in "
-                "docs/eval.md)");
+                "docs/eval.md)")
+      ->allow_extra_args(false);  // one expression per --fail-on: `--fail-on X FILE` keeps FILE a file
   c->add_option("--llm", a->llm, "LLM judge provider (not wired yet: see --judge-preview)");
   c->add_option("--judge-sample", a->judge_sample, "Personas per file the LLM judge rates (deterministic choice)");
   c->add_option("--judge-preview", a->judge_preview, "Write the judge requests as JSONL; send nothing");
