@@ -128,6 +128,15 @@ TEST_CASE("the tier mix and the count and word ranges are compared with the reci
   CHECK(rep.metrics.at("narrative_words_mean") == Approx(5));
 }
 
+TEST_CASE("attributes without a tier are counted under (none) and count against the tier target", "[eval]") {
+  auto p = make_persona("a", {{"A/x|near", "1"}, {"A/y|", "2"}, {"A/z|", "3"}});
+  eval::Targets t;
+  t.near = 1;
+  const auto rep = run({p}, options(), &t);
+  CHECK(rep.tiers == std::map<std::string, std::uint64_t>{{"(none)", 2}, {"near", 1}});
+  CHECK(rep.metrics.at("tier_distance") == Approx(2.0 / 3));
+}
+
 TEST_CASE("an anchor drawn as its table implies for each persona's own `by` values has a Jensen-Shannon of 0",
           "[eval][anchors]") {
   DiagnosticList d;
