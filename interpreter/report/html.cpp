@@ -212,7 +212,9 @@ std::string similarity(const Input& i) {
     return d;
   };
   a.series = {{"attribute paths", to_d(r.path_similarity)}, {"(path, value) pairs", to_d(r.value_similarity)}};
+  out += "<p class=\"note\">Pairwise Jaccard similarity of attribute paths and of (path, value) pairs</p>";
   out += svg::vertical_bars(a);
+  out += "<p class=\"note\">Each narrative's TF-IDF cosine to its nearest neighbour</p>";
   svg::Chart b = chart("Nearest-neighbour narrative similarity (TF-IDF cosine)", "count", 560);
   b.labels = labels;
   b.series = {{"", to_d(r.narrative_similarity)}};
@@ -254,6 +256,10 @@ std::string privacy(const std::vector<Input>& in) {
 std::string checks(const std::vector<Input>& in) {
   svg::Chart c = chart("Counts of problems", "count", 760);
   c.labels = {"negative filler", "repeated leaf names", "duplicate values", "semantic twins", "contradictions"};
+  // A bar of 0 would claim "no contradictions": the row is drawn only when some file counted them.
+  const bool counted =
+      std::any_of(in.begin(), in.end(), [](const Input& i) { return i.report.contradictions_counted; });
+  if (!counted) c.labels.pop_back();
   std::string notes;
   for (const auto& i : in) {
     const auto& m = i.report.metrics;
@@ -266,6 +272,7 @@ std::string checks(const std::vector<Input>& in) {
     c.series.push_back({short_name(i.report.file),
                         {get("filler_count"), get("repeated_names_count"), get("duplicate_values_count"),
                          get("semantic_twins_count"), contradictions}});
+    if (!counted) c.series.back().values.pop_back();
     if (!i.report.contradictions_counted)
       notes += "<p class=\"note\">" + escape(short_name(i.report.file)) +
                ": contradictions not counted (no consistency rules are loaded).</p>\n";

@@ -118,6 +118,7 @@ TEST_CASE("the report page is self-contained, has every section, and compares fi
   CHECK(html.find("1.25") != std::string::npos);
   CHECK(html.find("No manifest beside the file (runs/two.jsonl.manifest.json)") != std::string::npos);
   CHECK(html.find("contradictions not counted") != std::string::npos);
+  CHECK(html.find(">contradictions</text>") == std::string::npos);  // no bar of 0 claiming there are none
   CHECK(count(html, "<svg") == count(html, "</svg>"));
 }
 
@@ -131,4 +132,20 @@ TEST_CASE("manifest rows name the recipe, hashes, seed, backend, model and cost,
       {"seed", "7"},   {"backend", "offline"},    {"cost (USD)", "0"}};
   CHECK(rows == want);
   CHECK(report::manifest_rows("{not json")[0].second.find("not a JSON object") != std::string::npos);
+}
+
+TEST_CASE("counted contradictions are drawn with a table of the broken rules", "[report][html]") {
+  auto o = options();
+  o.contradictions = [](const record::PersonaRecord& r) {
+    return r.id == "a" ? std::vector<eval::Violation>{{"married-too-young", "married at 12"}}
+                       : std::vector<eval::Violation>{};
+  };
+  eval::Evaluator ev(o, nullptr);
+  ev.add(make_persona("a", {{"Family/Marital Status", "married"}}));
+  ev.add(make_persona("b", {{"Family/Marital Status", "single"}}));
+  const std::string html = report::render_html({{ev.finish("c.jsonl"), std::nullopt, ""}}, "t", "persona test");
+  CHECK(html.find(">contradictions</text>") != std::string::npos);
+  CHECK(html.find("Broken rules in c.jsonl") != std::string::npos);
+  CHECK(html.find("<td class=\"l\">married-too-young</td><td>1</td>") != std::string::npos);
+  CHECK(html.find("contradictions not counted") == std::string::npos);
 }
