@@ -86,12 +86,31 @@ std::optional<Setup> prepare(const EvalArgs& a, const char* command) {
   return s;
 }
 
+// Warns when the manifest beside `file` names another recipe text than --recipe: the targets would
+// then not be the ones the file was drawn for.
+void check_manifest_recipe(const std::string& file, const eval::Targets& t) {
+  const std::string path = file + ".manifest.json";
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return;
+  auto text = files::read(path, files::Limits{16u << 20, true});
+  if (!text.ok()) return;
+  const auto j = nlohmann::json::parse(*text.text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("recipe") || !j["recipe"].is_object()) return;
+  const auto& r = j["recipe"];
+  if (!r.contains("text_hash") || !r["text_hash"].is_string()) return;
+  const std::string hash = r["text_hash"].get<std::string>();
+  if (hash == t.recipe_hash) return;
+  std::cerr << path << ": warning: " << file << " was made from recipe text " << hash << ", but --recipe is "
+            << t.recipe_hash << ": the targets may not be the ones this file was drawn for\n";
+}
+
 // Evaluates every file. `worst` becomes user_error when a file is unreadable or holds no persona,
 // damaged_input when lines were skipped.
 std::vector<eval::FileReport> evaluate_all(const EvalArgs& a, const Setup& s, int& worst) {
   std::vector<eval::FileReport> reports;
   for (const auto& f : a.files) {
     DiagnosticList d;
+    if (s.targets) check_manifest_recipe(f, *s.targets);
     auto rep = eval::evaluate_file(f, s.options, s.targets ? &*s.targets : nullptr, d);
     print_plain(d);
     const auto& dmg = rep.damage;

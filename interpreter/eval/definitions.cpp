@@ -106,6 +106,7 @@ Targets targets_from_recipe(const lang::Recipe& r, std::shared_ptr<const tables:
                             const std::vector<std::pair<std::string, std::size_t>>& taxonomy_leaves) {
   Targets t;
   t.recipe = r.name + (r.version.empty() ? "" : " " + r.version);
+  t.recipe_hash = r.text_hash;
   t.min_count = r.attributes.min_count;
   t.max_count = r.attributes.max_count;
   t.near = r.attributes.near;

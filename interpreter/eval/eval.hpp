@@ -70,7 +70,8 @@ struct AnchorTarget {
 };
 
 struct Targets {
-  std::string recipe;  // name and version
+  std::string recipe;       // name and version
+  std::string recipe_hash;  // lang::Recipe::text_hash (a manifest's recipe.text_hash)
   int min_count = 0, max_count = 0;
   double near = 0, mid = 0, far = 0;  // as declared (normalised when compared)
   int min_words = 0, max_words = 0;   // narrative word range (0, 0: `narrative none`)
