@@ -170,6 +170,7 @@ int judge_preview(const EvalArgs& a, std::vector<eval::FileReport>& reports) {
         j["system"] = q.system;
         j["user"] = q.user;
         j["schema"] = nlohmann::json::parse(q.schema);
+        j["temperature"] = q.temperature;
         j["estimate"] = {{"prompt_tokens", q.prompt_tokens}, {"completion_tokens", q.completion_tokens}};
         j["rubric_hash"] = rubric->hash;
         out += j.dump() + "\n";

@@ -45,6 +45,7 @@ struct Request {
   std::string system, user;
   std::string schema;                                     // JSON Schema of the answer (strict structured output)
   std::int64_t prompt_tokens = 0, completion_tokens = 0;  // estimates
+  double temperature = 0;  // a judge should answer the same way twice (and hit the cache)
 };
 
 // The profile as the judge sees it: anchors, story, then filled attributes ("Parent > Leaf: value"),
