@@ -93,11 +93,20 @@ std::string histograms(const std::vector<Input>& in, const std::string& title,
                        eval::Histogram eval::FileReport::*member) {
   std::vector<const eval::Histogram*> hs;
   for (const auto& i : in) hs.push_back(&(i.report.*member));
-  const auto b = svg::bin(hs, 30);
-  svg::Chart c = chart(title, "count", in.size() > 1 ? 760 : 620);
+  auto b = svg::bin(hs, 30);
+  // Several files of different sizes compare as shares of their own personas; one file shows counts.
+  const bool shares = in.size() > 1;
+  svg::Chart c = chart(title, shares ? "share" : "count", shares ? 760 : 620);
   c.labels = b.labels;
-  for (std::size_t k = 0; k < in.size(); ++k) c.series.push_back({short_name(in[k].report.file), b.counts[k]});
-  return "<h3>" + escape(title) + "</h3>" + svg::vertical_bars(c);
+  for (std::size_t k = 0; k < in.size(); ++k) {
+    if (shares) {
+      double total = 0;
+      for (double v : b.counts[k]) total += v;
+      for (double& v : b.counts[k]) v = total > 0 ? v / total : 0;
+    }
+    c.series.push_back({short_name(in[k].report.file), b.counts[k]});
+  }
+  return "<h3>" + escape(title + (shares ? " (share of each file's personas)" : "")) + "</h3>" + svg::vertical_bars(c);
 }
 
 std::string categories(const std::vector<Input>& in) {
@@ -398,9 +407,10 @@ std::string render_html(const std::vector<Input>& in, const std::string& title, 
     out += "<div class=\"grid2\">";
     for (const auto& a : i.report.anchors) {
       out += "<div><h3>" + escape(a.name) +
-             (a.js ? fmt::format(" — Jensen-Shannon {:.4f} (sampling noise alone: about {:.4f})", *a.js,
-                                 a.noise_floor.value_or(0))
-                   : std::string(a.table.empty() ? "" : " — no JS")) +
+             (!a.js ? std::string(a.table.empty() ? "" : " — no JS")
+              : a.noise_floor.value_or(1) < 0.5
+                  ? fmt::format(" — Jensen-Shannon {:.4f} (sampling noise alone: about {:.4f})", *a.js, *a.noise_floor)
+                  : fmt::format(" — Jensen-Shannon {:.4f} (too few personas for this many labels to tell)", *a.js)) +
              "</h3>";
       out += anchor_chart(a, short_name(i.report.file));
       if (a.unmatched > 0)

@@ -120,6 +120,8 @@ TEST_CASE("the report page is self-contained, has every section, and compares fi
   CHECK(html.find("contradictions not counted") != std::string::npos);
   CHECK(html.find(">contradictions</text>") == std::string::npos);  // no bar of 0 claiming there are none
   CHECK(count(html, "<svg") == count(html, "</svg>"));
+  // Two files of different sizes: histograms in shares of each file's personas.
+  CHECK(html.find("Attributes per persona (share of each file&#39;s personas)") != std::string::npos);
 }
 
 TEST_CASE("manifest rows name the recipe, hashes, seed, backend, model and cost, a broken manifest says so",
