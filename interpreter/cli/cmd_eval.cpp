@@ -12,7 +12,7 @@
 #include "base/files.hpp"
 #include "cli/commands.hpp"
 #include "cli/render.hpp"
-#include "engine/engine.hpp"
+#include "engine/program.hpp"
 #include "eval/eval.hpp"
 #include "eval/judge.hpp"
 #include "frontend/frontend.hpp"

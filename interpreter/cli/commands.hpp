@@ -21,10 +21,15 @@ void add_lang_commands(CLI::App& root, int& code);     // check, fmt
 void add_run_command(CLI::App& root, int& code);       // run, plan, bench
 void add_taxonomy_command(CLI::App& root, int& code);  // taxonomy ...
 void add_repl_command(CLI::App& root, int& code);      // repl
+void add_survey_command(CLI::App& root, int& code);    // survey
 void add_eval_command(CLI::App& root, int& code);      // eval
 void add_report_command(CLI::App& root, int& code);    // report
+void add_lsp_command(CLI::App& root, int& code);       // lsp
+void add_generate_command(CLI::App& root, int& code);  // _generate (hidden): man page, completions
 
 // True when stderr is a terminal (colour diagnostics, progress bars).
 bool stderr_is_tty();
+// The whole command line as typed (shell-quoted where needed), for manifests.
+const std::string& invocation();
 
 }  // namespace persona::cli

@@ -9,20 +9,19 @@
 #include <vector>
 
 #include "check/recipe.hpp"
+#include "engine/rules.hpp"
 #include "diag/diagnostic.hpp"
 #include "tables/tables.hpp"
 #include "taxonomy/taxonomy.hpp"
 
 namespace persona::engine {
 
-using RuleMask = std::uint32_t;
 
 // Lexicon classes for leaves without value options (offline backend).
 enum class Lexicon : std::uint8_t { frequency, level, yes_no, amount, duration, descriptor };
 
 struct OptionInfo {
   std::string label;
-  std::string json;  // label JSON-escaped, without quotes
   double weight = 1;
   RuleMask rules = 0;
 };
@@ -38,7 +37,6 @@ struct LeafInfo {
   Lexicon lexicon = Lexicon::descriptor;
   RuleMask all_rules = ~RuleMask{0};  // AND of the options' rules (0 = some option has no rule)
   std::string name;              // leaf name
-  std::string json_path;         // path JSON-escaped, without quotes
   std::vector<OptionInfo> options;
   std::vector<std::uint32_t> near_dups;  // other leaves with TF-IDF cosine >= 0.9
 };
@@ -49,7 +47,6 @@ struct AnchorInfo {
   std::vector<std::string> derived;      // facts the table derives
   std::vector<double> cumulative;        // categorical: normalised cumulative weights
   std::uint64_t step_hash = 0;           // stable_hash("anchor:" + name)
-  std::string json_name;
 };
 
 class Model {
@@ -69,7 +66,6 @@ class Model {
   [[nodiscard]] std::span<const cond::Condition* const> conditions() const { return conditions_; }
   [[nodiscard]] const std::vector<std::uint32_t>& condition_set(std::uint32_t i) const { return cond_sets_[i]; }
   [[nodiscard]] std::size_t condition_set_count() const { return cond_sets_.size(); }
-  [[nodiscard]] const std::string& json_recipe_name() const { return json_name_; }
   // Leaves that restate anchors (excluded from selection), for diagnostics.
   [[nodiscard]] std::size_t restating_leaves() const { return restating_; }
   // The taxonomy's display name ("stdlib.core" or the file).
@@ -86,10 +82,6 @@ class Model {
   std::vector<std::vector<std::uint32_t>> cond_sets_;
   std::size_t fold_count_ = 0;
   std::size_t restating_ = 0;
-  std::string json_name_;
 };
-
-// JSON string escaping (without the surrounding quotes), appended to out.
-void json_escape(std::string_view s, std::string& out);
 
 }  // namespace persona::engine

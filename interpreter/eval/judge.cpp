@@ -9,7 +9,7 @@
 #include "base/files.hpp"
 #include "base/rng.hpp"
 #include "base/text.hpp"
-#include "engine/plan.hpp"
+#include "engine/program.hpp"
 #include "util/stdlib_path.hpp"
 
 namespace persona::eval::judge {

@@ -79,15 +79,25 @@ void append_csv_string(std::string& out, std::string_view s) {
 }
 
 std::string csv_personas_header(const CsvColumns& c) {
-  std::string h = "id,seed";
-  if (c.weight) h += ",weight";
-  for (const auto& a : c.anchors) h += ",anchor." + a;
-  for (const auto& [name, js] : c.core) h += ",core." + name + (js ? ".json" : "");
-  h += ",narrative,calls,prompt_tokens,completion_tokens,cached_tokens,attribute_count,problems\n";
-  return h;
+  std::vector<std::string> names = {"id", "seed"};
+  if (c.weight) names.emplace_back("weight");
+  for (const auto& a : c.anchors) names.push_back("anchor." + a);
+  for (const auto& [name, js] : c.core) names.push_back("core." + name + (js ? ".json" : ""));
+  if (c.narrative) names.emplace_back("narrative");
+  if (c.usage)
+    for (const char* u : {"calls", "prompt_tokens", "completion_tokens", "cached_tokens"}) names.emplace_back(u);
+  names.emplace_back("attribute_count");
+  names.emplace_back("problems");
+  // Header names are strings, quoted like every string cell (csv.QUOTE_NONNUMERIC reads them as text).
+  std::string h;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) h += ',';
+    append_csv_string(h, names[i]);
+  }
+  return h + '\n';
 }
 
-std::string csv_attributes_header() { return "id,path,value,tier,source,status\n"; }
+std::string csv_attributes_header() { return "\"id\",\"path\",\"value\",\"tier\",\"source\",\"status\"\n"; }
 
 void write_csv_long(const PersonaRecord& r, const CsvColumns& c, std::string& personas, std::string& attributes) {
   append_csv_string(personas, r.id);
@@ -105,12 +115,15 @@ void write_csv_long(const PersonaRecord& r, const CsvColumns& c, std::string& pe
     personas += ',';
     if (const Value* v = r.core_value(name)) put_cell(personas, *v, js);
   }
-  personas += ',';
-  append_csv_string(personas, r.narrative);
-  for (std::uint64_t u : {r.usage.calls, r.usage.prompt_tokens, r.usage.completion_tokens, r.usage.cached_tokens}) {
+  if (c.narrative) {
     personas += ',';
-    put_u64(personas, u);
+    append_csv_string(personas, r.narrative);
   }
+  if (c.usage)
+    for (std::uint64_t u : {r.usage.calls, r.usage.prompt_tokens, r.usage.completion_tokens, r.usage.cached_tokens}) {
+      personas += ',';
+      put_u64(personas, u);
+    }
   personas += ',';
   put_u64(personas, r.attributes.size());
   personas += ',';
@@ -328,6 +341,7 @@ ReadStatus CsvLongReader::next(PersonaRecord& r) {
   if (m.row.size() != m.header.size())
     return bad(std::to_string(m.row.size()) + " cells where the header has " + std::to_string(m.header.size()));
   std::uint64_t count = 0;
+  r.has_narrative = r.has_usage = false;
   for (std::size_t i = 0; i < m.header.size(); ++i) {
     const std::string& h = m.header[i];
     const Field& f = m.row[i];
@@ -353,10 +367,12 @@ ReadStatus CsvLongReader::next(PersonaRecord& r) {
       r.core.emplace_back(h.substr(5, h.size() - 5 - (js ? 5 : 0)), std::move(v));
     } else if (h == "narrative") {
       r.narrative = f.text;
+      r.has_narrative = true;
     } else if (h == "calls" || h == "prompt_tokens" || h == "completion_tokens" || h == "cached_tokens" ||
                h == "attribute_count") {
       std::uint64_t v = 0;
       if (!parse_u64(f.text, v)) return bad(h + " '" + f.text + "' is not an unsigned integer");
+      if (h != "attribute_count") r.has_usage = true;
       if (h == "calls")
         r.usage.calls = v;
       else if (h == "prompt_tokens")

@@ -62,6 +62,7 @@ void PersonaRecord::clear() {
   usage = {};
   problems.clear();
   extra.clear();
+  has_core = has_narrative = has_usage = true;
 }
 
 const Value* PersonaRecord::anchor(std::string_view name) const {
@@ -155,8 +156,10 @@ void write_jsonl(const PersonaRecord& r, std::string& out) {
   }
   out += ",\"anchors\":";
   put_members(out, r.anchors);
-  out += ",\"core\":";
-  put_members(out, r.core);
+  if (r.has_core) {
+    out += ",\"core\":";
+    put_members(out, r.core);
+  }
   out += ",\"attributes\":[";
   for (std::size_t i = 0; i < r.attributes.size(); ++i) {
     const Attribute& a = r.attributes[i];
@@ -176,17 +179,22 @@ void write_jsonl(const PersonaRecord& r, std::string& out) {
     put_string(out, a.status);
     out += '}';
   }
-  out += "],\"narrative\":";
-  put_string(out, r.narrative);
-  out += ",\"usage\":{\"calls\":";
-  put_u64(out, r.usage.calls);
-  out += ",\"prompt_tokens\":";
-  put_u64(out, r.usage.prompt_tokens);
-  out += ",\"completion_tokens\":";
-  put_u64(out, r.usage.completion_tokens);
-  out += ",\"cached_tokens\":";
-  put_u64(out, r.usage.cached_tokens);
-  out += '}';
+  out += ']';
+  if (r.has_narrative) {
+    out += ",\"narrative\":";
+    put_string(out, r.narrative);
+  }
+  if (r.has_usage) {
+    out += ",\"usage\":{\"calls\":";
+    put_u64(out, r.usage.calls);
+    out += ",\"prompt_tokens\":";
+    put_u64(out, r.usage.prompt_tokens);
+    out += ",\"completion_tokens\":";
+    put_u64(out, r.usage.completion_tokens);
+    out += ",\"cached_tokens\":";
+    put_u64(out, r.usage.cached_tokens);
+    out += '}';
+  }
   if (!r.problems.empty()) {
     out += ",\"problems\":[";
     for (std::size_t i = 0; i < r.problems.size(); ++i) {
@@ -303,6 +311,9 @@ bool parse_jsonl(std::string_view line, PersonaRecord& r, std::string& error) {
   if (auto s = j.find("seed"); s != j.end()) r.seed = u64(*s);
   if (auto w = j.find("weight"); w != j.end() && w->is_number()) r.weight = w->get<double>();
   if (!members(j, "anchors", r.anchors, error) || !members(j, "core", r.core, error)) return false;
+  r.has_core = j.contains("core");
+  r.has_narrative = j.contains("narrative");
+  r.has_usage = j.contains("usage");
   r.attributes.reserve(attrs->size());
   std::size_t n = 0;
   for (const auto& a : *attrs) {

@@ -76,6 +76,8 @@ struct PersonaRecord {
   std::string narrative;
   Usage usage;
   std::vector<std::string> problems;  // written only when non-empty
+  // `output { core off }` etc.: the key is left out of the line (and out of the CSV columns).
+  bool has_core = true, has_narrative = true, has_usage = true;
   // Top-level keys this version does not know, kept verbatim (JSON text) so a round trip loses nothing.
   std::vector<std::pair<std::string, std::string>> extra;
 
@@ -145,6 +147,7 @@ struct CsvColumns {
   bool weight = false;
   std::vector<std::string> anchors;
   std::vector<std::pair<std::string, bool>> core;  // name, holds JSON (list or object)
+  bool narrative = true, usage = true;              // `output { narrative off }` / `usage off` drop them
 };
 std::string csv_personas_header(const CsvColumns& c);
 std::string csv_attributes_header();

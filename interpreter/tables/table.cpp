@@ -32,6 +32,25 @@ std::optional<ValueKind> parse_value_kind(std::string_view s) {
   return std::nullopt;
 }
 
+std::string_view to_string(WeightUnit u) {
+  switch (u) {
+    case WeightUnit::count:
+      return "count";
+    case WeightUnit::share:
+      return "share";
+    case WeightUnit::percent:
+      return "percent";
+  }
+  return "count";
+}
+
+std::optional<WeightUnit> parse_weight_unit(std::string_view s) {
+  if (s == "count") return WeightUnit::count;
+  if (s == "share") return WeightUnit::share;
+  if (s == "percent") return WeightUnit::percent;
+  return std::nullopt;
+}
+
 namespace {
 
 std::optional<std::int64_t> parse_int(std::string_view s) {
@@ -253,6 +272,27 @@ std::vector<std::string> Table::keys_at(std::size_t level) const {
       out.push_back(e.keys[level]);
   }
   return out;
+}
+
+std::vector<std::string> Table::keys_under(std::span<const std::string> path) const {
+  std::vector<std::string> out;
+  if (by.empty() || nodes_.empty() || path.size() >= by.size()) return out;
+  std::size_t node = 0;
+  for (std::size_t level = 0; level < path.size(); ++level) {
+    const Node& n = nodes_[node];
+    auto it = n.exact.find(path[level]);
+    if (it == n.exact.end()) return out;
+    node = n.children[it->second].index;  // an inner node: level + 1 < by.size()
+  }
+  for (const auto& c : nodes_[node].children)
+    if (c.key != "*") out.push_back(c.key);
+  return out;
+}
+
+bool Table::has_fallback_at(std::size_t level) const {
+  for (const auto& e : entries())
+    if (level < e.keys.size() && e.keys[level] == "*") return true;
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------

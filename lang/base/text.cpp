@@ -51,6 +51,20 @@ std::vector<std::string> split(std::string_view s, char sep) {
   return out;
 }
 
+bool contains_word(std::string_view text, std::string_view word) {
+  if (word.empty()) return false;
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  std::size_t pos = 0;
+  while ((pos = text.find(word, pos)) != std::string_view::npos) {
+    const std::size_t end = pos + word.size();
+    if ((pos == 0 || !alnum(text[pos - 1])) && (end >= text.size() || !alnum(text[end]))) return true;
+    pos = end;
+  }
+  return false;
+}
+
 std::string fold(std::string_view name) {
   std::string out;
   out.reserve(name.size());

@@ -80,7 +80,7 @@ TEST_CASE("offline values respect the anchors: no retirement values for a 20-yea
     const auto p = build(*m, 8, i);
     for (const auto& s : p.attributes) {
       CHECK(s.status == engine::SlotStatus::filled);
-      CHECK(m->leaf(s.leaf).name != "Pension Plan Type");  // every option contradicts: not selected
+      CHECK(m->model().leaf(s.leaf).name != "Pension Plan Type");  // every option contradicts: not selected
       CHECK(s.value.find("retire") == std::string::npos);
       CHECK(s.value.find("pension") == std::string::npos);
       CHECK(s.value.find("colleagues") == std::string::npos);
@@ -104,11 +104,11 @@ TEST_CASE("leaves without options get lexicon values chosen by their words", "[e
   for (std::uint64_t i = 0; i < 30; ++i) {
     const auto p = build(*m, 1, i);
     for (const auto& s : p.attributes) {
-      const auto& name = m->leaf(s.leaf).name;
+      const auto& name = m->model().leaf(s.leaf).name;
       if (name == "Visiting Frequency") CHECK(freq.count(s.value) == 1);
       if (name == "Life Satisfaction Level") CHECK(level.count(s.value) == 1);
       if (name == "Whether Owns a Bicycle") CHECK(yesno.count(s.value) == 1);
-      if (m->leaf(s.leaf).options.empty()) CHECK(s.source == engine::Source::lexicon);
+      if (m->model().leaf(s.leaf).options.empty()) CHECK(s.source == engine::Source::lexicon);
       else CHECK(s.source == engine::Source::options);
     }
   }

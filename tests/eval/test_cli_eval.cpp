@@ -1,12 +1,11 @@
 // `persona eval` and `persona report` end to end: exit codes, messages, files.
 #include <nlohmann/json.hpp>
 
-#include "../cli/process.hpp"
 #include "eval_support.hpp"
+#include "process.hpp"
 
 using namespace eval_test;
 using persona::test::run_persona;
-using persona::test::slurp;
 
 namespace {
 
@@ -37,7 +36,7 @@ TEST_CASE("persona eval prints one column per file and writes JSON for scripts",
   const auto header = o.out.substr(0, o.out.find('\n'));
   CHECK(header.find("v0.1.0-quickstart.jsonl") != std::string::npos);
   CHECK(header.find("other.jsonl") != std::string::npos);
-  const auto j = nlohmann::json::parse(slurp(json));
+  const auto j = nlohmann::json::parse(persona::test::read_file(json));
   REQUIRE(j["files"].size() == 2);
   CHECK(j["files"][0]["personas"] == 2);
   CHECK(j["files"][1]["metrics"]["filler"] == 1.0);
@@ -81,7 +80,7 @@ TEST_CASE("persona eval --fail-on with an unknown metric is a usage error with a
 }
 
 TEST_CASE("persona eval on damaged input names each bad line, evaluates the rest and exits 6", "[eval][cli]") {
-  std::string text = slurp(kFixture);
+  std::string text = persona::test::read_file(kFixture);
   const auto first_end = text.find('\n') + 1;
   text.insert(first_end, "{\"event\":\"progress\",\"done\":1}\n");
   text += "{\"id\":\"quickstart-000009\",\"attributes\":[{\"pa";  // torn
@@ -120,7 +119,7 @@ TEST_CASE("persona eval --judge-preview writes the judge's requests for a determ
   auto o = run_persona("eval " + q(kFixture) + " -q --judge-sample 1 --judge-preview " + q(out));
   INFO(o.err);
   CHECK(o.code == 0);
-  const auto text = slurp(out);
+  const auto text = persona::test::read_file(out);
   std::vector<nlohmann::json> lines;
   for (std::size_t a = 0, z; (z = text.find('\n', a)) != std::string::npos; a = z + 1)
     lines.push_back(nlohmann::json::parse(text.substr(a, z - a)));
@@ -132,7 +131,7 @@ TEST_CASE("persona eval --judge-preview writes the judge's requests for a determ
   CHECK(o.err.find("nothing was sent") != std::string::npos);
   const auto again = (temp_dir() / "judge2.jsonl").string();
   run_persona("eval " + q(kFixture) + " -q --judge-sample 1 --judge-preview " + q(again));
-  CHECK(slurp(again) == text);
+  CHECK(persona::test::read_file(again) == text);
   o = run_persona("eval " + q(kFixture) + " --llm openai --judge-sample 5");
   CHECK(o.code == 2);
   CHECK(o.err.find("not wired") != std::string::npos);
@@ -143,7 +142,7 @@ TEST_CASE("persona report writes one HTML page with the manifest beside the file
   auto o = run_persona("report " + q(fresh_quickstart()) + " --recipe examples/quickstart.persona -o " + q(html));
   INFO(o.err);
   CHECK(o.code == 0);
-  const auto page = slurp(html);
+  const auto page = persona::test::read_file(html);
   CHECK(page.find("<h2 id=\"manifest\">Manifest</h2>") != std::string::npos);
   CHECK(page.find("<td class=\"l\">recipe hash</td>") != std::string::npos);
   CHECK(page.find("<td class=\"l\">backend</td><td class=\"l\">offline</td>") != std::string::npos);
@@ -156,8 +155,8 @@ TEST_CASE("persona eval --recipe warns when the file's manifest names another re
   auto o = run_persona("eval -q " + q(fresh_quickstart()) + " --recipe examples/quickstart.persona");
   CHECK(o.code == 0);
   CHECK(o.err.find("warning") == std::string::npos);  // made from this very recipe
-  const auto copy = write_file("other-recipe.jsonl", slurp(fresh_quickstart()));
-  auto manifest = nlohmann::json::parse(slurp(fresh_quickstart() + ".manifest.json"));
+  const auto copy = write_file("other-recipe.jsonl", persona::test::read_file(fresh_quickstart()));
+  auto manifest = nlohmann::json::parse(persona::test::read_file(fresh_quickstart() + ".manifest.json"));
   manifest["recipe"]["text_hash"] = "0123456789abcdef";
   write_file("other-recipe.jsonl.manifest.json", manifest.dump());
   o = run_persona("eval -q " + q(copy) + " --recipe examples/quickstart.persona");

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <string>
 
-#include "golden.hpp"
+#include "process.hpp"
 #include "record/record.hpp"
 
 using namespace persona::record;
@@ -171,14 +171,9 @@ TEST_CASE("Python's csv module loads both CSV files with numbers unquoted and st
                            "attrs = list(csv.DictReader(open(sys.argv[2], newline='', encoding='utf-8')))\n"
                            "assert len(attrs) == 3 and attrs[0]['path'] == 'A/B/C' and attrs[1]['value'] == ''\n"
                            "print('ok')\n";
-  const std::string cmd = "python3 " + script.string() + " " + files[0] + " " + files[1] + " 2>&1";
-  std::FILE* pipe = ::popen(cmd.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buf[4096];
-  std::string out;
-  while (std::fgets(buf, sizeof buf, pipe) != nullptr) out += buf;
-  const int rc = ::pclose(pipe);
-  INFO(out);
-  CHECK(rc == 0);
+  const auto run = persona::test::run_command("python3 " + script.string() + " " + files[0] + " " + files[1]);
+  INFO(run.out + run.err);
+  CHECK(run.code == 0);
+  const std::string out = run.out;
   CHECK(out == "ok\n");
 }
