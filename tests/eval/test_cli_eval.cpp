@@ -163,3 +163,25 @@ TEST_CASE("persona eval --recipe warns when the file's manifest names another re
   CHECK(o.code == 0);
   CHECK(o.err.find("warning: " + copy + " was made from recipe text 0123456789abcdef") != std::string::npos);
 }
+
+TEST_CASE("persona eval gives a CSV pair written by persona run the figures of the same run's JSONL",
+          "[eval][cli][csv]") {
+  const auto dir = temp_dir();
+  const auto jsonl_path = (dir / "same.jsonl").string(), csv_base = (dir / "same").string();
+  REQUIRE(run_persona("run examples/quickstart.persona -n 4 -q -o " + q(jsonl_path)).code == 0);
+  const auto made = run_persona("run examples/quickstart.persona -n 4 -q --format csv -o " + q(csv_base));
+  INFO(made.err);
+  REQUIRE(made.code == 0);
+  const auto a = run_persona("eval -q --json - " + q(jsonl_path));
+  const auto b = run_persona("eval -q --json - " + q(csv_base + ".personas.csv"));
+  INFO(b.err);
+  REQUIRE(a.code == 0);
+  REQUIRE(b.code == 0);
+  const auto ma = nlohmann::json::parse(a.out)["files"][0]["metrics"];
+  const auto mb = nlohmann::json::parse(b.out)["files"][0]["metrics"];
+  CHECK(mb["personas"] == 4);
+  for (const auto& [k, v] : ma.items()) {
+    INFO(k);
+    CHECK(mb[k].get<double>() == Approx(v.get<double>()));
+  }
+}
