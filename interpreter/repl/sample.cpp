@@ -15,9 +15,9 @@ using namespace detail;
 
 namespace {
 
-// The personas kept for :show and :values, in bytes of their JSON lines (about 3,000 personas of
-// 250 attributes); a longer sample is still printed whole.
-constexpr std::size_t kKeepBytes = std::size_t{128} << 20;
+// The personas kept for :show and :values, in bytes of their JSON lines (about 1,500 personas of
+// 250 attributes, some 120 MB in memory); a longer sample is still printed whole.
+constexpr std::size_t kKeepBytes = std::size_t{64} << 20;
 
 }  // namespace
 
@@ -118,7 +118,7 @@ void Session::Impl::sample_cmd(const std::string& arg, const Arg& a, bool with_l
     err << "error: " << (res.interrupted ? res.reason : res.error) << "\n";
   if (sample.capped)
     err << "note: ':show persona' and ':values' use the first " << noun(sample.records.size(), "persona", "personas")
-        << " (the rest would take more than 128 MiB)\n";
+        << " (keeping more would take more than 64 MiB of JSON)\n";
   if (!json && !sample_hint_shown && sample.built > 0) {
     sample_hint_shown = true;
     err << "':show persona N' shows one, ':values PATH' one attribute across them, '--json' prints the JSON lines\n";
