@@ -93,9 +93,11 @@ void Session::Impl::clause(const std::string& line, std::uint32_t lineno) {
   } else if (!add && !word.empty() && trim(std::string_view(line).substr(b + word.size())).empty()) {
     block = "story";  // -NAME: a story step
   } else {
-    return error_at(
-        lineno, static_cast<std::uint32_t>(b + 1), static_cast<std::uint32_t>(std::max<std::size_t>(1, word.size())),
-        "'" + (word.empty() ? line.substr(b, 1) : word) + "' does not start a clause of a block", {kClauseUsage});
+    return error_at(lineno, static_cast<std::uint32_t>(b + 1),
+                    static_cast<std::uint32_t>(std::max<std::size_t>(1, word.size())),
+                    "'" + (word.empty() ? line.substr(b, line.find_first_of(" \t", b) - b) : word) +
+                        "' does not start a clause of a block",
+                    {kClauseUsage});
   }
   std::string typed = line.substr(cb);
   while (!typed.empty() && std::isspace(static_cast<unsigned char>(typed.back()))) typed.pop_back();

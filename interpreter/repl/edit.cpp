@@ -141,6 +141,10 @@ std::string Session::Impl::editor() const {
 }
 
 void Session::Impl::edit(const std::string& arg, const Arg& a) {
+  // A script (input not a terminal) cannot drive an interactive editor: it must name a command.
+  if (o.editor.empty() && ::isatty(STDIN_FILENO) != 1)
+    return arg_error(a, "':edit' needs a terminal, or an editor command set with ':set editor CMD'",
+                     {"the input is not a terminal, so $VISUAL or $EDITOR would read the rest of it"});
   // What is edited: the whole recipe (key ""), a statement of it, or a new block.
   std::string key, initial;
   if (!arg.empty()) {
@@ -183,7 +187,8 @@ void Session::Impl::edit(const std::string& arg, const Arg& a) {
   }
   out.flush();
   err.flush();
-  const std::string cmd = editor() + " " + shell_quote(path);
+  // When the session's input is not a terminal (a script), the editor must not read the script.
+  const std::string cmd = editor() + " " + shell_quote(path) + (::isatty(STDIN_FILENO) == 1 ? "" : " </dev/null");
   const int status = std::system(cmd.c_str());
   if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     err << "the editor (" << editor() << ") "

@@ -139,10 +139,13 @@ void Session::Impl::show_persona(const std::string& arg, const Arg& a) {
   std::uint64_t index = 0;
   std::string filter = arg;
   const std::string first = arg.substr(0, arg.find(' '));
+  const bool numeric = first.size() > (first.starts_with("-") ? 1u : 0u) &&
+                       first.find_first_not_of("0123456789", first.starts_with("-") ? 1 : 0) == std::string::npos;
   if (parse_u64(first, index))
     filter = trim(std::string_view(arg).substr(first.size()));
-  else if (!first.empty() && std::all_of(first.begin(), first.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return arg_error(a, "persona index out of range: '" + first + "'");
+  else if (numeric)
+    return arg_error(Arg{a.line, a.col, static_cast<std::uint32_t>(first.size())},
+                     "expected a persona index (0, 1, ...), got '" + first + "'");
   if (!have_sample(a)) return;
   const Arg at{a.line, a.col, static_cast<std::uint32_t>(first.size())};
   if (index >= sample.records.size()) {

@@ -93,7 +93,7 @@ std::string percent(std::uint64_t n, std::uint64_t of) {
 
 // Count lines, most frequent first (then by value: numbers numerically), at most `limit`.
 std::string count_lines(std::vector<std::pair<std::string, std::uint64_t>> counts, std::uint64_t of, std::size_t width,
-                        bool numeric) {
+                        bool numeric, const char* one = "more value", const char* many = "more values") {
   std::sort(counts.begin(), counts.end(), [&](const auto& a, const auto& b) {
     if (a.second != b.second) return a.second > b.second;
     if (numeric) return std::strtod(a.first.c_str(), nullptr) < std::strtod(b.first.c_str(), nullptr);
@@ -110,7 +110,7 @@ std::string count_lines(std::vector<std::pair<std::string, std::uint64_t>> count
   if (counts.size() > kLimit) {
     std::uint64_t rest = 0;
     for (std::size_t i = kLimit; i < counts.size(); ++i) rest += counts[i].second;
-    out += "  ... " + noun(counts.size() - kLimit, "more value", "more values") + " (" + std::to_string(rest) + ")\n";
+    out += "  ... " + noun(counts.size() - kLimit, one, many) + " (" + std::to_string(rest) + " in all)\n";
   }
   return out;
 }
@@ -304,7 +304,7 @@ std::string attributes_chosen(const std::vector<record::PersonaRecord>& rs, cons
                   "\n";
   if (counts.empty()) return o;
   o += fit("  personas that got each (':values PATH' for one attribute's values)", width) + "\n";
-  o += count_lines({counts.begin(), counts.end()}, rs.size(), width, false);
+  o += count_lines({counts.begin(), counts.end()}, rs.size(), width, false, "more attribute", "more attributes");
   return o;
 }
 

@@ -339,3 +339,14 @@ TEST_CASE(":reload reads the file and its imports again") {
   CHECK(out.str().find("\"x\":\"beta\",\"y\":3") != std::string::npos);
   fs::remove_all(dir);
 }
+
+TEST_CASE("persona repl: in a script :edit needs an editor set with :set editor, and never reads the script") {
+  const auto o = persona::test::run_persona("repl --echo examples/quickstart.persona",
+                                            ":edit attributes\n:set editor sed -i -e s/200..250/20..30/\n"
+                                            ":edit attributes\n:show attributes\n");
+  CHECK(o.code == 0);
+  CHECK(o.err.find("<repl>:1:7: error: ':edit' needs a terminal, or an editor command set with ':set editor CMD'") !=
+        std::string::npos);
+  CHECK(o.err.find("replaced attributes") != std::string::npos);
+  CHECK(o.out.find("  count 20..30\n") != std::string::npos);
+}
