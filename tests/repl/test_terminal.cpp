@@ -104,12 +104,21 @@ class Terminal {
   bool ok_ = false;
 };
 
-fs::path scratch(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("persona-tty-" + std::to_string(::getpid())) / name;
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+// A scratch folder of its own, removed at the end of the test.
+struct Scratch {
+  fs::path dir;
+  explicit Scratch(const std::string& name)
+      : dir(fs::temp_directory_path() / ("persona-tty-" + std::to_string(::getpid())) / name) {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+  }
+  ~Scratch() {
+    std::error_code ec;
+    fs::remove_all(dir.parent_path(), ec);
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+};
 
 const std::string kQuickstart = std::string(PERSONA_SOURCE_DIR) + "/examples/quickstart.persona";
 
@@ -120,7 +129,8 @@ TEST_CASE("tmux is installed for the terminal tests (.ci/setup installs it)") {
 }
 
 TEST_CASE("on an 80x24 terminal a persona view shows its first page, a page at a time, then the prompt") {
-  Terminal term(scratch("page"), "--seed 1 " + quote(kQuickstart));
+  const Scratch scratch("page");
+  Terminal term(scratch.dir, "--seed 1 " + quote(kQuickstart));
   REQUIRE(term.started());
   REQUIRE(term.wait_prompt());
   term.type(":sample 2");
@@ -149,7 +159,8 @@ TEST_CASE("on an 80x24 terminal a persona view shows its first page, a page at a
 }
 
 TEST_CASE("a block typed over several lines comes back with one Up arrow, in this session and the next") {
-  const fs::path dir = scratch("history");
+  const Scratch scratch("history");
+  const fs::path& dir = scratch.dir;
   {
     Terminal term(dir, "--seed 1 " + quote(kQuickstart));
     REQUIRE(term.started());
@@ -185,7 +196,8 @@ TEST_CASE("a block typed over several lines comes back with one Up arrow, in thi
 }
 
 TEST_CASE("Ctrl-C stops a long :sample and cancels a line, never the session, and Ctrl-D at an empty prompt ends it") {
-  Terminal term(scratch("interrupt"), "--seed 1 " + quote(kQuickstart));
+  const Scratch scratch("interrupt");
+  Terminal term(scratch.dir, "--seed 1 " + quote(kQuickstart));
   REQUIRE(term.started());
   REQUIRE(term.wait_prompt());
   term.type(":sample 100000");
