@@ -251,6 +251,7 @@ std::string attribute_values(const std::vector<record::PersonaRecord>& rs, const
            width) +
        "\n";
   o += count_lines({counts.begin(), counts.end()}, chosen, width, false);
+  if (chosen == 0 && !rs.empty()) o += fit("  (':why PATH persona N' says why it was not chosen)", width) + "\n";
   return o;
 }
 

@@ -55,6 +55,8 @@ std::string run_transcript(const fs::path& in_file) {
   }
   fs::current_path(cwd);
   fs::remove_all(work);
+  std::error_code ec;
+  fs::remove(work.parent_path(), ec);  // the session's folder, once its last transcript is done
   out << "[exit " << rc << "]\n";
   return out.str();
 }
