@@ -69,7 +69,7 @@ TEST_CASE("the REPL's :run and persona run --llm write byte-identical personas f
   repl::Session session(o);
   REQUIRE(session.load((dir / "parity.persona").string()));
   session.feed(":set llm fake");
-  session.feed(":run 3");
+  session.feed(":run 3 --json");
   INFO(err.str());
   CHECK(server.requests() == 2 * cli_requests);  // the same calls again, one at a time
   CHECK(server.peak_concurrency() >= 1);
