@@ -8,9 +8,8 @@
 // check draws the anchor stage of 10,000 personas rather than building them whole.
 #include <cmath>
 #include <map>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "engine_support.hpp"
 #include "frontend/frontend.hpp"
