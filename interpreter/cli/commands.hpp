@@ -25,6 +25,7 @@ void add_survey_command(CLI::App& root, int& code);    // survey
 void add_eval_command(CLI::App& root, int& code);      // eval
 void add_report_command(CLI::App& root, int& code);    // report
 void add_lsp_command(CLI::App& root, int& code);       // lsp
+void add_diff_command(CLI::App& root, int& code);      // diff
 void add_generate_command(CLI::App& root, int& code);  // _generate (hidden): man page, completions
 
 // True when stderr is a terminal (colour diagnostics, progress bars).
