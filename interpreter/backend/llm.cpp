@@ -9,6 +9,7 @@
 #include "base/files.hpp"
 #include "base/rng.hpp"
 #include "base/text.hpp"
+#include "engine/steps.hpp"
 #include "llm/models.hpp"
 #include "llm/structured.hpp"
 #include "util/stdlib_path.hpp"
@@ -299,12 +300,18 @@ Prompt story_prompt(const engine::Model& m, const Persona& p, const Setup& s, co
     const auto& st = r.story[k];
     props[st.output] = step_schema(st);
     req.push_back(st.output);
-    lines += step_line(st) + "\n";
+    lines += step_line(st);
+    // A drawn tone counters the models' sunny default: the answer is written in it, as it is.
+    if (const auto tone = engine::tone_of(st, p); !tone.empty())
+      lines += "; tone: " + std::string(tone) + " (write it so, plainly; do not soften it)";
+    lines += "\n";
   }
   if (!lines.empty()) lines.pop_back();
   pr.schema = {{"type", "object"}, {"properties", props}, {"required", req}, {"additionalProperties", false}};
   if (ask.items.size() == 1 && r.story[ask.items[0]].prompt) {
     pr.task = render_override(m, p, *r.story[ask.items[0]].prompt);
+    if (const auto tone = engine::tone_of(r.story[ask.items[0]], p); !tone.empty())
+      pr.task += "\nTone: " + std::string(tone) + " (write it so, plainly; do not soften it).";
     if (!s.provider.json_schema) pr.task += "\nAnswer as JSON with the key \"" + r.story[ask.items[0]].output + "\".";
   } else {
     pr.task = render(s.templates.story.user, [&](std::string_view n) -> std::optional<std::string> {

@@ -3,10 +3,10 @@
 // answer against what the recipe declares, whichever backend gave it.
 #include "engine/steps.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <fmt/format.h>
 
 #include "base/rng.hpp"
 #include "base/text.hpp"
@@ -16,19 +16,26 @@ namespace persona::engine {
 
 std::string_view to_string(Tier t) {
   switch (t) {
-    case Tier::near: return "near";
-    case Tier::mid: return "mid";
-    case Tier::far: return "far";
+    case Tier::near:
+      return "near";
+    case Tier::mid:
+      return "mid";
+    case Tier::far:
+      return "far";
   }
   return "near";
 }
 
 std::string_view to_string(Source s) {
   switch (s) {
-    case Source::options: return "options";
-    case Source::lexicon: return "lexicon";
-    case Source::llm: return "llm";
-    case Source::table: return "table";
+    case Source::options:
+      return "options";
+    case Source::lexicon:
+      return "lexicon";
+    case Source::llm:
+      return "llm";
+    case Source::table:
+      return "table";
   }
   return "options";
 }
@@ -71,8 +78,10 @@ std::string AnchorStep::detail() const {
   switch (s.kind) {
     case K::fixed:
       d = "fixed ";
-      if (const auto* str = std::get_if<std::string>(&s.fixed)) d += "\"" + *str + "\"";
-      else d += fmt_num(std::get<double>(s.fixed));
+      if (const auto* str = std::get_if<std::string>(&s.fixed))
+        d += "\"" + *str + "\"";
+      else
+        d += fmt_num(std::get<double>(s.fixed));
       break;
     case K::categorical: {
       d = "categorical {";
@@ -98,7 +107,8 @@ std::string AnchorStep::detail() const {
   }
   if (s.bound.kind != lang::Bound::Kind::none) {
     d += s.bound.kind == lang::Bound::Kind::clamp ? ", clamp " : ", truncate ";
-    d += (s.bound.lo ? fmt_num(*s.bound.lo) : std::string()) + ".." + (s.bound.hi ? fmt_num(*s.bound.hi) : std::string());
+    d += (s.bound.lo ? fmt_num(*s.bound.lo) : std::string()) + ".." +
+         (s.bound.hi ? fmt_num(*s.bound.hi) : std::string());
   }
   if (s.round) d += ", round";
   return d;
@@ -112,7 +122,9 @@ std::optional<Ask> AnchorStep::run(Persona& p, Scratch&) const {
   std::optional<cond::Value> value;
   using K = lang::AnchorSource::Kind;
   switch (src.kind) {
-    case K::fixed: value = src.fixed; break;
+    case K::fixed:
+      value = src.fixed;
+      break;
     case K::categorical: {
       const double u = rng.uniform();
       const auto it = std::upper_bound(ai.cumulative.begin(), ai.cumulative.end(), u);
@@ -166,8 +178,10 @@ std::optional<Ask> AnchorStep::run(Persona& p, Scratch&) const {
       // Derived facts (e.g. occupations -> employment) from the drawn label.
       if (!ai.derived.empty()) {
         std::optional<std::string> label;
-        if (const auto* s = std::get_if<std::string>(&v)) label = *s;
-        else label = t->label_of(*d, v);
+        if (const auto* s = std::get_if<std::string>(&v))
+          label = *s;
+        else
+          label = t->label_of(*d, v);
         if (label)
           for (const auto& f : ai.derived)
             if (auto dv = t->derive(f, *label)) {
@@ -194,9 +208,12 @@ namespace {
 std::int64_t story_completion(const lang::StoryStep& st) {
   using K = lang::StoryShape::Kind;
   switch (st.shape.kind) {
-    case K::text: return 60;
-    case K::list: return 8 + 40 * std::max(1, st.shape.max_items);
-    case K::object: return 8 + 30 * static_cast<std::int64_t>(std::max<std::size_t>(1, st.shape.fields.size()));
+    case K::text:
+      return 60;
+    case K::list:
+      return 8 + 40 * std::max(1, st.shape.max_items);
+    case K::object:
+      return 8 + 30 * static_cast<std::int64_t>(std::max<std::size_t>(1, st.shape.fields.size()));
   }
   return 60;
 }
@@ -240,6 +257,10 @@ std::string StoryStep::detail() const {
     if (!d.empty()) d += "; ";
     d += st.output + " <- llm \"" + st.instruction + "\"" + shape_text(st);
     if (!st.inputs.empty()) d += " from " + text::join(st.inputs, ", ");
+    if (st.tones.size() == 1)
+      d += " tone " + st.tones.front();
+    else if (st.tones.size() > 1)
+      d += " tone random(" + text::join(st.tones, ", ") + ")";
   }
   if (group_.size() > 1) d += " (one structured call)";
   return d;
@@ -399,6 +420,13 @@ std::optional<Ask> FillStep::run(Persona& p, Scratch&) const {
   return a;
 }
 
+std::string_view tone_of(const lang::StoryStep& step, const Persona& p) {
+  if (step.tones.empty()) return {};
+  if (step.tones.size() == 1) return step.tones.front();
+  Rng rng = Rng::derive(p.run_seed, p.index, "tone:" + step.output);
+  return step.tones[static_cast<std::size_t>(rng.below(step.tones.size()))];
+}
+
 bool negative_filler(std::string_view v) {
   const std::string low = text::lower(v.substr(0, 24));
   for (const char* w : {"no ", "none", "n/a", "not applicable", "nothing", "no.", "null", "does not ", "doesn't ",
@@ -534,8 +562,8 @@ std::optional<Ask> NarrativeStep::apply(Persona& p, Scratch&, const Ask& ask, An
     if (p.narrative.empty())
       p.problems.push_back("narrative: llm: " + a.error);
     else
-      p.problems.push_back(fmt::format("narrative: {} words, outside {}..{}", text::word_count(p.narrative),
-                                       n.min_words, n.max_words));
+      p.problems.push_back(
+          fmt::format("narrative: {} words, outside {}..{}", text::word_count(p.narrative), n.min_words, n.max_words));
     return std::nullopt;
   }
   const std::string_view t = text::trim(a.text);
@@ -551,8 +579,8 @@ std::optional<Ask> NarrativeStep::apply(Persona& p, Scratch&, const Ask& ask, An
     ++again.attempt;
     return again;
   }
-  p.problems.push_back(fmt::format("narrative: {} words, outside {}..{}", text::word_count(p.narrative), n.min_words,
-                                   n.max_words));
+  p.problems.push_back(
+      fmt::format("narrative: {} words, outside {}..{}", text::word_count(p.narrative), n.min_words, n.max_words));
   return std::nullopt;
 }
 

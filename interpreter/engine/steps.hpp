@@ -99,4 +99,9 @@ std::size_t fill_steps(const lang::Recipe& r);
 // Negative filler ("No ...", "None", "N/A", "does not ...") in a free-text answer.
 bool negative_filler(std::string_view value);
 
+// The tone a story step's answer is asked in for this persona: "" when the step declares none, its
+// one tone, or one of its `random(...)` tones, equally likely, from Rng::derive(seed, index,
+// "tone:" + output) -- the same for a persona whatever the scheduler or a re-ask.
+std::string_view tone_of(const lang::StoryStep& step, const Persona& p);
+
 }  // namespace persona::engine

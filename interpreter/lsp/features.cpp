@@ -336,8 +336,9 @@ struct Completer {
       if (line_start || p == nullptr) return;
       if (p->is_punct("<-")) return words({"llm"}, ck_keyword);
       if (p->is_word("from") || (p->is_punct(",") && list_keyword(toks, prev) == "from")) return facts(n, true);
+      if (p->is_word("tone")) return words({"random", "positive", "negative", "neutral"}, ck_enum_member);
       if (p->is_word("as") || p->is_word("x") || p->is_word("prompt") || p->is_word("llm")) return;
-      return words({"x", "as", "from", "prompt"}, ck_keyword);
+      return words({"x", "as", "from", "tone", "prompt"}, ck_keyword);
     }
     // Top level.
     if (line_start || p == nullptr) return statement_keywords();

@@ -104,6 +104,14 @@ void Checker::check_story(const Scope& scope, Recipe& out) {
       r.inputs.push_back(in.text);
     }
     if (s.prompt) r.prompt = s.prompt->value;
+    if (s.tone) {
+      std::set<std::string> seen_tones;
+      for (const auto& t : s.tone->choices) {
+        if (!seen_tones.insert(t.text).second)
+          error(t.where, "duplicate-name", "tone '" + t.text + "' is listed twice");
+        r.tones.push_back(t.text);
+      }
+    }
     steps.push_back(std::move(r));
   }
   auto deps_of = [&](std::size_t i) {

@@ -65,6 +65,9 @@ struct StoryStep {
   StoryShape shape;
   std::vector<std::string> inputs;    // anchors or earlier steps
   std::optional<std::string> prompt;  // template override
+  // `tone`: the register of the answer; one entry is fixed, several are drawn from per persona
+  // (equally likely, from Rng::derive(seed, index, "tone:" + output)). Empty: no tone asked.
+  std::vector<std::string> tones;
   SourceRange where;
 };
 

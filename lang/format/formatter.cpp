@@ -61,6 +61,8 @@ std::string step_text(const ast::StoryStep& st) {
     s += " }";
   }
   if (!st.inputs.empty()) s += " from " + join_idents(st.inputs);
+  if (st.tone)
+    s += " tone " + (st.tone->random ? "random(" + join_idents(st.tone->choices) + ")" : join_idents(st.tone->choices));
   if (st.prompt) s += " prompt " + quote(st.prompt->value);
   return s;
 }

@@ -34,7 +34,7 @@ struct Kw {
 
 using Item = std::variant<ast::Ident, ast::StringLit, ast::Number, ast::Range, Kw, ast::Choice, ast::Categorical,
                           ast::Numeric, ast::TableDraw, ast::DistRef, ast::Distribution, ast::Field, ast::Shape,
-                          ast::Param, cond::Condition, ast::StoryStep>;
+                          ast::Param, cond::Condition, ast::StoryStep, ast::Tone>;
 
 struct State {
   std::string file;
@@ -229,6 +229,8 @@ struct push_kw {
 };
 template <>
 struct action<g::bound_kind> : push_kw {};
+template <>
+struct action<g::kw_random> : push_kw {};
 template <>
 struct action<g::round_flag> : push_kw {};
 template <>

@@ -111,12 +111,20 @@ struct Shape : Node {
   std::vector<Field> fields;  // for object
 };
 
+// `tone negative` or `tone random(positive, negative, neutral)`: the register the step's answer is
+// written in, fixed or drawn per persona.
+struct Tone : Node {
+  bool random = false;
+  std::vector<Ident> choices;
+};
+
 struct StoryStep : Node {
   Ident output;
   StringLit instruction;  // llm "core values"
   Shape shape;
   std::vector<Ident> inputs;        // from a, b
   std::optional<StringLit> prompt;  // prompt "..." template override
+  std::optional<Tone> tone;         // tone ...
 };
 
 struct Story : Node {

@@ -52,6 +52,7 @@ template <> inline constexpr auto error_message<kw_words> = "expected 'words' af
 template <> inline constexpr auto error_message<param_value> = "expected a value: a number, a word or a quoted string";
 template <> inline constexpr auto error_message<param_gap> = "expected a value after the setting name";
 template <> inline constexpr auto error_message<field> = "expected a field name";
+template <> inline constexpr auto error_message<tone_value> = "expected a tone such as negative, or random(positive, negative, neutral)";
 template <> inline constexpr auto error_message<end_of_recipe> = "expected a statement: recipe, import, extends, taxonomy, seed, table, distribution, anchor, story, attributes, narrative, model or output";
 // clang-format on
 

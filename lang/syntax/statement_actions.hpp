@@ -163,6 +163,23 @@ struct action<g::shape_object> {
 };
 
 template <>
+struct action<g::tone_clause> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    auto items = st.take();
+    ast::Tone t;
+    t.where = range_of(in, st);
+    for (auto& i : items) {
+      if (auto* id = std::get_if<ast::Ident>(&i))
+        t.choices.push_back(std::move(*id));
+      else if (auto* k = std::get_if<Kw>(&i); k != nullptr && k->text == "random")
+        t.random = true;
+    }
+    st.items.emplace_back(std::move(t));
+  }
+};
+
+template <>
 struct action<g::story_step> {
   template <typename Input>
   static void apply(const Input& in, State& st) {
@@ -182,6 +199,9 @@ struct action<g::story_step> {
       } else if (auto* p = std::get_if<ast::StringLit>(&items[i])) {
         if (step.prompt) st.sink->error(p->where, "duplicate-prompt", "a story step has at most one prompt");
         step.prompt = std::move(*p);
+      } else if (auto* t = std::get_if<ast::Tone>(&items[i])) {
+        if (step.tone) st.sink->error(t->where, "duplicate-tone", "a story step has at most one tone");
+        step.tone = std::move(*t);
       }
     }
     if (!have_shape) step.shape.where = step.where;

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -148,4 +149,56 @@ TEST_CASE(
   CHECK(not_applicable > 0);
   // The summary counts what was not filled.
   CHECK(r.err.find("problems") != std::string::npos);
+}
+
+TEST_CASE("a story step's random tone is drawn per persona, said in its call, and the same on every run") {
+  Server server;
+  REQUIRE(server.start());
+  const auto dir = persona::test::scratch_dir("faithful-tone");
+  ::setenv("PERSONA_FAITHFUL_KEY", "k", 1);
+  persona::test::write_file(dir / "t.persona", R"(recipe "tone" version "1"
+seed 4
+anchor country ~ table stdlib.countries
+anchor age     ~ uniform(20, 70) round
+anchor employment = "employed"
+story {
+  values <- llm "core values" x 2..3 from age, country tone random(positive, negative, neutral)
+}
+attributes {
+  count 5..6
+}
+narrative none
+output {
+  prompts on
+}
+)");
+  persona::test::write_file(dir / "persona.toml",
+                            "[providers]\ndefault = \"fake\"\n[providers.fake]\nbase_url = \"" + server.base_url() +
+                                "\"\nmodel = \"fake-model\"\napi_key_env = \"PERSONA_FAITHFUL_KEY\"\n");
+  auto tones_of_run = [&](const std::string& out) {
+    const auto r = persona::test::run_command(
+        "'" + std::string(PERSONA_BIN) + "' run t.persona -n 60 -o " + out + " --llm fake --no-cache -q -c 7", "",
+        dir.string());
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    std::vector<std::string> tones;
+    for (const auto& line : persona::test::read_lines(dir / out)) {
+      const auto j = json::parse(line);
+      const std::string user = j["prompts"][0]["user"].get<std::string>();
+      const auto at = user.find("; tone: ");
+      REQUIRE(at != std::string::npos);
+      tones.push_back(user.substr(at + 8, user.find(' ', at + 8) - at - 8));
+    }
+    return tones;
+  };
+  const auto first = tones_of_run("a.jsonl");
+  REQUIRE(first.size() == 60);
+  std::map<std::string, int> counts;
+  for (const auto& t : first) ++counts[t];
+  CHECK(counts.size() == 3);
+  for (const auto& [t, n] : counts) {
+    INFO(t << ": " << n << " of 60");
+    CHECK(n >= 10);  // about 20 each
+  }
+  CHECK(tones_of_run("b.jsonl") == first);
 }

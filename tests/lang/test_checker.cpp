@@ -130,3 +130,18 @@ TEST_CASE("every error is collected in one run") {
       "attributes {\n  count 0..3\n  batch 0\n}\n");
   CHECK(c.diags.error_count() >= 5);
 }
+
+TEST_CASE("a story step's tones reach the recipe in order; a tone listed twice is an error at the second") {
+  auto c = check(
+      "anchor age ~ uniform(20, 60)\nstory {\n  v <- llm \"v\" x 2 from age tone random(positive, negative, "
+      "neutral)\n  w <- llm \"w\" from v tone dry\n}\n");
+  REQUIRE(c.recipe);
+  REQUIRE(c.recipe->story.size() == 2);
+  CHECK(c.recipe->story[0].tones == std::vector<std::string>{"positive", "negative", "neutral"});
+  CHECK(c.recipe->story[1].tones == std::vector<std::string>{"dry"});
+  auto twice = check("anchor age ~ uniform(20, 60)\nstory {\n  v <- llm \"v\" tone random(sad, glad, sad)\n}\n");
+  const auto& d = twice.first("duplicate-name");
+  CHECK(d.message == "tone 'sad' is listed twice");
+  CHECK(d.where.line == 3);
+  CHECK(d.where.column == 40);
+}

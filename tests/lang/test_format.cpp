@@ -40,3 +40,10 @@ TEST_CASE("fmt writes conditions and filters canonically") {
   CHECK(fmt("attributes {\n include *\n exclude \"A/**\" when age<16 or (x in (a,b) and not y=c)\n}\n") ==
         "attributes {\n  include *\n  exclude \"A/**\" when age < 16 or x in (a, b) and not y = c\n}\n");
 }
+
+TEST_CASE("fmt writes a step's tone after its inputs and before its prompt") {
+  const std::string once =
+      fmt("story {\nv <- llm \"values\"   x 2  from a  prompt \"P\"   tone random( positive ,negative )\n}\n");
+  CHECK(once.find("v <- llm \"values\" x 2 from a tone random(positive, negative) prompt \"P\"") != std::string::npos);
+  CHECK(fmt(once) == once);
+}

@@ -162,3 +162,31 @@ TEST_CASE("keywords cannot name anchors") {
   auto d = parse_fail("anchor story = 1\n");
   CHECK(d.where.column == 8);
 }
+
+TEST_CASE("a story step's tone: one word, or random(...) of several; a missing or repeated tone is an error") {
+  auto r = parse_ok(
+      "story {\n"
+      "  values <- llm \"core values\" x 3..5 tone random(positive, negative, neutral)\n"
+      "  mood <- llm \"mood\" from values tone wry\n"
+      "}\n");
+  REQUIRE(r.story->steps.size() == 2);
+  const auto& s0 = r.story->steps[0];
+  REQUIRE(s0.tone);
+  CHECK(s0.tone->random);
+  REQUIRE(s0.tone->choices.size() == 3);
+  CHECK(s0.tone->choices[1].text == "negative");
+  CHECK(s0.tone->choices[1].where.column == 56);
+  const auto& s1 = r.story->steps[1];
+  REQUIRE(s1.tone);
+  CHECK_FALSE(s1.tone->random);
+  CHECK(s1.tone->choices.front().text == "wry");
+  CHECK(s1.inputs.size() == 1);  // the tone word is not an input
+  const auto bad = parse_fail("story {\n  v <- llm \"values\" tone\n}\n");
+  CHECK(bad.message.find("expected a tone such as negative") != std::string::npos);
+  const auto unclosed = parse_fail("story {\n  v <- llm \"values\" tone random(a, b\n}\n");
+  CHECK(unclosed.message == "expected ')'");
+  DiagnosticList d;
+  (void)lang::parse_recipe("story {\n  v <- llm \"values\" tone a tone b\n}\n", "t.persona", d);
+  REQUIRE(d.error_count() == 1);
+  CHECK(d.all().front().message == "a story step has at most one tone");
+}

@@ -221,7 +221,11 @@ TEST_CASE("Ctrl-C stops a long :sample and cancels a line, never the session, an
   term.keys("C-c");
   REQUIRE(term.wait_for("was discarded"));
   REQUIRE(term.wait_prompt());
+  // The line editor settles after the discarded statement before it reads again (typed-ahead keys
+  // can be dropped with the cancelled line).
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   term.type("anchor x =");
+  REQUIRE(term.wait_for("persona> anchor x ="));  // typed into the line editor before the Ctrl-C
   term.keys("C-c");
   REQUIRE(term.wait_for("anchor x =^C"));
   REQUIRE(term.wait_prompt());
