@@ -8,6 +8,7 @@
 #pragma once
 
 #include <filesystem>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -40,10 +41,11 @@ struct Template {
   std::string user;    // after it
 };
 struct Templates {
-  Template story, batch, narrative, repair;
-  std::string fingerprint;  // SHA-256 over the four files (the run fingerprint includes it)
+  std::string system;  // system.txt: the same for every call, so a provider's prefix cache serves it
+  Template story, batch, narrative, repair;  // the tasks (their `user`), after the profile
+  std::string fingerprint;                   // SHA-256 over the files (the run fingerprint includes it)
 };
-// Loads story.txt, batch.txt, narrative.txt and repair.txt from `dir` (default stdlib/prompts).
+// Loads system.txt, story.txt, batch.txt, narrative.txt and repair.txt from `dir` (default stdlib/prompts).
 std::optional<Templates> load_templates(const std::filesystem::path& dir, std::string& error);
 std::filesystem::path default_prompts_dir();
 // Replaces every `{name}` for which lookup gives a value; other braces are kept.
@@ -85,9 +87,23 @@ class Llm {
 
 // Compacts a taxonomy path to its last two segments ("Food Preference/Vegan").
 std::string compact_path(std::string_view path);
-// The profile lines of persona p for a call about slots [first, last): anchors and derived facts, the
-// story, then the filled attributes most relevant to those slots while the context budget lasts.
-std::string profile_text(const engine::Model& m, const engine::Persona& p, std::size_t first, std::size_t last,
-                         std::int64_t budget_tokens);
+// A leaf's description cut to its gist for a fill prompt ("Whether the person keeps objects handed down
+// from ancestors" -> "the person keeps objects handed down from").
+std::string short_description(std::string_view description);
+
+struct ProfileOptions {
+  std::int64_t budget_tokens = 0;    // 0: the whole profile
+  std::vector<std::uint32_t> focus;  // the slots the call is about (what "related" means when cutting)
+};
+struct ProfileStats {
+  std::size_t answers = 0;  // earlier answers of this persona
+  std::size_t shown = 0;    // of which the profile shows
+};
+// The persona's profile as every call sees it: anchors and derived facts, the story, then every
+// earlier answer in the order it came ("Parent: Leaf = value; Leaf = value" lines, "n/a" when the
+// attribute does not apply), so the profile of a later call starts with an earlier call's. Over the
+// budget, the answers least related to `focus` are left out first.
+std::string profile_text(const engine::Model& m, const engine::Persona& p, const ProfileOptions& o = {},
+                         ProfileStats* stats = nullptr);
 
 }  // namespace persona::backend

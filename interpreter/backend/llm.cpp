@@ -76,11 +76,61 @@ std::string compact_path(std::string_view path) {
   return std::string(prev == std::string_view::npos ? path : path.substr(prev + 1));
 }
 
-std::string profile_text(const engine::Model& m, const engine::Persona& p, std::size_t first, std::size_t last,
-                         std::int64_t budget_tokens) {
+std::string short_description(std::string_view description) {
+  // "How much pride the person takes in their cultural heritage" -> "pride taken in cultural heritage"
+  // would need a writer; this keeps the first clause without its question scaffolding and without
+  // "the person", at most kWords words: "pride takes in their cultural or ethnic".
+  constexpr std::size_t kWords = 4;
+  std::string d(text::trim(description));
+  for (const char* cut : {", ", "; ", " (", ": ", " - "})
+    if (const auto at = d.find(cut); at != std::string::npos) d.resize(at);
+  std::vector<std::string> w = text::split(d, ' ');
+  std::erase_if(w, [](const std::string& x) { return x.empty(); });
+  static const std::vector<std::string> lead = {"how", "whether", "what", "which", "when", "where", "who",
+                                                "the", "a", "an", "much", "many", "often", "well", "kind", "of"};
+  std::size_t i = 0;
+  while (i < w.size() && std::find(lead.begin(), lead.end(), text::lower(w[i])) != lead.end()) ++i;
+  std::vector<std::string> kept;
+  for (; i < w.size() && kept.size() < kWords; ++i) {
+    // "the person" / "this person" / "their" say nothing in a prompt about one person.
+    const std::string l = text::lower(w[i]);
+    if ((l == "the" || l == "this") && i + 1 < w.size() && text::lower(w[i + 1]).rfind("person", 0) == 0) {
+      ++i;
+      continue;
+    }
+    if (l == "person" || l == "person's") continue;
+    kept.push_back(w[i]);
+  }
+  std::string out = text::join(kept, " ");
+  while (!out.empty() && (out.back() == '.' || out.back() == ',')) out.pop_back();
+  return out;
+}
+
+namespace {
+
+// One earlier answer as the profile shows it; consecutive answers under one parent share a line:
+// "Food Preference: Diet Type = vegetarian; Spice Tolerance = high".
+void append_answers(const engine::Model& m, const Persona& p, std::span<const std::uint32_t> order,
+                    const std::vector<char>* keep, std::string& out) {
+  // One line per answer, "Leaf = value" ("n/a" when the attribute does not apply): leaf names stand on
+  // their own, and the parent would cost as much again.
+  for (std::uint32_t pos : order) {
+    if (keep != nullptr && (*keep)[pos] == 0) continue;
+    const engine::Slot& sl = p.attributes[pos];
+    out += m.leaf(sl.leaf).name;
+    out += " = ";
+    out += sl.status == engine::SlotStatus::filled ? std::string_view(sl.value) : std::string_view("n/a");
+    out += '\n';
+  }
+}
+
+}  // namespace
+
+std::string profile_text(const engine::Model& m, const engine::Persona& p, const ProfileOptions& o, ProfileStats* stats) {
   const auto& r = m.recipe();
-  std::string out;
-  // Stable part: anchors, derived facts, the story (the same for every call of this persona).
+  std::string out = "About the person\n";
+  // The stable part first: anchors, derived facts, the story; then every answer, in the order the
+  // answers came, one block per call, so the profile of call k+1 starts with call k's profile.
   for (std::size_t i = 0; i < r.anchors.size() && i < p.anchors.size(); ++i) {
     if (!p.anchors[i]) continue;
     out += r.anchors[i].name + ": " + value_text(*p.anchors[i]) + "\n";
@@ -93,48 +143,65 @@ std::string profile_text(const engine::Model& m, const engine::Persona& p, std::
     if (!p.core[k].done) continue;
     out += r.story[k].output + ": " + core_text(p.core[k]) + "\n";
   }
-  // The most relevant filled attributes within the budget.
-  const std::int64_t left = budget_tokens - tokens_of(out.size());
-  if (left <= 0 || p.attributes.empty()) return out;
+  if (stats != nullptr) {
+    stats->answers = p.answered.size();
+    stats->shown = p.answered.size();
+  }
+  if (p.answered.empty()) return out;
+  // Within the budget (the recipe's `context N tokens`, else the provider's context window), the
+  // least related earlier answers are left out first.
+  std::string answers;
+  std::size_t begin = 0;
+  for (std::size_t b = 0; b <= p.answer_blocks.size(); ++b) {
+    const std::size_t end = b < p.answer_blocks.size() ? p.answer_blocks[b] : p.answered.size();
+    append_answers(m, p, std::span<const std::uint32_t>(p.answered).subspan(begin, end - begin), nullptr, answers);
+    begin = end;
+  }
+  const std::int64_t budget = o.budget_tokens;
+  if (budget <= 0 || tokens_of(out.size() + answers.size()) <= budget) return out + answers;
+  // Relatedness to the call's slots: same parent, same category, nearer in taxonomy order, nearer tier.
   std::vector<std::string_view> parents, cats;
-  for (std::size_t i = first; i < last && i < p.attributes.size(); ++i) {
+  for (std::uint32_t i : o.focus) {
     const auto& path = path_of(m, p.attributes[i].leaf);
     parents.push_back(parent_of(path));
     cats.push_back(first_segment(path));
   }
   struct Cand {
     double score;
-    std::size_t i;
+    std::uint32_t pos;
+    std::int64_t tokens;
   };
   std::vector<Cand> cands;
-  for (std::size_t i = 0; i < p.attributes.size(); ++i) {
-    const auto& sl = p.attributes[i];
-    if (sl.status != engine::SlotStatus::filled || (i >= first && i < last)) continue;
+  std::int64_t total = tokens_of(out.size());
+  for (std::uint32_t pos : p.answered) {
+    const auto& sl = p.attributes[pos];
     const auto& path = path_of(m, sl.leaf);
     double score = sl.tier == engine::Tier::near ? 0.6 : sl.tier == engine::Tier::mid ? 0.3 : 0.0;
-    const auto par = parent_of(path);
-    const auto cat = first_segment(path);
-    if (std::find(parents.begin(), parents.end(), par) != parents.end()) score += 2;
-    else if (std::find(cats.begin(), cats.end(), cat) != cats.end()) score += 1;
-    // Nearer in taxonomy order = more related.
-    const double dist = i < first ? static_cast<double>(first - i) : static_cast<double>(i - last + 1);
-    score += 0.5 / (1.0 + dist / 8.0);
-    cands.push_back({score, i});
+    if (std::find(parents.begin(), parents.end(), parent_of(path)) != parents.end()) score += 2;
+    else if (std::find(cats.begin(), cats.end(), first_segment(path)) != cats.end()) score += 1;
+    if (sl.status != engine::SlotStatus::filled) score -= 0.5;  // "n/a" says least
+    const std::int64_t t = tokens_of(m.leaf(sl.leaf).name.size() + sl.value.size() + 4);
+    cands.push_back({score, pos, t});
+    total += t;
   }
-  std::stable_sort(cands.begin(), cands.end(), [](const Cand& a, const Cand& b) { return a.score > b.score; });
-  std::int64_t used = 0;
-  std::vector<std::size_t> chosen;
+  std::stable_sort(cands.begin(), cands.end(), [](const Cand& x, const Cand& y) { return x.score < y.score; });
+  std::vector<char> keep(p.attributes.size(), 1);
+  std::size_t dropped = 0;
   for (const auto& c : cands) {
-    const auto& sl = p.attributes[c.i];
-    const std::int64_t t = tokens_of(compact_path(path_of(m, sl.leaf)).size() + sl.value.size() + 3);
-    if (used + t > left) continue;
-    used += t;
-    chosen.push_back(c.i);
+    if (total <= budget) break;
+    keep[c.pos] = 0;
+    total -= c.tokens;
+    ++dropped;
   }
-  std::sort(chosen.begin(), chosen.end());  // taxonomy order: stable across batches
-  for (std::size_t i : chosen)
-    out += compact_path(path_of(m, p.attributes[i].leaf)) + ": " + p.attributes[i].value + "\n";
-  return out;
+  if (stats != nullptr) stats->shown = p.answered.size() - dropped;
+  answers.clear();
+  begin = 0;
+  for (std::size_t b = 0; b <= p.answer_blocks.size(); ++b) {
+    const std::size_t end = b < p.answer_blocks.size() ? p.answer_blocks[b] : p.answered.size();
+    append_answers(m, p, std::span<const std::uint32_t>(p.answered).subspan(begin, end - begin), &keep, answers);
+    begin = end;
+  }
+  return out + answers;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -199,11 +266,19 @@ std::optional<std::string> lookup_value(const engine::Model& m, const Persona& p
 }
 
 struct Prompt {
-  std::string system, user;
-  json schema;  // null: plain text
+  std::string task;   // after the profile
+  json schema;        // null: plain text
   std::string schema_name = "persona";
   int max_tokens = 0;
 };
+
+// A user's `prompt` replaces a task; the profile always comes first, so `{profile}` there is empty.
+std::string render_override(const engine::Model& m, const Persona& p, const std::string& tpl) {
+  return render(tpl, [&](std::string_view n) -> std::optional<std::string> {
+    if (n == "profile") return std::string();
+    return lookup_value(m, p, n);
+  });
+}
 
 Prompt story_prompt(const engine::Model& m, const Persona& p, const Setup& s, const Ask& ask) {
   const auto& r = m.recipe();
@@ -218,21 +293,15 @@ Prompt story_prompt(const engine::Model& m, const Persona& p, const Setup& s, co
   }
   if (!lines.empty()) lines.pop_back();
   pr.schema = {{"type", "object"}, {"properties", props}, {"required", req}, {"additionalProperties", false}};
-  const std::string profile = profile_text(m, p, 0, 0, r.attributes.context_tokens);
   if (ask.items.size() == 1 && r.story[ask.items[0]].prompt) {
-    pr.user = render(*r.story[ask.items[0]].prompt, [&](std::string_view n) -> std::optional<std::string> {
-      if (n == "profile") return profile;
-      return lookup_value(m, p, n);
-    });
-    if (!s.provider.json_schema) pr.user += "\nAnswer as JSON with the key \"" + r.story[ask.items[0]].output + "\".";
+    pr.task = render_override(m, p, *r.story[ask.items[0]].prompt);
+    if (!s.provider.json_schema) pr.task += "\nAnswer as JSON with the key \"" + r.story[ask.items[0]].output + "\".";
   } else {
-    pr.user = render(s.templates.story.user, [&](std::string_view n) -> std::optional<std::string> {
-      if (n == "profile") return profile;
+    pr.task = render(s.templates.story.user, [&](std::string_view n) -> std::optional<std::string> {
       if (n == "steps") return lines;
       return lookup_value(m, p, n);
     });
   }
-  pr.system = s.templates.story.system;
   std::int64_t completion = 0;
   for (std::uint32_t k : ask.items) {
     using K = lang::StoryShape::Kind;
@@ -245,68 +314,64 @@ Prompt story_prompt(const engine::Model& m, const Persona& p, const Setup& s, co
   return pr;
 }
 
+// The fill answer: {"answers": [{"n": 1, "v": "..."}, ...]}, one entry per listed number. One small
+// schema whatever the batch size (a schema key per slot would cost more prompt than the slots).
+json answers_schema(std::size_t n) {
+  const json item = {{"type", "object"},
+                     {"properties", {{"n", {{"type", "integer"}}}, {"v", {{"type", {"string", "null"}}}}}},
+                     {"required", {"n", "v"}},
+                     {"additionalProperties", false}};
+  return {{"type", "object"},
+          {"properties", {{"answers", {{"type", "array"}, {"items", item}, {"minItems", n}, {"maxItems", n}}}}},
+          {"required", {"answers"}},
+          {"additionalProperties", false}};
+}
+
 Prompt fill_prompt(const engine::Model& m, const Persona& p, const Setup& s, const Ask& ask) {
-  const auto& r = m.recipe();
   Prompt pr;
-  // Slots are in taxonomy order: consecutive slots under the same parent share one line,
-  // "Parent: a1 Leaf; a2 Leaf" (the compact path is parent + leaf).
+  // Slots in taxonomy order, numbered: "12 Diet Type (foods eaten)".
   std::string lines;
-  std::vector<std::string> keys;
-  std::string last_parent;
+  std::size_t n = 0;
   for (std::uint32_t i : ask.items) {
-    const std::string key = "a" + std::to_string(keys.size() + 1);
-    keys.push_back(key);
-    const std::string cp = compact_path(path_of(m, p.attributes[i].leaf));
-    const auto slash = cp.find('/');
-    const std::string parent = slash == std::string::npos ? std::string() : cp.substr(0, slash);
-    const std::string leaf = slash == std::string::npos ? cp : cp.substr(slash + 1);
-    if (keys.size() > 1 && parent == last_parent && !parent.empty()) {
-      lines += "; " + key + " " + leaf;
-    } else {
-      if (keys.size() > 1) lines += "\n";
-      lines += (parent.empty() ? std::string() : parent + ": ") + key + " " + leaf;
+    const auto& leaf = m.leaf(p.attributes[i].leaf);
+    if (n > 0) lines += '\n';
+    lines += std::to_string(++n) + " " + leaf.name;
+    // A name of one or two words ("Tempo", "Occupation Group") gets the gist of its description; longer
+    // names say what they mean, and a hint for each would cost as much as the rest of the prompt.
+    if (text::word_count(leaf.name) <= 2) {
+      const std::string hint = short_description(m.taxonomy()[leaf.vertex].description);
+      if (!hint.empty()) lines += " (" + hint + ")";
     }
-    last_parent = parent;
   }
-  pr.schema = llm::slots_schema(keys);
-  pr.schema_name = "persona";
-  const std::size_t first = ask.items.empty() ? 0 : ask.items.front();
-  const std::size_t last = ask.items.empty() ? 0 : ask.items.back() + 1;
-  const std::string profile = profile_text(m, p, first, last, r.attributes.context_tokens);
-  pr.user = render(s.templates.batch.user, [&](std::string_view name) -> std::optional<std::string> {
-    if (name == "profile") return profile;
+  pr.schema = answers_schema(ask.items.size());
+  pr.task = render(s.templates.batch.user, [&](std::string_view name) -> std::optional<std::string> {
     if (name == "slots") return lines;
+    if (name == "count") return std::to_string(ask.items.size());
     return std::nullopt;
   });
-  if (ask.attempt > 0 && !s.provider.json_schema) {
-    pr.user += "\n" + render(s.templates.repair.user, [&](std::string_view name) -> std::optional<std::string> {
-      if (name == "slots") return text::join(keys, ", ");
+  if (ask.attempt > 0 && !s.provider.json_schema)
+    pr.task += "\n" + render(s.templates.repair.user, [&](std::string_view name) -> std::optional<std::string> {
+      if (name == "count") return std::to_string(ask.items.size());
       return std::nullopt;
     });
-  } else if (!s.provider.json_schema && !keys.empty()) {
-    pr.user += "\nAnswer with one JSON object with the keys " + keys.front() + ".." + keys.back() + ".";
-  }
-  pr.system = s.templates.batch.system;
-  pr.max_tokens = static_cast<int>(keys.size() * engine::kSlotCompletionTokens * 3 + 50);
+  pr.max_tokens = static_cast<int>(ask.items.size() * (engine::kSlotCompletionTokens + 8) * 3 + 50);
   return pr;
 }
 
 Prompt narrative_prompt(const engine::Model& m, const Persona& p, const Setup& s) {
   const auto& r = m.recipe();
   Prompt pr;
-  const std::string profile = profile_text(m, p, 0, 0, r.attributes.context_tokens);
   std::string name = "this person";
   if (auto v = lookup_value(m, p, "name")) name = *v;
   auto lookup = [&](std::string_view n) -> std::optional<std::string> {
-    if (n == "profile") return profile;
+    if (n == "profile") return std::string();
     if (n == "voice") return r.narrative.voice;
     if (n == "min_words") return std::to_string(r.narrative.min_words);
     if (n == "max_words") return std::to_string(r.narrative.max_words);
     if (n == "name") return name;
     return lookup_value(m, p, n);
   };
-  pr.user = render(r.narrative.prompt ? *r.narrative.prompt : s.templates.narrative.user, lookup);
-  pr.system = s.templates.narrative.system;
+  pr.task = render(r.narrative.prompt ? *r.narrative.prompt : s.templates.narrative.user, lookup);
   pr.max_tokens = static_cast<int>(std::ceil(r.narrative.max_words * 1.35 * 1.5));
   return pr;
 }
@@ -321,7 +386,21 @@ llm::Request Llm::request(const engine::Program& prog, const Persona& p, const A
     case Ask::Kind::fill: pr = fill_prompt(m, p, s_, ask); break;
     case Ask::Kind::narrative: pr = narrative_prompt(m, p, s_); break;
   }
-  if (!ask.feedback.empty()) pr.user += "\n" + ask.feedback;
+  if (!ask.feedback.empty()) pr.task += "\n" + ask.feedback;
+  // Every call of a persona: the same system message, then the profile so far (append-only), then the
+  // task: call k+1 starts with the exact text call k started with.
+  ProfileOptions po;
+  const auto& r = m.recipe();
+  std::int64_t budget = r.attributes.context_tokens;
+  if (s_.provider.context_window > 0) {
+    const std::int64_t room = s_.provider.context_window - pr.max_tokens - engine::estimate_tokens(pr.task) -
+                              engine::estimate_tokens(s_.templates.system) - 200;
+    budget = budget > 0 ? std::min(budget, room) : room;
+  }
+  po.budget_tokens = std::max<std::int64_t>(budget, budget == 0 ? 0 : 1);
+  if (ask.kind == Ask::Kind::fill) po.focus = ask.items;
+  ProfileStats ps;
+  const std::string user = profile_text(m, p, po, &ps) + "\n" + pr.task;
   // A re-ask gets its own seed (and so its own cache entry): the same request would get the same answer.
   const std::string seed_step = ask.attempt == 0 ? ask.tag : ask.tag + ":again" + std::to_string(ask.attempt);
   llm::ChatOptions co;
@@ -331,8 +410,8 @@ llm::Request Llm::request(const engine::Program& prog, const Persona& p, const A
   co.schema = pr.schema.is_null() ? nullptr : &pr.schema;
   co.schema_name = pr.schema_name;
   std::vector<llm::Message> msgs;
-  if (!pr.system.empty()) msgs.push_back({"system", pr.system});
-  msgs.push_back({"user", pr.user});
+  if (!s_.templates.system.empty()) msgs.push_back({"system", s_.templates.system});
+  msgs.push_back({"user", user});
   llm::Request req;
   req.body = llm::chat_body(s_.provider, msgs, co);
   req.tag = p.id + ":" + seed_step;
@@ -340,8 +419,10 @@ llm::Request Llm::request(const engine::Program& prog, const Persona& p, const A
   if (log != nullptr) {
     log->step = ask.tag;
     log->attempt = ask.attempt;
-    log->system = pr.system;
-    log->user = pr.user;
+    log->system = s_.templates.system;
+    log->user = user;
+    log->answers_shown = ps.shown;
+    log->answers_before = ps.answers;
   }
   return req;
 }
@@ -453,21 +534,36 @@ Answer Llm::parse(const engine::Program& prog, const Persona& p, const Ask& ask,
     }
     case Ask::Kind::fill: {
       const auto got = llm::extract_json(r.content);
-      a.slots.resize(ask.items.size());
-      for (std::size_t j = 0; j < ask.items.size(); ++j) {
-        const std::string key = "a" + std::to_string(j + 1);
+      a.slots.assign(ask.items.size(), SlotAnswer{});
+      if (!got.value) break;  // every slot missing: asked again
+      auto put = [&](std::size_t j, const json& v) {
         SlotAnswer& s = a.slots[j];
+        if (s.state != SlotAnswer::State::missing) return;  // the first answer for a number counts
         s.source = engine::Source::llm;
-        if (!got.value || !got.value->contains(key)) continue;  // missing
-        const json& v = (*got.value)[key];
         if (v.is_null()) {
           s.state = SlotAnswer::State::null;
-          continue;
+        } else if (!v.is_array() && !v.is_object()) {
+          s.state = SlotAnswer::State::value;
+          s.value = scalar(v);
         }
-        if (v.is_array() || v.is_object()) continue;  // unusable: ask again
-        s.state = SlotAnswer::State::value;
-        s.value = scalar(v);
+      };
+      const json& obj = *got.value;
+      if (obj.contains("answers") && obj["answers"].is_array()) {
+        for (const auto& e : obj["answers"]) {
+          if (!e.is_object() || !e.contains("n") || !e.contains("v")) continue;
+          const json& nj = e["n"];
+          long n = nj.is_number_integer() ? nj.get<long>() : nj.is_string() ? std::atol(nj.get<std::string>().c_str()) : 0;
+          if (n >= 1 && static_cast<std::size_t>(n) <= ask.items.size()) put(static_cast<std::size_t>(n - 1), e["v"]);
+        }
+      } else {
+        // Tolerated: an object keyed by number ("1", "a1").
+        for (std::size_t j = 0; j < ask.items.size(); ++j) {
+          const std::string n = std::to_string(j + 1);
+          if (obj.contains(n)) put(j, obj[n]);
+          else if (obj.contains("a" + n)) put(j, obj["a" + n]);
+        }
       }
+      for (auto& s : a.slots) s.source = engine::Source::llm;
       break;
     }
   }

@@ -36,9 +36,11 @@ std::optional<Templates> load_templates(const std::filesystem::path& dir, std::s
     while (!out.user.empty() && (out.user.back() == '\n' || out.user.back() == ' ')) out.user.pop_back();
     return true;
   };
-  if (!load("story.txt", t.story) || !load("batch.txt", t.batch) || !load("narrative.txt", t.narrative) ||
-      !load("repair.txt", t.repair))
+  Template system;
+  if (!load("system.txt", system) || !load("story.txt", t.story) || !load("batch.txt", t.batch) ||
+      !load("narrative.txt", t.narrative) || !load("repair.txt", t.repair))
     return std::nullopt;
+  t.system = system.user;
   t.fingerprint = files::sha256_hex(all);
   return t;
 }

@@ -71,6 +71,8 @@ struct CallLog {
   std::string step;  // the asking step's tag ("story", "fill:40", "narrative")
   int attempt = 0;
   std::string system, user;
+  std::size_t answers_before = 0;  // earlier answers of the persona when the call was made
+  std::size_t answers_shown = 0;   // of which its profile showed
 };
 
 // One persona under construction. Reusable: Program::begin() resets it and keeps the buffers.
@@ -86,9 +88,14 @@ struct Persona {
   std::vector<CoreValue> core;                               // parallel to recipe.story
   int target_count = 0;                                      // drawn in [min_count, max_count]
   std::vector<Slot> attributes;                              // taxonomy preorder
+  // Slot positions in the order their answers came (filled or not applicable), and where each call's
+  // answers end in that list: the LLM profile shows them in this order, append-only.
+  std::vector<std::uint32_t> answered;
+  std::vector<std::size_t> answer_blocks;
   std::string narrative;
   Usage usage;
   std::vector<std::string> problems;  // anchor draws that failed, tiers that ran short, ...
+  std::uint32_t context_dropped = 0;  // earlier answers left out of prompts for the context budget
   std::vector<CallLog> calls;         // `output { prompts on }` only
 };
 

@@ -138,6 +138,9 @@ void Program::begin(std::uint64_t seed, std::uint64_t index, Persona& p) const {
   }
   p.target_count = 0;
   // p.attributes keeps its slots (and their strings' capacity): the select step resizes it.
+  p.answered.clear();
+  p.answer_blocks.clear();
+  p.context_dropped = 0;
   p.narrative.clear();
   p.usage = {};
   p.problems.clear();
@@ -232,7 +235,12 @@ void Program::to_record(const Persona& p, record::PersonaRecord& rec) const {
   if (!output_on(r, "prompts") || r.output.find("prompts") == r.output.end()) return;
   nlohmann::ordered_json calls = nlohmann::ordered_json::array();
   for (const auto& c : p.calls)
-    calls.push_back({{"step", c.step}, {"attempt", c.attempt}, {"system", c.system}, {"user", c.user}});
+    calls.push_back({{"step", c.step},
+                     {"attempt", c.attempt},
+                     {"answers_before", c.answers_before},
+                     {"answers_shown", c.answers_shown},
+                     {"system", c.system},
+                     {"user", c.user}});
   rec.extra.emplace_back("prompts", calls.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
 }
 

@@ -512,7 +512,7 @@ Explanation explain_selection(const Program& prog, Persona& p, Scratch& scratch,
       for (const auto& var : vars) {
         if (!facts.empty()) facts += ", ";
         auto it = p.facts.find(var);
-        facts += var + " = " + (it == p.facts.end() ? std::string("(unknown: satisfied)") : value_string(it->second));
+        facts += var + " = " + (it == p.facts.end() ? std::string("(absent)") : value_string(it->second));
       }
       o += "    " + cond::to_string(*c) + ": " + (cond::evaluate(*c, p.facts) ? "passed" : "failed") + "  (" + facts +
            ")\n";

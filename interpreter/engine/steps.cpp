@@ -118,7 +118,9 @@ std::optional<Ask> AnchorStep::run(Persona& p, Scratch&) const {
       const auto it = std::upper_bound(ai.cumulative.begin(), ai.cumulative.end(), u);
       std::size_t k = static_cast<std::size_t>(it - ai.cumulative.begin());
       if (k >= src.choices.size()) k = src.choices.size() - 1;
-      value = cond::Value(src.choices[k].label);
+      // A categorical whose labels are all numbers draws numbers (checker: Choice::number).
+      const lang::Choice& ch = src.choices[k];
+      value = ch.number ? cond::Value(*ch.number) : cond::Value(ch.label);
       break;
     }
     case K::uniform:
@@ -243,19 +245,38 @@ std::string StoryStep::detail() const {
   return d;
 }
 
+namespace {
+
+// The profile every call sends before its task (backend::profile_text): the anchors and derived facts,
+// the story told so far, and the answers so far. The expected attribute count is the middle of the
+// recipe's range, so the estimate is the expected cost (within a few percent of what runs).
+std::int64_t profile_tokens(const Model& m, std::size_t story_steps, std::int64_t answers) {
+  const auto& r = m.recipe();
+  std::int64_t facts = static_cast<std::int64_t>(r.anchors.size());
+  for (const auto& a : m.anchors()) facts += static_cast<std::int64_t>(a.derived.size());
+  std::int64_t t = 5 + kFactTokens * facts;
+  for (std::size_t k = 0; k < story_steps && k < r.story.size(); ++k) t += story_completion(r.story[k]) * 4 / 5;
+  return t + answers * kAnswerTokens;
+}
+
+std::int64_t expected_count(const lang::Recipe& r) {
+  const int lo = std::max(0, r.attributes.min_count), hi = std::max(lo, r.attributes.max_count);
+  return (lo + hi + 1) / 2;
+}
+
+}  // namespace
+
 Estimate StoryStep::estimate() const {
-  // Instruction: one line per step (its words, shape and inputs, ~12 tokens) plus the template
-  // (~20); context: the anchors (about 8 tokens each), and for a step with its own prompt its
-  // inputs (40 each); completion: every step's answer.
+  // Task: one line per step (its words, shape and inputs, ~12 tokens) plus the template (~20);
+  // context: the profile with the story told by earlier calls; completion: every step's answer.
   const auto& r = m_.recipe();
-  std::int64_t instruction = 20, context = 8 * static_cast<std::int64_t>(r.anchors.size()), completion = 0;
+  std::int64_t instruction = 20, completion = 0;
   for (std::size_t k : group_) {
     const auto& st = r.story[k];
     instruction += estimate_tokens(st.prompt ? *st.prompt : st.instruction) + 12;
-    if (st.prompt) context += 40 * static_cast<std::int64_t>(st.inputs.size());
     completion += story_completion(st);
   }
-  return estimate_call(instruction, context, 0, completion);
+  return estimate_call(instruction, profile_tokens(m_, group_.front(), 0), 0, completion);
 }
 
 std::optional<Ask> StoryStep::run(Persona&, Scratch&) const {
@@ -351,14 +372,20 @@ std::string FillStep::detail() const {
   const auto& as = m_.recipe().attributes;
   const int batch = std::max(1, as.batch), maxc = std::max(0, as.max_count);
   const int lo = static_cast<int>(k_) * batch + 1, hi = std::min(maxc, (static_cast<int>(k_) + 1) * batch);
-  return fmt::format("attributes {}..{} ({} slots, context {} tokens)", lo, hi, hi - lo + 1, as.context_tokens);
+  const std::string context = as.context_tokens > 0 ? fmt::format("profile up to {} tokens", as.context_tokens)
+                                                    : std::string("the whole profile so far");
+  return fmt::format("attributes {}..{} ({} slots, {})", lo, hi, hi - lo + 1, context);
 }
 
 Estimate FillStep::estimate() const {
-  const auto& as = m_.recipe().attributes;
-  const int batch = std::max(1, as.batch), maxc = std::max(0, as.max_count);
-  const int slots = std::min(batch, maxc - static_cast<int>(k_) * batch);
-  return estimate_call(40, as.context_tokens, slots, 0);
+  const auto& r = m_.recipe();
+  const std::int64_t batch = std::max(1, r.attributes.batch), n = expected_count(r);
+  const std::int64_t before = static_cast<std::int64_t>(k_) * batch;
+  const std::int64_t slots = std::min(batch, n - before);
+  if (slots <= 0) return {};  // only personas with more attributes than expected reach this batch
+  std::int64_t context = profile_tokens(m_, r.story.size(), before);
+  if (r.attributes.context_tokens > 0) context = std::min<std::int64_t>(context, r.attributes.context_tokens);
+  return estimate_call(kFillTaskTokens, context, slots, 0);
 }
 
 std::optional<Ask> FillStep::run(Persona& p, Scratch&) const {
@@ -396,6 +423,8 @@ std::optional<Ask> FillStep::apply(Persona& p, Scratch&, const Ask& ask, Answer&
   RuleMask forbidden = 0;
   bool have_forbidden = false;
   std::vector<std::uint32_t> missing;
+  // Every answer that arrives (a value or "does not apply") joins the profile later calls see.
+  auto answered = [&](std::uint32_t pos) { p.answered.push_back(pos); };
   for (std::size_t j = 0; j < ask.items.size(); ++j) {
     Slot& sl = p.attributes[ask.items[j]];
     SlotAnswer* s = j < a.slots.size() ? &a.slots[j] : nullptr;
@@ -420,6 +449,7 @@ std::optional<Ask> FillStep::apply(Persona& p, Scratch&, const Ask& ask, Answer&
       sl.value.clear();
       sl.option = -1;
       sl.reason = "not_applicable";
+      answered(ask.items[j]);
       continue;
     }
     const LeafInfo& L = m_.leaf(sl.leaf);
@@ -449,7 +479,9 @@ std::optional<Ask> FillStep::apply(Persona& p, Scratch&, const Ask& ask, Answer&
     }
     if (sl.value.size() > 300) sl.value.resize(text::utf8_prefix(sl.value, 300).size());
     sl.status = SlotStatus::filled;
+    answered(ask.items[j]);
   }
+  p.answer_blocks.push_back(p.answered.size());
   if (!missing.empty() && ask.attempt < kReasksMissing) {
     Ask again = ask;
     again.items = std::move(missing);
@@ -479,8 +511,10 @@ std::string NarrativeStep::detail() const {
 Estimate NarrativeStep::estimate() const {
   const auto& r = m_.recipe();
   if (r.narrative.voice == "none") return {};
-  return estimate_call(40, r.attributes.context_tokens + 60 * static_cast<std::int64_t>(r.story.size()), 0,
-                       static_cast<std::int64_t>(std::ceil(r.narrative.max_words * 1.35)));
+  std::int64_t context = profile_tokens(m_, r.story.size(), expected_count(r));
+  if (r.attributes.context_tokens > 0) context = std::min<std::int64_t>(context, r.attributes.context_tokens);
+  const double words = (r.narrative.min_words + r.narrative.max_words) / 2.0;
+  return estimate_call(40, context, 0, static_cast<std::int64_t>(std::ceil(words * 1.35)));
 }
 
 std::optional<Ask> NarrativeStep::run(Persona& p, Scratch&) const {

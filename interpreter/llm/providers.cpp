@@ -41,6 +41,7 @@ const std::vector<std::string>& provider_keys() {
                                                 "price_output_per_mtok",
                                                 "price_cached_input_per_mtok",
                                                 "json_schema",
+                                                "context_window",
                                                 "style"};
   return keys;
 }
@@ -82,6 +83,8 @@ class ProviderReader {
         get_long(key, node, p.timeout_ms, 1, 24L * 3'600'000);
       } else if (key == "max_retries") {
         get_int(key, node, p.max_retries, 0, 1000);
+      } else if (key == "context_window") {
+        get_long(key, node, p.context_window, 512, 100'000'000);
       } else if (key == "price_input_per_mtok") {
         get_price(key, node, p.price_input_per_mtok);
       } else if (key == "price_output_per_mtok") {

@@ -61,6 +61,7 @@ struct Provider {
   double price_output_per_mtok = 0.0;        // USD per million completion tokens
   double price_cached_input_per_mtok = 0.0;  // USD per million cached prompt tokens
   bool json_schema = true;                   // supports response_format json_schema (strict)
+  long context_window = 0;                   // the model's context in tokens (0: unknown, never cut)
   Style style = Style::openai;
   SourceRange defined_at;  // where [providers.NAME] was declared (line 0 for the built-in)
 

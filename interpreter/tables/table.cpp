@@ -7,6 +7,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "base/files.hpp"
 #include "builder.hpp"
 #include "tables.hpp"
 #include "util/stdlib_path.hpp"
@@ -305,24 +306,19 @@ Library& Library::operator=(Library&&) noexcept = default;
 
 namespace {
 
+// Every table file is read through files::read: regular files only, a size limit, UTF-8 checked
+// with the line and byte of a bad byte; the message names the path, never the contents.
 std::optional<std::string> read_file(const std::filesystem::path& path, DiagnosticSink& sink) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    sink.error(at(path.string(), 0), "table-unreadable", "cannot read table file: it is a directory");
+  files::ReadResult r = files::read(path);
+  if (!r.ok()) {
+    std::string msg = r.error;
+    const std::string prefix =
+        path.string() + ":" + std::to_string(r.error_line) + ":" + std::to_string(r.error_column) + ": ";
+    if (r.error_line > 0 && msg.rfind(prefix, 0) == 0) msg.erase(0, prefix.size());
+    sink.error(at(path.string(), r.error_line, r.error_column, r.error_line > 0 ? 1 : 0), "table-unreadable", msg);
     return std::nullopt;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    sink.error(at(path.string(), 0), "table-unreadable", "cannot read table file");
-    return std::nullopt;
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) {
-    sink.error(at(path.string(), 0), "table-unreadable", "error while reading table file");
-    return std::nullopt;
-  }
-  return std::move(ss).str();
+  return std::move(*r.text);
 }
 
 std::string lower(std::string s) {

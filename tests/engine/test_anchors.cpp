@@ -59,7 +59,7 @@ TEST_CASE("fixed and categorical anchors", "[engine][anchors]") {
   lang::Anchor g;
   g.name = "gender";
   g.source.kind = lang::AnchorSource::Kind::categorical;
-  g.source.choices = {{"female", 3}, {"male", 1}, {"other", 0}};
+  g.source.choices = {{"female", 3, {}}, {"male", 1, {}}, {"other", 0, {}}};
   r.anchors.push_back(g);
   auto m = make_model(r, nullptr, make_taxonomy(kTinyTax));
   std::map<std::string, int> counts;

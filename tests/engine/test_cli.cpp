@@ -53,7 +53,8 @@ TEST_CASE("cli: run writes the output and the manifest; exit codes", "[engine][c
 TEST_CASE("cli: plan as text and as Graphviz", "[engine][cli]") {
   const std::string text = capture("plan " + kQuickstart);
   CHECK(text.find("anchor country") != std::string::npos);
-  CHECK(text.find("fill batch 4") != std::string::npos);  // ceil(250 / batch 64)
+  CHECK(text.find("fill batch 3") != std::string::npos);  // ceil(250 / batch 84)
+  CHECK(text.find("fill batch 4") == std::string::npos);
   CHECK(text.find("backend offline: 0 calls") != std::string::npos);
   const std::string dot = capture("plan " + kQuickstart + " --format dot");
   CHECK(dot.rfind("digraph", 0) == 0);

@@ -135,7 +135,7 @@ TEST_CASE("a run with strict json_schema answers meets the quickstart target", "
     CHECK(p["id"] == "quickstart-00000" + std::to_string(i));
     CHECK(llm_filled(p) >= 200);
     CHECK(p["usage"]["calls"].get<int>() <= 10);
-    CHECK(p["usage"]["prompt_tokens"].get<int>() <= 8000);
+    CHECK(p["usage"]["prompt_tokens"].get<int>() <= 12000);
     CHECK(!p["narrative"].get<std::string>().empty());
     CHECK(p["core"]["values"].is_array());
     server_prompt += p["usage"]["prompt_tokens"].get<long>();
@@ -145,8 +145,8 @@ TEST_CASE("a run with strict json_schema answers meets the quickstart target", "
   CHECK(res.stats.usage.prompt_tokens == server_prompt);
   CHECK(res.stats.requests == server.requests());
   CHECK(static_cast<double>(res.stats.requests) / 6.0 <= 10.0);
-  CHECK(static_cast<double>(res.stats.usage.prompt_tokens) / 6.0 <= 8000.0);
-  // Every batch request: strict schema, one required nullable property per short key.
+  CHECK(static_cast<double>(res.stats.usage.prompt_tokens) / 6.0 <= 12000.0);
+  // Every batch request: a strict schema asking for one {n, v} entry per listed number.
   int batches = 0;
   int narratives = 0;
   for (const auto& b : server.bodies()) {
@@ -159,15 +159,15 @@ TEST_CASE("a run with strict json_schema answers meets the quickstart target", "
     CHECK(rf["json_schema"]["strict"] == true);
     const auto& sch = rf["json_schema"]["schema"];
     CHECK(sch["additionalProperties"] == false);
-    if (!sch["properties"].contains("a1")) continue;
+    if (!sch["properties"].contains("answers")) continue;
     ++batches;
-    CHECK(sch["required"].size() == sch["properties"].size());
-    for (const auto& [k, v] : sch["properties"].items()) {
-      CHECK(k[0] == 'a');
-      CHECK(v["type"] == json::array({"string", "null"}));
-    }
+    const auto& answers = sch["properties"]["answers"];
+    CHECK(answers["type"] == "array");
+    CHECK(answers["minItems"] == answers["maxItems"]);
+    CHECK(answers["items"]["properties"]["v"]["type"] == json::array({"string", "null"}));
+    CHECK(answers["items"]["required"] == json::array({"n", "v"}));
   }
-  CHECK(batches >= 6 * 4);
+  CHECK(batches >= 6 * 3);
   CHECK(narratives == 6);
   // The manifest has usage totals and the client's stats, and no key.
   const std::string manifest = read_file(o.out + ".manifest.json");
@@ -215,23 +215,25 @@ TEST_CASE("a provider without schema support: extract, repair, ask again for the
   // three keys, so the driver must ask again for exactly those.
   server.set_script([](const json& req) -> std::optional<std::string> {
     const std::string user = req["messages"].back()["content"].get<std::string>();
-    std::vector<std::string> keys;
-    for (std::size_t pos = 0; (pos = user.find(" a", pos)) != std::string::npos; ++pos) {
-      std::size_t e = pos + 2;
-      while (e < user.size() && std::isdigit(static_cast<unsigned char>(user[e]))) ++e;
-      if (e > pos + 2 && e < user.size() && user[e] == ' ') keys.push_back(user.substr(pos + 1, e - pos - 1));
-    }
-    if (keys.empty()) {  // story or narrative
-      if (user.find("Fill these keys") != std::string::npos)
-        return std::string("Sure! ```json\n{\"values\": [\"thrift\", \"faith\"], \"attitude\": 'steady', "
-                           "\"vignettes\": [\"a flood\"], \"interests\": [\"chess\",],}\n```");
+    // The numbered attributes: lines "N Leaf ..." after the task's first line.
+    const auto task = user.find("Give this person's value");
+    if (task == std::string::npos) {  // story or narrative
+      if (user.find("Write the core of this person's life") != std::string::npos)
+        return std::string("Sure! ```json\n{\"values\": [\"thrift\", \"faith\", \"patience\"], \"attitude\": 'steady', "
+                           "\"vignettes\": [\"a flood\"], \"interests\": [\"chess\", \"walks\"],}\n```");
       return std::nullopt;
     }
+    std::vector<int> numbers;
+    std::istringstream lines(user.substr(task));
+    std::string line;
+    while (std::getline(lines, line))
+      if (!line.empty() && std::isdigit(static_cast<unsigned char>(line[0]))) numbers.push_back(std::atoi(line.c_str()));
     const bool again = user.find("previous answer") != std::string::npos;
-    std::string out = "Here you go:\n```json\n{";
-    const std::size_t n = again ? keys.size() : keys.size() - std::min<std::size_t>(3, keys.size() - 1);
-    for (std::size_t i = 0; i < n; ++i) out += "\"" + keys[i] + "\": \"value " + keys[i] + "\",";
-    out += "}\n```";
+    std::string out = "Here you go:\n```json\n{\"answers\": [";
+    const std::size_t n = again ? numbers.size() : numbers.size() - std::min<std::size_t>(3, numbers.size() - 1);
+    for (std::size_t i = 0; i < n; ++i)
+      out += "{\"n\": " + std::to_string(numbers[i]) + ", \"v\": \"value " + std::to_string(numbers[i]) + "\"},";
+    out += "],}\n```";
     return out;
   });
   auto s = setup_for(server);
@@ -249,7 +251,7 @@ TEST_CASE("a provider without schema support: extract, repair, ask again for the
   for (const auto& p : personas) {
     CHECK(llm_filled(p) == static_cast<int>(p["attributes"].size()));
     CHECK(p["core"]["attitude"] == "steady");
-    CHECK(p["core"]["interests"] == json::array({"chess"}));
+    CHECK(p["core"]["interests"] == json::array({"chess", "walks"}));
   }
   int json_object = 0, repairs = 0;
   for (const auto& b : server.bodies()) {
@@ -257,13 +259,13 @@ TEST_CASE("a provider without schema support: extract, repair, ask again for the
     const std::string user = b["messages"].back()["content"].get<std::string>();
     if (user.find("previous answer") != std::string::npos) {
       ++repairs;
-      // Only the missing keys are asked again (renumbered a1..a3).
-      CHECK(user.find(" a3 ") != std::string::npos);
-      CHECK(user.find(" a4 ") == std::string::npos);
+      // Only the missing attributes are asked again (renumbered 1..3).
+      CHECK(user.find("\n3 ") != std::string::npos);
+      CHECK(user.find("\n4 ") == std::string::npos);
     }
   }
   CHECK(json_object > 0);
-  CHECK(repairs >= 2 * 4);
+  CHECK(repairs >= 2 * 3);  // every fill batch (3 per persona) asked again once
 }
 
 TEST_CASE("20% of calls failing in every fault kind: every persona written, every attribute explained",

@@ -99,7 +99,19 @@ json value_for(const std::string& key, const json* prop, std::uint64_t h, bool c
     hi = std::max(lo, hi);
     const std::size_t n = careless ? 1 : lo + h % (hi - lo + 1);
     json arr = json::array();
-    for (std::size_t i = 0; i < n; ++i) arr.push_back(plausible(key, splitmix64(h + i)));
+    const json* items = prop->contains("items") && (*prop)["items"].is_object() ? &(*prop)["items"] : nullptr;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (items != nullptr && items->value("type", json()) == "object") {
+        // Objects in a list: their integer fields number the entries (1, 2, ...).
+        json obj = value_for(key, items, splitmix64(h + i), careless);
+        if (items->contains("properties"))
+          for (const auto& [k, sub] : (*items)["properties"].items())
+            if (sub.value("type", json()) == "integer") obj[k] = i + 1;
+        arr.push_back(std::move(obj));
+      } else {
+        arr.push_back(plausible(key, splitmix64(h + i)));
+      }
+    }
     return arr;
   }
   if (is("object") && prop->contains("properties") && (*prop)["properties"].is_object()) {
