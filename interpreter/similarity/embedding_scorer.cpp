@@ -1,8 +1,12 @@
 // Node embeddings from a provider, cosine with a core embedding the caller supplies.
 #include "similarity/embedding_scorer.hpp"
 
+#include <cctype>
 #include <cmath>
+#include <cstring>
 
+#include "base/files.hpp"
+#include "base/text.hpp"
 #include "llm/client.hpp"
 #include "llm/embeddings.hpp"
 
@@ -16,6 +20,70 @@ struct EmbeddingCache final : Cache {
   std::size_t fallbacks = 0;
   std::unique_ptr<Cache> fallback_cache;
 };
+
+}  // namespace
+
+namespace {
+
+// The node texts, and the key of their vectors under `model`.
+std::vector<std::string> node_texts(const tax::Taxonomy& t) {
+  std::vector<std::string> texts;
+  texts.reserve(t.size());
+  for (tax::Vertex v = 0; v < t.size(); ++v) texts.push_back(tax::node_text(t, v));
+  return texts;
+}
+
+std::string vectors_key(const std::string& model, const std::vector<std::string>& texts) {
+  std::string all = model;
+  for (const auto& s : texts) {
+    all += '\n';
+    all += s;
+  }
+  return files::sha256_hex(all);
+}
+
+// File layout: the line "persona-embeddings 1 KEY COUNT DIM\n", then COUNT x DIM floats in the
+// machine's byte order (a cache is local to its machine).
+constexpr std::string_view kMagic = "persona-embeddings 1 ";
+
+std::string encode(const std::string& key, const std::vector<std::vector<float>>& vectors) {
+  const std::size_t dim = vectors.empty() ? 0 : vectors.front().size();
+  std::string out = std::string(kMagic) + key + " " + std::to_string(vectors.size()) + " " + std::to_string(dim) + "\n";
+  const std::size_t head = out.size();
+  out.resize(head + vectors.size() * dim * sizeof(float));
+  char* dst = out.data() + head;
+  for (const auto& v : vectors) {
+    std::memcpy(dst, v.data(), dim * sizeof(float));
+    dst += dim * sizeof(float);
+  }
+  return out;
+}
+
+bool decode(const std::string& data, const std::string& key, std::size_t count,
+            std::vector<std::vector<float>>& vectors) {
+  const std::size_t nl = data.find('\n');
+  if (nl == std::string::npos || !data.starts_with(kMagic)) return false;
+  const std::string head = data.substr(kMagic.size(), nl - kMagic.size());
+  const auto parts = text::split(head, ' ');
+  if (parts.size() != 3 || parts[0] != key || parts[1] != std::to_string(count)) return false;
+  char* end = nullptr;
+  const unsigned long long dim = std::strtoull(parts[2].c_str(), &end, 10);
+  if (end == parts[2].c_str() || *end != '\0' || dim == 0 || dim > (1u << 16)) return false;
+  if (data.size() - nl - 1 != count * dim * sizeof(float)) return false;
+  vectors.assign(count, std::vector<float>(dim));
+  const char* src = data.data() + nl + 1;
+  for (auto& v : vectors) {
+    std::memcpy(v.data(), src, dim * sizeof(float));
+    src += dim * sizeof(float);
+  }
+  return true;
+}
+
+std::string file_safe(std::string_view s) {
+  std::string out;
+  for (char c : s) out += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' ? c : '_';
+  return out.empty() ? std::string("model") : out;
+}
 
 }  // namespace
 
@@ -63,9 +131,7 @@ EmbeddingScorer::Built EmbeddingScorer::from_vectors(const tax::Taxonomy& t,
 
 EmbeddingScorer::Built EmbeddingScorer::build(const tax::Taxonomy& t, llm::Client& client,
                                               std::unique_ptr<Scorer> fallback, std::size_t batch) {
-  std::vector<std::string> texts;
-  texts.reserve(t.size());
-  for (tax::Vertex v = 0; v < t.size(); ++v) texts.push_back(tax::node_text(t, v));
+  const std::vector<std::string> texts = node_texts(t);
   llm::Embeddings e = llm::embed(client, texts, batch);
   if (!e.ok()) {
     Built out;
@@ -74,6 +140,47 @@ EmbeddingScorer::Built EmbeddingScorer::build(const tax::Taxonomy& t, llm::Clien
   }
   Built out = from_vectors(t, e.vectors, std::move(fallback));
   if (!out.ok()) out.error = "taxonomy embeddings: " + out.error;
+  return out;
+}
+
+std::filesystem::path EmbeddingScorer::cache_file(const tax::Taxonomy& t, const llm::Client& client,
+                                                  const std::filesystem::path& cache_dir) {
+  const std::string& model = client.provider().embedding_model;
+  return cache_dir / (file_safe(model) + "-" + vectors_key(model, node_texts(t)).substr(0, 16) + ".vec");
+}
+
+EmbeddingScorer::Built EmbeddingScorer::build_cached(const tax::Taxonomy& t, llm::Client& client,
+                                                     const std::filesystem::path& cache_dir,
+                                                     std::unique_ptr<Scorer> fallback, std::size_t batch) {
+  if (cache_dir.empty()) return build(t, client, std::move(fallback), batch);
+  const std::vector<std::string> texts = node_texts(t);
+  const std::string key = vectors_key(client.provider().embedding_model, texts);
+  const auto file = cache_file(t, client, cache_dir);
+  files::Limits limits;
+  limits.max_bytes = 4ull << 30;
+  limits.require_utf8 = false;
+  std::vector<std::vector<float>> vectors;
+  if (std::error_code ec; std::filesystem::is_regular_file(file, ec))
+    if (auto r = files::read(file, limits); r.ok() && decode(*r.text, key, texts.size(), vectors)) {
+      Built out = from_vectors(t, vectors, std::move(fallback));
+      if (out.ok()) return out;
+      fallback = nullptr;  // moved: a damaged file is rare; the rebuilt scorer goes without
+    }
+  llm::Embeddings e = llm::embed(client, texts, batch);
+  if (!e.ok()) {
+    Built out;
+    out.error = "taxonomy embeddings: " + e.error;
+    return out;
+  }
+  Built out = from_vectors(t, e.vectors, std::move(fallback));
+  if (!out.ok()) {
+    out.error = "taxonomy embeddings: " + out.error;
+    return out;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(cache_dir, ec);
+  std::string err;
+  (void)files::write_atomic(file, encode(key, e.vectors), err);
   return out;
 }
 

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstddef>
+#include <filesystem>
 #include <memory>
 #include <span>
 #include <string>
@@ -37,6 +38,15 @@ class EmbeddingScorer final : public Scorer {
   // then all zeros) answers score_all when no core vector was set. The client is not kept.
   static Built build(const tax::Taxonomy& t, llm::Client& client, std::unique_ptr<Scorer> fallback,
                      std::size_t batch = 64);
+  // build, with the node vectors kept on disk: `cache_dir`/MODEL-HASH.vec, HASH being the SHA-256 of
+  // the model name and every node text, so a later run with the same model and taxonomy reads the
+  // file instead of asking the endpoint (a file that does not match is ignored and rewritten). A
+  // cache that cannot be written is not an error (the vectors were computed); `cache_dir` empty: build.
+  static Built build_cached(const tax::Taxonomy& t, llm::Client& client, const std::filesystem::path& cache_dir,
+                            std::unique_ptr<Scorer> fallback, std::size_t batch = 64);
+  // The file build_cached uses for `t` on `client`'s provider.
+  static std::filesystem::path cache_file(const tax::Taxonomy& t, const llm::Client& client,
+                                          const std::filesystem::path& cache_dir);
   // From vectors already at hand (one per node, in vertex order; tests, a vector store). Error when
   // the count differs from the taxonomy's size or the dimensions differ or are zero.
   static Built from_vectors(const tax::Taxonomy& t, const std::vector<std::vector<float>>& vectors,
@@ -52,6 +62,12 @@ class EmbeddingScorer final : public Scorer {
   // then all zero) when the vector's dimension differs from the nodes', or it is zero or not finite.
   std::string score_vector(std::span<const float> core_vector, std::vector<float>& scores) const;
 
+  // Why `core_vector` cannot be scored against the nodes ("" when it can): a different dimension,
+  // all zeros, not finite.
+  [[nodiscard]] std::string check_vector(std::span<const float> core_vector) const {
+    double norm = 0;
+    return check(core_vector, norm);
+  }
   // Stores the core vector for the next score_all on this cache (same checks as score_vector).
   std::string set_core_vector(Cache& cache, std::span<const float> core_vector) const;
   // How many score_all calls on this cache had no core vector and used the fallback.

@@ -76,4 +76,15 @@ struct Options {
 std::unique_ptr<Scorer> make_scorer(std::string_view name, const tax::Taxonomy& t, DiagnosticSink& sink,
                                     const Options& options = {});
 
+// Whether the WordNet files the semantic scorer reads are present in `dir` (a cheap check, no
+// parsing). When one is missing: one warning (code "wordnet-unavailable") naming it, false.
+bool wordnet_present(const std::filesystem::path& dir, DiagnosticSink& sink);
+
+// make_scorer, memoised for the process: programs over taxonomies with the same content (and the
+// same WordNet folder) share one scorer, so the semantic index (about half a second of CPU) is built
+// once however many recipes a process compiles (REPL, tests). The returned pointer keeps the
+// taxonomy it was built on alive. The diagnostics of the first build are reported again on each hit.
+std::shared_ptr<const Scorer> shared_scorer(std::string_view name, std::shared_ptr<const tax::Taxonomy> t,
+                                            DiagnosticSink& sink, const Options& options = {});
+
 }  // namespace persona::sim
