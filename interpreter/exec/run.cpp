@@ -274,7 +274,9 @@ class Loop {
       if (a.fatal && fatal_reason_.empty())
         fatal_reason_ = r.status == llm::Response::Status::circuit_open
                             ? "the provider keeps failing (circuit breaker open): " + r.error
-                            : std::string("interrupted");
+                        : r.status == llm::Response::Status::cancelled || a.error.empty()
+                            ? std::string("interrupted")
+                            : a.error;  // e.g. the core's embedding failed (backend/llm.cpp)
       deliver(prog_, scratch_, sp->job, a);
       next(*sp);
     });
