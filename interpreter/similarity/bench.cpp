@@ -89,8 +89,16 @@ void flatten(const nlohmann::json& j, std::vector<std::string>& out) {
   }
 }
 
-// The cores of a persona file: anchor values (derived facts included) and every core text.
-std::vector<std::vector<std::string>> read_personas(const std::string& file) {
+// The selected attributes of a persona in a file: path and tier (0 near, 1 mid, 2 far).
+struct Selected {
+  std::string path;
+  int tier = 0;
+};
+
+// The cores of a persona file: anchor values (derived facts included) and every core text; and,
+// when `selected` is given, each persona's selected attributes.
+std::vector<std::vector<std::string>> read_personas(const std::string& file,
+                                                    std::vector<std::vector<Selected>>* selected = nullptr) {
   std::vector<std::vector<std::string>> out;
   std::ifstream in(file);
   std::string line;
@@ -101,6 +109,15 @@ std::vector<std::vector<std::string>> read_personas(const std::string& file) {
     if (j.contains("anchors")) flatten(j["anchors"], texts);
     if (j.contains("core")) flatten(j["core"], texts);
     out.push_back(std::move(texts));
+    if (selected != nullptr) {
+      selected->emplace_back();
+      if (j.contains("attributes") && j["attributes"].is_array())
+        for (const auto& a : j["attributes"]) {
+          if (!a.is_object() || !a.contains("path") || !a.contains("tier")) continue;
+          const std::string tier = a["tier"].get<std::string>();
+          selected->back().push_back({a["path"].get<std::string>(), tier == "near" ? 0 : tier == "mid" ? 1 : 2});
+        }
+    }
   }
   return out;
 }
@@ -288,8 +305,9 @@ int main(int argc, char** argv) {
   std::vector<std::vector<std::string>> cores;
   for (const auto& c : set->cores) cores.push_back(c.texts);
   std::vector<std::vector<std::string>> personas;
+  std::vector<std::vector<Selected>> selected;
   if (!personas_file.empty()) {
-    personas = read_personas(personas_file);
+    personas = read_personas(personas_file, &selected);
     cores.insert(cores.end(), personas.begin(), personas.end());
   }
   std::printf("\nscore_all per persona (%zu cores, warm per-thread cache, one thread, CPU time)\n", cores.size());
@@ -353,6 +371,39 @@ int main(int argc, char** argv) {
       std::snprintf(tz, sizeof tz, "%.1f%% of leaves", 100.0 * percentile(ties, 0.5));
       std::printf("  %-11s %-26s %-26s %-26s %-12s %s\n", std::string(s->name()).c_str(), fmt3(top).c_str(),
                   fmt3(b1s).c_str(), fmt3(b2s).c_str(), z, tz);
+    }
+  }
+  // ---- 4. the attributes the file's personas were given, judged by each scorer ----
+  if (!selected.empty()) {
+    std::printf(
+        "\nselected attributes of %s by tier, scored against their persona's core: share with no\n"
+        "evidence (score 0, so placed by the tie-break alone) and mean percentile among all leaves\n",
+        personas_file.c_str());
+    std::printf("  %-11s %-30s %s\n", "judged by", "zero score: near / mid / far", "mean percentile: near / mid / far");
+    for (const auto& s : scorers) {
+      auto cache = s->cache();
+      double zero[3] = {0, 0, 0}, pct[3] = {0, 0, 0}, n[3] = {0, 0, 0};
+      std::vector<float> leaf;
+      for (std::size_t i = 0; i < personas.size() && i < selected.size(); ++i) {
+        s->score_all(personas[i], *cache, scores);
+        leaf.clear();
+        for (auto v : tax->leaves()) leaf.push_back(scores[v]);
+        std::sort(leaf.begin(), leaf.end());
+        for (const auto& a : selected[i]) {
+          const auto v = tax->find(a.path);
+          if (!v) continue;
+          const float x = scores[*v];
+          const auto below = static_cast<double>(std::lower_bound(leaf.begin(), leaf.end(), x) - leaf.begin());
+          const auto upto = static_cast<double>(std::upper_bound(leaf.begin(), leaf.end(), x) - leaf.begin());
+          pct[a.tier] += 100.0 * (below + upto) / 2.0 / static_cast<double>(leaf.size());
+          zero[a.tier] += x == 0.0f ? 1 : 0;
+          n[a.tier] += 1;
+        }
+      }
+      std::printf(
+          "  %-11s %5.1f%% / %5.1f%% / %5.1f%%        %5.1f / %5.1f / %5.1f   (%.0f / %.0f / %.0f attributes)\n",
+          std::string(s->name()).c_str(), 100 * zero[0] / n[0], 100 * zero[1] / n[1], 100 * zero[2] / n[2],
+          pct[0] / n[0], pct[1] / n[1], pct[2] / n[2], n[0], n[1], n[2]);
     }
   }
   return 0;
