@@ -70,6 +70,15 @@ struct ResolveOptions {
 // nullopt + no errors = offline; nullopt + errors = error; otherwise the provider.
 std::optional<Setup> resolve(const lang::Recipe& r, const ResolveOptions& o, DiagnosticSink& sink, bool& offline);
 
+// When the provider names an `embedding_model` in persona.toml, the program's selection ranks its
+// near / mid / far tiers by embeddings: the taxonomy's node vectors are embedded now on a client for
+// the provider (batched; kept in `cache_dir` by model and text hash, so a rerun sends nothing) and each
+// persona's core is embedded by its select step. Returns true when nothing is to be done or it is
+// done; an endpoint that fails or answers wrong counts or dimensions is an error naming the provider
+// (no fallback to another ranking).
+bool use_embeddings(engine::Program& prog, const Setup& s, const std::filesystem::path& cache_dir,
+                    const llm::Options& client_options, DiagnosticSink& sink);
+
 class Llm {
  public:
   explicit Llm(Setup s) : s_(std::move(s)) {}

@@ -12,6 +12,7 @@
 #include "engine/steps.hpp"
 #include "llm/models.hpp"
 #include "llm/structured.hpp"
+#include "similarity/embedding_scorer.hpp"
 #include "util/stdlib_path.hpp"
 
 namespace persona::backend {
@@ -398,17 +399,25 @@ Prompt narrative_prompt(const engine::Model& m, const Persona& p, const Setup& s
 
 llm::Request Llm::request(const engine::Program& prog, const Persona& p, const Ask& ask, engine::CallLog* log) const {
   const engine::Model& m = prog.model();
+  if (ask.kind == Ask::Kind::embed) {  // the selection's core, for the embeddings scorer
+    llm::Request req;
+    const std::string text = engine::core_text(p);
+    req.body = llm::embeddings_body(s_.provider, {text});
+    req.endpoint = llm::Endpoint::embeddings;
+    req.tag = p.id + ":" + ask.tag + ":embed";
+    if (log != nullptr) {
+      log->step = ask.tag + ":embed";
+      log->attempt = ask.attempt;
+      log->user = text;
+    }
+    return req;
+  }
   Prompt pr;
   switch (ask.kind) {
-    case Ask::Kind::story:
-      pr = story_prompt(m, p, s_, ask);
-      break;
-    case Ask::Kind::fill:
-      pr = fill_prompt(m, p, s_, ask);
-      break;
-    case Ask::Kind::narrative:
-      pr = narrative_prompt(m, p, s_);
-      break;
+    case Ask::Kind::story: pr = story_prompt(m, p, s_, ask); break;
+    case Ask::Kind::fill: pr = fill_prompt(m, p, s_, ask); break;
+    case Ask::Kind::narrative: pr = narrative_prompt(m, p, s_); break;
+    case Ask::Kind::embed: break;
   }
   if (!ask.feedback.empty()) pr.task += "\n" + ask.feedback;
   // Every call of a persona: the same system message, then the profile so far (append-only), then the
@@ -538,6 +547,24 @@ Answer Llm::parse(const engine::Program& prog, const Persona& p, const Ask& ask,
     a.error = r.error;
     return a;
   }
+  if (ask.kind == Ask::Kind::embed) {
+    // The tiers rank by this vector: a failed call or a vector the node embeddings cannot be compared
+    // with stops the run (resumable) with a message naming the provider, rather than ranking otherwise.
+    const auto& pv = s_.provider;
+    auto fail = [&](const std::string& why) {
+      a.ok = false;
+      a.fatal = true;
+      a.error = "the embeddings of provider '" + pv.name + "' (model " + pv.embedding_model + ") for " + p.id +
+                "'s core: " + why;
+      return a;
+    };
+    if (!r.ok()) return fail(r.error.empty() ? std::string("the request failed") : r.error);
+    if (r.embeddings.size() != 1) return fail("expected one vector, got " + std::to_string(r.embeddings.size()));
+    a.embedding = r.embeddings.front();
+    if (const auto* es = dynamic_cast<const sim::EmbeddingScorer*>(&prog.model().scorer()))
+      if (std::string err = es->check_vector(a.embedding); !err.empty()) return fail(err);
+    return a;
+  }
   if (!r.ok()) {
     a.ok = false;
     // A rejected key or an unknown model fails every later call too: the run stops at once. (The
@@ -549,9 +576,8 @@ Answer Llm::parse(const engine::Program& prog, const Persona& p, const Ask& ask,
   a.truncated = r.finish_reason == "length";
   const auto& rec = prog.recipe();
   switch (ask.kind) {
-    case Ask::Kind::narrative:
-      a.text = r.content;
-      break;
+    case Ask::Kind::narrative: a.text = r.content; break;
+    case Ask::Kind::embed: break;
     case Ask::Kind::story: {
       const auto got = llm::extract_json(r.content);
       for (std::uint32_t k : ask.items) {

@@ -515,6 +515,11 @@ void Offline::answer(const Program& prog, const Persona& p, const Ask& ask, Answ
       break;
     }
     case Ask::Kind::narrative: a.text = narrative_text(m, p); break;
+    case Ask::Kind::embed:  // only a program given an embeddings scorer asks, and only an LLM answers
+      a.ok = false;
+      a.fatal = true;
+      a.error = "the offline backend has no embeddings: rank by semantic or tfidf, or run with --llm";
+      break;
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include "backend/backend.hpp"
 #include "base/files.hpp"
+#include "similarity/embedding_scorer.hpp"
 #include "util/stdlib_path.hpp"
 
 namespace persona::backend {
@@ -157,6 +158,28 @@ std::optional<Setup> resolve(const lang::Recipe& r, const ResolveOptions& o, Dia
   }
   s.templates = std::move(*t);
   return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Embeddings for the selection
+
+bool use_embeddings(engine::Program& prog, const Setup& s, const std::filesystem::path& cache_dir,
+                    const llm::Options& client_options, DiagnosticSink& sink) {
+  const llm::Provider& p = s.provider;
+  if (!p.embedding_model_configured || prog.recipe().attributes.max_count <= 0) return true;
+  llm::Options o = client_options;
+  o.cache = nullptr;  // the node vectors have their own file
+  llm::Client client(p, o);
+  auto built = sim::EmbeddingScorer::build_cached(prog.model().taxonomy(), client, cache_dir, nullptr);
+  if (!built.ok()) {
+    sink.error(p.defined_at, "embeddings-failed",
+               "provider '" + p.name + "' (embedding_model " + p.embedding_model + "): " + built.error,
+               {"the selection ranks by this provider's embeddings because persona.toml names its embedding_model; "
+                "remove that key to rank offline (semantic)"});
+    return false;
+  }
+  prog.use_scorer(std::shared_ptr<const sim::Scorer>(std::move(built.scorer)), "embeddings " + p.embedding_model);
+  return true;
 }
 
 }  // namespace persona::backend

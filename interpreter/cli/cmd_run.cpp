@@ -229,6 +229,13 @@ int do_run(const RunArgs& a) {
     o.concurrency = a.concurrency;
     if (!a.quiet && !setup->config_file.empty())
       std::cerr << "provider " << setup->provider.name << " from " << setup->config_file << "\n";
+    // A provider with an embedding_model ranks the tiers by embeddings; the node vectors live beside
+    // the response cache (none without one).
+    DiagnosticList ediags;
+    const std::string vectors_dir = o.cache_path.empty() ? std::string() : o.cache_path + ".embeddings";
+    const bool embedded = backend::use_embeddings(*prog, *setup, vectors_dir, o.client, ediags);
+    print_diagnostics(ediags, sources);
+    if (!embedded) return Exit::runtime_error;
   }
   if (!a.quiet && (o.out != "-" || setup)) {
     auto last = std::make_shared<double>(-1e9);

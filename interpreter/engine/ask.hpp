@@ -16,7 +16,9 @@
 namespace persona::engine {
 
 struct Ask {
-  enum class Kind : std::uint8_t { story, fill, narrative };
+  // embed: the selection asks for an embedding of the persona's core (engine::core_text) when the
+  // program ranks by embeddings (Program::use_scorer).
+  enum class Kind : std::uint8_t { story, fill, narrative, embed };
   Kind kind = Kind::story;
   std::uint32_t step = 0;            // index of the asking step in the program
   std::vector<std::uint32_t> items;  // story: story step indices; fill: slot positions
@@ -43,6 +45,7 @@ struct Answer {
   std::vector<std::optional<CoreValue>> story;  // story: parallel to Ask::items (nullopt: not given)
   std::vector<SlotAnswer> slots;                // fill: parallel to Ask::items
   std::string text;                             // narrative
+  std::vector<float> embedding;                 // embed
   Usage usage;                                  // what the call cost (0 offline)
 };
 

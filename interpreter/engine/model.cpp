@@ -71,6 +71,9 @@ std::unique_ptr<Model> Model::create(lang::Recipe recipe, std::shared_ptr<const 
   const lang::Recipe& r = m->recipe_;
   const tax::Taxonomy& t = *m->tax_;
   bool ok = true;
+  // The default similarity: semantic when WordNet is there (built at the first selection), else
+  // tfidf, said once here.
+  if (r.attributes.max_count > 0 && !sim::wordnet_present(sim::default_wordnet_dir(), sink)) m->similarity_ = "tfidf";
 
   // ---- anchors ----
   for (const auto& a : r.anchors) {
@@ -209,6 +212,23 @@ std::unique_ptr<Model> Model::create(lang::Recipe recipe, std::shared_ptr<const 
     }
   }
   return m;
+}
+
+const sim::Scorer& Model::scorer() const {
+  std::call_once(scorer_once_, [this] {
+    if (scorer_) return;
+    DiagnosticList ignored;  // WordNet's absence was reported by create()
+    scorer_ = sim::shared_scorer(similarity_ == "tfidf" ? "tfidf" : "semantic", tax_, ignored);
+    if (!scorer_) scorer_ = sim::shared_scorer("tfidf", tax_, ignored);
+  });
+  return *scorer_;
+}
+
+void Model::use_scorer(std::shared_ptr<const sim::Scorer> scorer, std::string description) {
+  if (!scorer) return;
+  embeds_core_ = scorer->name() == "embeddings";
+  scorer_ = std::move(scorer);
+  similarity_ = std::move(description);
 }
 
 std::shared_ptr<const tax::Taxonomy> load_taxonomy(const lang::Recipe& r, DiagnosticSink& sink) {

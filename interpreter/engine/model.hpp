@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "check/recipe.hpp"
 #include "engine/rules.hpp"
 #include "diag/diagnostic.hpp"
+#include "similarity/scorer.hpp"
 #include "tables/tables.hpp"
 #include "taxonomy/taxonomy.hpp"
 
@@ -71,6 +73,17 @@ class Model {
   // The taxonomy's display name ("stdlib.core" or the file).
   [[nodiscard]] const std::string& taxonomy_name() const { return recipe_.taxonomy; }
 
+  // What ranks the candidates into near / mid / far tiers (interpreter/similarity): the scorer
+  // Program::use_scorer gave, else the offline default, `semantic` (WordNet), built at the first
+  // selection and shared by every program over the same taxonomy; `tfidf` when WordNet is missing
+  // (Model::create warns). Thread-safe.
+  [[nodiscard]] const sim::Scorer& scorer() const;
+  // "semantic", "tfidf" or "embeddings MODEL": what the plan and the run fingerprint show.
+  [[nodiscard]] const std::string& similarity() const { return similarity_; }
+  // The selection asks a backend for the core's embedding (the scorer is an EmbeddingScorer).
+  [[nodiscard]] bool embeds_core() const { return embeds_core_; }
+  void use_scorer(std::shared_ptr<const sim::Scorer> scorer, std::string description);
+
  private:
   Model() = default;
   lang::Recipe recipe_;
@@ -82,6 +95,10 @@ class Model {
   std::vector<std::vector<std::uint32_t>> cond_sets_;
   std::size_t fold_count_ = 0;
   std::size_t restating_ = 0;
+  std::string similarity_ = "semantic";
+  bool embeds_core_ = false;
+  mutable std::once_flag scorer_once_;
+  mutable std::shared_ptr<const sim::Scorer> scorer_;
 };
 
 }  // namespace persona::engine

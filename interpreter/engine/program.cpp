@@ -98,7 +98,7 @@ std::unique_ptr<Program> Program::compile(lang::Recipe recipe, std::shared_ptr<c
     for (std::size_t k : g) by_name[r.story[k].output] = s;
   }
   // Selection after every anchor and story call; K fill batches; the narrative.
-  const std::size_t sel = add(std::make_unique<SelectStep>(m));
+  const std::size_t sel = add(std::make_unique<SelectStep>(m, static_cast<std::uint32_t>(steps.size())));
   for (std::size_t s : anchor_steps) steps[sel]->after.push_back(s);
   for (std::size_t s : story_steps) steps[sel]->after.push_back(s);
   std::vector<std::size_t> fills;

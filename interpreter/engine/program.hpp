@@ -91,6 +91,13 @@ class Program {
   ~Program();
 
   [[nodiscard]] const Model& model() const { return *model_; }
+  // Ranks the selection's candidates with `scorer` instead of the offline default (an
+  // sim::EmbeddingScorer: the selection step then asks a backend for the core's embedding).
+  // `description` ("embeddings text-embedding-3-small") goes into the plan and the run fingerprint.
+  // Call before running; not thread-safe.
+  void use_scorer(std::shared_ptr<const sim::Scorer> scorer, std::string description) {
+    model_->use_scorer(std::move(scorer), std::move(description));
+  }
   [[nodiscard]] const lang::Recipe& recipe() const { return model_->recipe(); }
   [[nodiscard]] std::size_t size() const { return steps_.size(); }
   [[nodiscard]] const Step& step(std::size_t i) const { return *steps_[i]; }
@@ -138,6 +145,11 @@ std::vector<std::vector<std::size_t>> story_call_groups(const lang::Recipe& r);
 
 // The taxonomy a recipe names: a stdlib name ("stdlib.core") or a file path. nullptr on error.
 std::shared_ptr<const tax::Taxonomy> load_taxonomy(const lang::Recipe& r, DiagnosticSink& sink);
+
+// The persona's core as the similarity scorers see it: anchor values, derived facts and story outputs,
+// one text each (`out` is cleared); core_text joins them with "; " (what an embeddings model embeds).
+void core_texts(const Persona& p, std::vector<std::string>& out);
+std::string core_text(const Persona& p);
 
 // Selection explained (the REPL's :why): why the attribute at `path` was or was not chosen for
 // persona p, whose anchors and story are already drawn. Runs the selection itself.

@@ -12,6 +12,7 @@
 #include "base/text.hpp"
 #include "engine/rules.hpp"
 #include "engine/steps.hpp"
+#include "similarity/embedding_scorer.hpp"
 
 namespace persona::engine {
 
@@ -25,16 +26,16 @@ struct Scratch::Impl {
   std::vector<std::uint8_t> set_ok;
   std::vector<float> scores;
   std::vector<std::string> query;
-  // Core vector: per-word query vectors (Taxonomy::query_vector(word)), cached, summed densely.
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view w) const { return std::hash<std::string_view>{}(w); }
-  };
-  std::unordered_map<std::string, tax::SparseVector, Hash, std::equal_to<>> word_vectors;
-  std::vector<float> acc;
-  std::vector<std::uint32_t> acc_terms;
-  std::string word;
-  tax::SparseVector core;
+  // The similarity scorer's per-thread state, for the scorer it was made by.
+  std::unique_ptr<sim::Cache> sim_cache;
+  const sim::Scorer* sim_owner = nullptr;
+  sim::Cache& scorer_cache(const sim::Scorer& sc) {
+    if (sim_owner != &sc || !sim_cache) {
+      sim_cache = sc.cache();
+      sim_owner = &sc;
+    }
+    return *sim_cache;
+  }
   struct Ranked {
     std::uint64_t key;  // ascending = better
     std::uint32_t leaf;
@@ -160,41 +161,6 @@ const std::vector<std::uint32_t>& candidates(const Model& m, const Persona& p, S
   return s.candidates.emplace(s.key, std::move(out)).first->second;
 }
 
-// The core vector: the normalised sum of the per-word TF-IDF query vectors of every word of the
-// core texts (each word occurrence counts with unit weight). Per-word vectors come from
-// Taxonomy::query_vector(word) and are cached in the Scratch, so a persona costs a few hash lookups
-// per word instead of re-tokenising trigrams. Words are split exactly like tax::words().
-void add_word(const tax::Taxonomy& t, Scratch::Impl& s, std::string_view word) {
-  auto it = s.word_vectors.find(word);
-  if (it == s.word_vectors.end()) {
-    if (s.word_vectors.size() >= 65536) s.word_vectors.clear();  // bounded memory
-    it = s.word_vectors.emplace(std::string(word), t.query_vector(word)).first;
-  }
-  const tax::SparseVector& v = it->second;
-  for (std::size_t k = 0; k < v.terms.size(); ++k) {
-    const std::uint32_t term = v.terms[k];
-    if (term >= s.acc.size()) continue;
-    if (s.acc[term] == 0.0f) s.acc_terms.push_back(term);
-    s.acc[term] += v.weights[k];
-  }
-}
-
-void core_vector(const tax::Taxonomy& t, Scratch::Impl& s) {
-  s.acc.resize(t.vocabulary_size(), 0.0f);
-  s.acc_terms.clear();
-  for (const std::string& q : s.query) text::for_each_word(q, s.word, [&](std::string_view w) { add_word(t, s, w); });
-  std::sort(s.acc_terms.begin(), s.acc_terms.end());
-  double norm = 0;
-  for (std::uint32_t term : s.acc_terms) norm += static_cast<double>(s.acc[term]) * s.acc[term];
-  norm = std::sqrt(norm);
-  s.core.terms.assign(s.acc_terms.begin(), s.acc_terms.end());
-  s.core.weights.resize(s.acc_terms.size());
-  for (std::size_t k = 0; k < s.acc_terms.size(); ++k) {
-    s.core.weights[k] = norm > 0 ? static_cast<float>(s.acc[s.acc_terms[k]] / norm) : 0.0f;
-    s.acc[s.acc_terms[k]] = 0.0f;
-  }
-}
-
 // The texts of the persona's core: anchor values, derived facts and story outputs.
 void core_query(const Persona& p, std::vector<std::string>& query) {
   query.clear();
@@ -210,6 +176,18 @@ void core_query(const Persona& p, std::vector<std::string>& query) {
     }
   }
 }
+
+}  // namespace
+
+void core_texts(const Persona& p, std::vector<std::string>& out) { core_query(p, out); }
+
+std::string core_text(const Persona& p) {
+  std::vector<std::string> texts;
+  core_query(p, texts);
+  return sim::EmbeddingScorer::core_text(texts);
+}
+
+namespace {
 
 // The tier boundaries of n ranked candidates: [0, b1) near, [b1, b2) mid, the rest far.
 std::pair<std::size_t, std::size_t> tier_bounds(std::size_t n) {
@@ -256,9 +234,10 @@ void select_attributes(const Model& m, Persona& p, Scratch& scratch) {
 
   const std::vector<std::uint32_t>& cand = candidates(m, p, s);
 
+  // Similarity of every node to the core (semantic, tfidf, or the embedding the step asked for).
   core_query(p, s.query);
-  core_vector(t, s);
-  t.score_all(s.core, s.scores);
+  const sim::Scorer& scorer = m.scorer();
+  scorer.score_all(s.query, s.scorer_cache(scorer), s.scores);
 
   // Rank by similarity (ties broken by a per-persona hash) and split into thirds.
   const std::uint64_t tie_seed = Rng::derive(p.run_seed, p.index, "select:rank")();
@@ -366,9 +345,10 @@ void select_attributes(const Model& m, Persona& p, Scratch& scratch) {
 std::string SelectStep::detail() const {
   const auto& r = m_.recipe();
   const auto& as = r.attributes;
-  std::string d = fmt::format("taxonomy {}, count {}..{}, tiers near {} mid {} far {}, walk {} prefer {}", r.taxonomy,
-                              as.min_count, as.max_count, text::format_number(as.near), text::format_number(as.mid),
-                              text::format_number(as.far), as.walk, as.prefer);
+  std::string d =
+      fmt::format("taxonomy {}, count {}..{}, tiers near {} mid {} far {} by {}, walk {} prefer {}", r.taxonomy,
+                  as.min_count, as.max_count, text::format_number(as.near), text::format_number(as.mid),
+                  text::format_number(as.far), m_.similarity(), as.walk, as.prefer);
   if (as.filters.empty()) d += ", include *";
   for (const auto& f : as.filters) {
     d += std::string(", ") + (f.include ? "include " : "exclude ") + "\"" + f.glob + "\"";
@@ -378,6 +358,25 @@ std::string SelectStep::detail() const {
 }
 
 std::optional<Ask> SelectStep::run(Persona& p, Scratch& s) const {
+  if (m_.embeds_core()) {
+    Ask a;
+    a.kind = Ask::Kind::embed;
+    a.step = index_;
+    a.tag = "select";
+    return a;
+  }
+  select_attributes(m_, p, s);
+  return std::nullopt;
+}
+
+std::optional<Ask> SelectStep::apply(Persona& p, Scratch& s, const Ask&, Answer& a) const {
+  if (a.fatal) return std::nullopt;
+  // The LLM backend checks the answer (a failed call or a wrong dimension stops the run, naming the
+  // provider); should a bad one still arrive, the persona says so and is ranked without it.
+  std::string err = a.ok ? std::string() : a.error;
+  if (const auto* es = dynamic_cast<const sim::EmbeddingScorer*>(&m_.scorer()); es != nullptr && err.empty())
+    err = es->set_core_vector(s.impl().scorer_cache(*es), a.embedding);
+  if (!err.empty()) p.problems.push_back("similarity: the core's embedding: " + err);
   select_attributes(m_, p, s);
   return std::nullopt;
 }
@@ -440,11 +439,12 @@ Explanation explain_selection(const Program& prog, Persona& p, Scratch& scratch,
   for (const auto& s : p.attributes)
     if (s.leaf == li) slot = &s;
 
-  // The scores the selection ranked by.
+  // The scores the selection ranked by (an embeddings program has no core embedding here: its
+  // fallback scores are shown).
   std::vector<std::string> query;
   core_query(p, query);
   std::vector<float> scores;
-  t.score_all(t.query_vector(std::span<const std::string>(query)), scores);
+  m.scorer().score_all(query, scratch.impl().scorer_cache(m.scorer()), scores);
 
   const FilterState fs = filter_state(m, p.facts);
   const RuleMask forbidden = forbidden_rules(p.facts);
@@ -465,7 +465,8 @@ Explanation explain_selection(const Program& prog, Persona& p, Scratch& scratch,
   const char* rank_tier = above < b1 ? "near" : above < b2 ? "mid" : "far";
 
   o += slot != nullptr ? "  chosen: yes, tier " + std::string(to_string(slot->tier)) + "\n" : "  chosen: no\n";
-  o += "  similarity to the core: " + fmt::format("{:.3f}", static_cast<double>(mine));
+  o += "  similarity to the core (" + std::string(m.scorer().name()) +
+       "): " + fmt::format("{:.3f}", static_cast<double>(mine));
   if (is_candidate) {
     o += ", rank " + std::to_string(above + 1) + " of " + std::to_string(n) + " candidates";
     if (ties > 0) o += " (tied with " + std::to_string(ties) + ")";

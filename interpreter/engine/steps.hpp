@@ -47,14 +47,17 @@ class StoryStep final : public Step {
 
 class SelectStep final : public Step {
  public:
-  explicit SelectStep(const Model& m) : m_(m) {}
+  SelectStep(const Model& m, std::uint32_t index) : m_(m), index_(index) {}
   [[nodiscard]] Kind kind() const override { return Kind::select; }
   [[nodiscard]] std::string name() const override { return "select attributes"; }
   [[nodiscard]] std::string detail() const override;
+  // Offline similarity: selects at once. Embeddings: asks for the core's embedding first.
   std::optional<Ask> run(Persona& p, Scratch& s) const override;
+  std::optional<Ask> apply(Persona& p, Scratch& s, const Ask& ask, Answer& a) const override;
 
  private:
   const Model& m_;
+  std::uint32_t index_;
 };
 
 // Fill batch k: slots [k*batch, (k+1)*batch) of the selection (none for a persona with fewer).

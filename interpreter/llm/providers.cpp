@@ -66,6 +66,7 @@ class ProviderReader {
         get_string(key, node, p.model);
       } else if (key == "embedding_model") {
         get_string(key, node, p.embedding_model);
+        p.embedding_model_configured = true;
       } else if (key == "api_key_env") {
         if (get_string(key, node, p.api_key_env) && looks_like_key(p.api_key_env)) {
           // Do not echo the value: it may be a key pasted in the wrong place.

@@ -52,6 +52,7 @@ struct Provider {
   std::string base_url = "https://api.openai.com/v1";
   std::string model = "gpt-4o-mini";
   std::string embedding_model = "text-embedding-3-small";
+  bool embedding_model_configured = false;     // embedding_model given in persona.toml: tiers rank by embeddings
   std::string api_key_env = "OPENAI_API_KEY";  // name of the variable, never the key
   int max_concurrency = 32;
   long connect_timeout_ms = 10'000;

@@ -1,0 +1,148 @@
+// Tiers by embeddings: a provider whose persona.toml names an embedding_model ranks the selection
+// by its vectors (node vectors once, kept beside the run cache; one core embedding per persona), and
+// a failing or mismatched embeddings answer stops the run naming the provider, never a silent fallback.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "backend/backend.hpp"
+#include "engine/program.hpp"
+#include "exec/exec.hpp"
+#include "llm/fake/fake_server.hpp"
+#include "process.hpp"
+#include "similarity/embedding_scorer.hpp"
+
+using namespace persona;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kRecipe = R"(recipe "embed" version "1.0"
+taxonomy stdlib.core
+seed 5
+anchor country ~ table stdlib.countries
+anchor gender  ~ table stdlib.sex_ratio by country
+anchor age     ~ table stdlib.age_by_sex by country, gender truncate 18..90
+story {
+  values <- llm "core values" x 2..3 from age, gender, country
+}
+attributes {
+  count 12..12
+  batch 12
+}
+narrative none
+)";
+
+fs::path setup(const std::string& name, const llm::fake::Server& server) {
+  const auto dir = test::scratch_dir(name);
+  test::write_file(dir / "embed.persona", kRecipe);
+  test::write_file(dir / "persona.toml", "[providers]\ndefault = \"fake\"\n[providers.fake]\nbase_url = \"" +
+                                             server.base_url() +
+                                             "\"\nmodel = \"fake-model\"\nembedding_model = \"fake-embed\"\n"
+                                             "api_key_env = \"PERSONA_EMBED_KEY\"\nmax_retries = 0\n"
+                                             "max_concurrency = 4\n");
+  return dir;
+}
+
+test::Outcome run_in(const fs::path& dir, const std::string& args) {
+  return test::run_command("'" + std::string(PERSONA_BIN) + "' run embed.persona " + args, "", dir.string());
+}
+
+}  // namespace
+
+TEST_CASE("an embedding_model ranks the tiers by embeddings; node vectors are asked once and kept by the cache") {
+  llm::fake::Server server;
+  REQUIRE(server.start());
+  const auto dir = setup("exec-embeddings", server);
+  const auto first = run_in(dir, "-n 2 -o out.jsonl --llm fake -q");
+  INFO(first.err);
+  REQUIRE(first.code == 0);
+  // 2,977 node texts in batches of 64, then per persona a story call, one core embedding, one fill batch.
+  CHECK(server.requests() == 47 + 2 * 3);
+  const fs::path vectors = dir / "out.jsonl.cache.sqlite.embeddings";
+  REQUIRE(fs::is_directory(vectors));
+  std::size_t files = 0;
+  for (const auto& e : fs::directory_iterator(vectors)) {
+    ++files;
+    CHECK(e.path().filename().string().starts_with("fake-embed-"));
+    CHECK(e.path().extension() == ".vec");
+  }
+  CHECK(files == 1);
+  CHECK(test::read_file(dir / "out.jsonl.manifest.json").find("by embeddings fake-embed") != std::string::npos);
+  for (const auto& line : test::read_lines(dir / "out.jsonl")) {
+    const auto j = nlohmann::json::parse(line);
+    CHECK(j["attributes"].size() == 12);
+    CHECK(j["usage"]["calls"].get<int>() == 3);
+  }
+
+  // The same run into another file through the same cache: nothing is sent (chat and core embeddings
+  // from the response cache, node vectors from their file), and the personas are the same.
+  server.reset_counters();
+  const auto again = run_in(dir, "-n 2 -o again.jsonl --cache out.jsonl.cache.sqlite --llm fake -q");
+  INFO(again.err);
+  REQUIRE(again.code == 0);
+  CHECK(server.requests() == 0);
+  CHECK(test::read_file(dir / "again.jsonl") == test::read_file(dir / "out.jsonl"));
+}
+
+TEST_CASE("an embeddings endpoint that fails is an error naming the provider, not a fallback ranking") {
+  fs::path dir;
+  {
+    llm::fake::Server gone;  // nothing listens at its address once it is stopped
+    REQUIRE(gone.start());
+    dir = setup("exec-embeddings-fail", gone);
+  }
+  const auto r = run_in(dir, "-n 2 -o out.jsonl --llm fake -q");
+  CHECK(r.code == 3);
+  CHECK(r.err.find("provider 'fake' (embedding_model fake-embed)") != std::string::npos);
+  CHECK(r.err.find("taxonomy embeddings: embeddings request failed") != std::string::npos);
+  CHECK(r.err.find("persona.toml") != std::string::npos);  // where the provider is defined
+  CHECK_FALSE(fs::exists(dir / "out.jsonl"));
+}
+
+TEST_CASE("a core embedding that fails or has the wrong dimension stops the run and names the provider") {
+  const auto dir = test::scratch_dir("exec-embeddings-parse");
+  test::write_file(dir / "embed.persona", kRecipe);
+  SourceFiles sources;
+  DiagnosticList diags;
+  auto prog = engine::load_program((dir / "embed.persona").string(), sources, diags);
+  REQUIRE(prog);
+  auto built = sim::EmbeddingScorer::from_vectors(
+      prog->model().taxonomy(),
+      std::vector<std::vector<float>>(prog->model().taxonomy().size(), std::vector<float>(4, 0.5f)), nullptr);
+  REQUIRE(built.ok());
+  prog->use_scorer(std::shared_ptr<const sim::Scorer>(std::move(built.scorer)), "embeddings m");
+  backend::Setup s;
+  s.provider.name = "acme";
+  s.provider.embedding_model = "m";
+  const backend::Llm llm(s);
+  engine::Persona p;
+  prog->begin(1, 0, p);
+  engine::Ask ask;
+  ask.kind = engine::Ask::Kind::embed;
+  ask.tag = "select";
+  const auto req = llm.request(*prog, p, ask);
+  CHECK(req.endpoint == llm::Endpoint::embeddings);
+  CHECK(req.body["model"] == "m");
+  REQUIRE(req.body["input"].size() == 1);
+
+  llm::Response r;
+  r.status = llm::Response::Status::ok;
+  r.embeddings = {std::vector<float>(64, 0.1f)};
+  auto a = llm.parse(*prog, p, ask, r);
+  CHECK(a.fatal);
+  CHECK(a.error.find("the embeddings of provider 'acme' (model m)") != std::string::npos);
+  CHECK(a.error.find("has 64 dimensions where the taxonomy's have 4") != std::string::npos);
+
+  r.embeddings = {std::vector<float>(4, 0.1f)};
+  a = llm.parse(*prog, p, ask, r);
+  CHECK_FALSE(a.fatal);
+  CHECK(a.embedding.size() == 4);
+
+  r.status = llm::Response::Status::failed;
+  r.error = "HTTP 500";
+  a = llm.parse(*prog, p, ask, r);
+  CHECK(a.fatal);
+  CHECK(a.error.find("provider 'acme'") != std::string::npos);
+  CHECK(a.error.find("HTTP 500") != std::string::npos);
+}
