@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "check/recipe.hpp"
+#include "coherence/coherence.hpp"
 #include "cond/condition.hpp"
 #include "diag/diagnostic.hpp"
 #include "tables/tables.hpp"
@@ -98,6 +99,7 @@ struct Persona {
   std::string narrative;
   Usage usage;
   std::vector<std::string> problems;  // anchor draws that failed, tiers that ran short, ...
+  coherence::State coherence;         // facts (anchors + latent) and rule outcomes, set by draw_anchors
 };
 
 class Model;

@@ -112,6 +112,9 @@ std::unique_ptr<Model> Model::create(lang::Recipe recipe, std::shared_ptr<const 
   const tax::Taxonomy& t = *m->tax_;
   json_escape(r.name, m->json_name_);
   bool ok = true;
+  // Coherence: facts, conditional weights and option links (errors name the rules file and line).
+  m->rules_ = coherence::Rules::compile(t, *m->tables_, sink);
+  if (!m->rules_) return nullptr;
 
   // ---- anchors ----
   for (const auto& a : r.anchors) {
@@ -175,7 +178,6 @@ std::unique_ptr<Model> Model::create(lang::Recipe recipe, std::shared_ptr<const 
     if (tax::fold_name(t[v].name).starts_with("demographic")) demo_root = v;
 
   // ---- leaves ----
-  std::unordered_map<std::string, std::uint32_t> fold_ids;
   std::map<std::vector<std::uint32_t>, std::uint32_t> set_ids;
   std::unordered_map<std::string, std::uint32_t> cond_ids;
   std::vector<std::uint32_t> leaf_of_vertex(t.size(), UINT32_MAX);
@@ -189,7 +191,7 @@ std::unique_ptr<Model> Model::create(lang::Recipe recipe, std::shared_ptr<const 
     li.vertex = v;
     li.name = n.name;
     const std::string folded = tax::fold_name(n.name);
-    li.fold_id = fold_ids.emplace(folded, static_cast<std::uint32_t>(fold_ids.size())).first->second;
+    li.fold_id = t.meaning_id(v);
     li.fill_hash = stable_hash("fill:" + n.path);
     li.walk_weight = static_cast<float>(0.25 + t.long_tail(v));
     json_escape(n.path, li.json_path);
@@ -231,7 +233,7 @@ std::unique_ptr<Model> Model::create(lang::Recipe recipe, std::shared_ptr<const 
     leaf_of_vertex[v] = static_cast<std::uint32_t>(m->leaves_.size());
     m->leaves_.push_back(std::move(li));
   }
-  m->fold_count_ = fold_ids.size();
+  m->fold_count_ = t.meaning_count();
   // A filter's glob selects nodes; a selected node selects every leaf of its subtree
   // (`include *` = every top-level category = everything).
   for (std::size_t f = 0; f < glob_hits.size(); ++f)

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "check/recipe.hpp"
+#include "coherence/coherence.hpp"
 #include "diag/diagnostic.hpp"
 #include "tables/tables.hpp"
 #include "taxonomy/taxonomy.hpp"
@@ -29,7 +30,7 @@ struct OptionInfo {
 
 struct LeafInfo {
   tax::Vertex vertex = 0;
-  std::uint32_t fold_id = 0;     // same id = same folded name (tax::fold_name)
+  std::uint32_t fold_id = 0;     // same id = same meaning (Taxonomy::meaning_id: folded name or twins class)
   std::uint32_t cond_set = 0;    // index into Model's condition sets
   std::uint64_t fill_hash = 0;   // stable_hash("fill:" + path): the leaf's fill stream
   std::uint64_t filter_bits = 0; // bit f set when recipe filter f's glob matches the leaf
@@ -62,6 +63,8 @@ class Model {
   [[nodiscard]] const lang::Recipe& recipe() const { return recipe_; }
   [[nodiscard]] const tax::Taxonomy& taxonomy() const { return *tax_; }
   [[nodiscard]] const tables::Library& tables() const { return *tables_; }
+  // Facts, conditional option weights and consistency rules of the taxonomy (interpreter/coherence).
+  [[nodiscard]] const coherence::Rules& rules() const { return *rules_; }
   [[nodiscard]] std::span<const LeafInfo> leaves() const { return leaves_; }
   [[nodiscard]] const LeafInfo& leaf(std::uint32_t i) const { return leaves_[i]; }
   [[nodiscard]] std::span<const AnchorInfo> anchors() const { return anchors_; }
@@ -80,6 +83,7 @@ class Model {
   lang::Recipe recipe_;
   std::shared_ptr<const tables::Library> tables_;
   std::shared_ptr<const tax::Taxonomy> tax_;
+  std::shared_ptr<const coherence::Rules> rules_;
   std::vector<LeafInfo> leaves_;
   std::vector<AnchorInfo> anchors_;
   std::vector<const cond::Condition*> conditions_;  // distinct taxonomy conditions (by canonical text)

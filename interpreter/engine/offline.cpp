@@ -1,8 +1,8 @@
 // The offline backend: deterministic values with no network.
 //
 // - Attributes with value options: a weighted draw among the options that do not contradict the
-//   persona's facts (the rule table below), from the leaf's own stream (seed, index, "fill:"+path).
-//   Source "options".
+//   persona's facts (coherence::Rules::draw: conditional weights and option links read from the
+//   taxonomy's rules files), from the leaf's own stream (seed, index, "fill:"+path). Source "options".
 // - Attributes without options: a draw from a small lexicon chosen by the leaf's words (frequency,
 //   level, yes/no-like, amount, duration, free descriptors). Source "lexicon".
 // - Story steps: lexicons of values, attitudes, vignettes and hobbies with templates that use the
@@ -23,7 +23,9 @@ namespace persona::engine {
 namespace {
 
 // ---------------------------------------------------------------------------------------------
-// Consistency rules: an option that mentions one of the phrases is dropped when the predicate on
+// Keyword rules (superseded for the offline fill by the data-driven rules of interpreter/coherence;
+// kept only for generate/prompts.cpp and repl/explore.cpp until they call coherence::Rules::check).
+// An option that mentions one of the phrases is dropped when the predicate on
 // the facts says the persona cannot have it. A phrase starting with '=' must equal the whole
 // option; others match whole words anywhere (case-insensitive). A fact the persona does not have
 // never forbids anything.
@@ -387,7 +389,6 @@ void OfflineBackend::story_step(const Model& m, Persona& p, std::size_t step) {
 }
 
 void OfflineBackend::fill_batch(const Model& m, Persona& p, std::size_t first, std::size_t last) {
-  const RuleMask forbidden = forbidden_rules(p.facts);
   const std::uint64_t base = splitmix64(p.run_seed) ^ splitmix64(p.index + 0x632be59bd9b4e019ULL);
   for (std::size_t i = first; i < last && i < p.attributes.size(); ++i) {
     Slot& s = p.attributes[i];
@@ -396,21 +397,12 @@ void OfflineBackend::fill_batch(const Model& m, Persona& p, std::size_t first, s
     s.reason.clear();
     s.option = -1;
     if (!li.options.empty()) {
-      double total = 0;
-      for (const auto& o : li.options)
-        if ((o.rules & forbidden) == 0) total += o.weight;
-      if (total > 0) {
-        double x = rng.uniform() * total;
-        std::size_t chosen = 0;
-        for (std::size_t k = 0; k < li.options.size(); ++k) {
-          const auto& o = li.options[k];
-          if ((o.rules & forbidden) != 0 || o.weight <= 0) continue;
-          chosen = k;
-          x -= o.weight;
-          if (x < 0) break;
-        }
-        s.value = li.options[chosen].label;
-        s.option = static_cast<std::int32_t>(chosen);
+      // Option weights conditioned on the persona's facts (interpreter/coherence): options a rule
+      // forbids weigh 0.
+      const int chosen = m.rules().draw(p.coherence, li.vertex, rng);
+      if (chosen >= 0) {
+        s.value = li.options[static_cast<std::size_t>(chosen)].label;
+        s.option = chosen;
         s.source = Source::options;
         s.status = SlotStatus::filled;
         continue;

@@ -269,6 +269,10 @@ bool draw_anchors(const Model& m, Persona& p) {
       p.anchors[i] = std::move(value);
     }
   }
+  // Coherence: bind the anchors, draw the latent facts (partner, children, religion, ...) and make
+  // them visible to the taxonomy's `?` conditions and the recipe's `when` filters.
+  m.rules().begin(p.coherence, p.facts, p.run_seed, p.index);
+  m.rules().export_facts(p.coherence, p.facts);
   return ok;
 }
 
@@ -304,9 +308,7 @@ const std::vector<std::uint32_t>& candidates(const Model& m, const Persona& p, S
     has_include = has_include || filters[f].include;
     if (!filters[f].when || cond::evaluate(*filters[f].when, p.facts)) active |= std::uint64_t{1} << f;
   }
-  const RuleMask forbidden = forbidden_rules(p.facts);
   s.key.append(reinterpret_cast<const char*>(&active), sizeof active);
-  s.key.append(reinterpret_cast<const char*>(&forbidden), sizeof forbidden);
   if (auto it = s.candidates.find(s.key); it != s.candidates.end()) return it->second;
 
   if (s.candidates.size() >= 4096) s.candidates.clear();  // bounded memory
@@ -327,11 +329,6 @@ const std::vector<std::uint32_t>& candidates(const Model& m, const Persona& p, S
     bool included = !has_include;
     if (hit != 0) included = filters[63 - static_cast<std::size_t>(std::countl_zero(hit))].include;
     if (!included) continue;
-    if (!li.options.empty()) {
-      bool any = false;
-      for (const auto& o : li.options) any = any || ((o.rules & forbidden) == 0 && o.weight > 0);
-      if (!any) continue;  // every option contradicts the facts
-    }
     out.push_back(i);
   }
   return s.candidates.emplace(s.key, std::move(out)).first->second;
@@ -500,6 +497,7 @@ void select_attributes(const Model& m, Persona& p, Scratch& scratch) {
       const std::uint32_t li = c.next(static_cast<std::size_t>(want - got));
       const LeafInfo& L = m.leaf(li);
       if (s.fold_used[L.fold_id] || s.blocked[li]) continue;
+      if (!m.rules().possible(p.coherence, L.vertex)) continue;  // every option contradicts the facts
       s.fold_used[L.fold_id] = 1;
       s.touched_folds.push_back(L.fold_id);
       for (std::uint32_t d : L.near_dups)

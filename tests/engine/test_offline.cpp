@@ -2,6 +2,7 @@
 #include <set>
 
 #include "engine_support.hpp"
+#include "taxonomy/rules.hpp"
 
 using namespace engine_test;
 using namespace persona;
@@ -56,9 +57,12 @@ TEST_CASE("consistency rules", "[engine][offline][rules]") {
   CHECK_FALSE(allowed("unemployed and looking for work", worker40));
   CHECK(allowed("unemployed and looking for work", jobless30));
   // Gendered options only in gender/sex leaves; transgender options are left alone.
-  CHECK_FALSE(allowed("man or boy", facts(30, "employed", "female"), "Demographic Information/Sex and Gender/Gender Identity"));
-  CHECK(allowed("woman or girl", facts(30, "employed", "female"), "Demographic Information/Sex and Gender/Gender Identity"));
-  CHECK(allowed("transgender man", facts(30, "employed", "female"), "Demographic Information/Sex and Gender/Gender Identity"));
+  CHECK_FALSE(
+      allowed("man or boy", facts(30, "employed", "female"), "Demographic Information/Sex and Gender/Gender Identity"));
+  CHECK(allowed("woman or girl", facts(30, "employed", "female"),
+                "Demographic Information/Sex and Gender/Gender Identity"));
+  CHECK(allowed("transgender man", facts(30, "employed", "female"),
+                "Demographic Information/Sex and Gender/Gender Identity"));
   CHECK(allowed("men's football", facts(30, "employed", "female"), "Hobbies/Sports/Team Sport"));
   // Whole-option rules.
   CHECK_FALSE(allowed("childhood", worker40));
@@ -70,7 +74,26 @@ TEST_CASE("consistency rules", "[engine][offline][rules]") {
 
 TEST_CASE("offline values respect the anchors: no retirement values for a 20-year-old student",
           "[engine][offline][rules]") {
-  auto t = make_taxonomy(kLifeTax);
+  // The consistency rules are data (a rules file next to the taxonomy, interpreter/coherence).
+  DiagnosticList d;
+  auto tx = tax::load_tax_text(kLifeTax, "life.tax", d);
+  REQUIRE(tx);
+  REQUIRE(tax::load_rules(
+      *tx,
+      {{"life.rules",
+        "fact age | Age\n  type number\n  absent skip\n"
+        "fact employment | Status\n  = employed | student | retired | unemployed\n  absent skip\n"
+        "leaf **/Current Situation\n"
+        "  retired and enjoying it | drawing a pension: employment = retired or age >= 60\n"
+        "  going to classmates' homes | doing homework: employment = student or age < 25\n"
+        "  working with colleagues: employment = employed\n"
+        "  looking after grandchildren: age >= 35\n"
+        "  job hunting: employment = unemployed\n"
+        "leaf **/Pension Plan Type\n"
+        "  state pension | private pension | retirement savings account: employment = retired or age >= 60\n"}},
+      d));
+  INFO(dump(d));
+  auto t = std::make_shared<const tax::Taxonomy>(std::move(*tx));
   auto r = base_recipe(1, 6);
   r.anchors.push_back(fixed_anchor("age", 20.0));
   r.anchors.push_back(fixed_anchor("employment", std::string("student")));
@@ -97,8 +120,14 @@ TEST_CASE("leaves without options get lexicon values chosen by their words", "[e
   auto t = make_taxonomy(kLifeTax);
   auto r = base_recipe(6, 6);
   auto m = make_model(r, nullptr, t);
-  const std::set<std::string> freq = {"never", "rarely", "a few times a year", "about once a month",
-                                      "a few times a month", "weekly", "several times a week", "daily"};
+  const std::set<std::string> freq = {"never",
+                                      "rarely",
+                                      "a few times a year",
+                                      "about once a month",
+                                      "a few times a month",
+                                      "weekly",
+                                      "several times a week",
+                                      "daily"};
   const std::set<std::string> level = {"very low", "low", "moderate", "fairly high", "high", "very high"};
   const std::set<std::string> yesno = {"yes", "no", "partly", "used to", "not yet, but plans to"};
   for (std::uint64_t i = 0; i < 30; ++i) {
@@ -108,8 +137,10 @@ TEST_CASE("leaves without options get lexicon values chosen by their words", "[e
       if (name == "Visiting Frequency") CHECK(freq.count(s.value) == 1);
       if (name == "Life Satisfaction Level") CHECK(level.count(s.value) == 1);
       if (name == "Whether Owns a Bicycle") CHECK(yesno.count(s.value) == 1);
-      if (m->leaf(s.leaf).options.empty()) CHECK(s.source == engine::Source::lexicon);
-      else CHECK(s.source == engine::Source::options);
+      if (m->leaf(s.leaf).options.empty())
+        CHECK(s.source == engine::Source::lexicon);
+      else
+        CHECK(s.source == engine::Source::options);
     }
   }
 }
