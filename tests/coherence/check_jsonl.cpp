@@ -1,7 +1,7 @@
 // coherence-check-jsonl: the rule set of stdlib.core applied to a persona JSONL file (measurement
 // tool until `persona check-personas` is wired through the typed persona-record reader).
 //
-//   coherence-check-jsonl FILE.jsonl [--examples N]
+//   coherence-check-jsonl FILE.jsonl [--examples N] [--ignore FAMILY]...
 //
 // Prints the personas with at least one violation, violations by family and the most frequent
 // rules, with a few examples (rule statement, attributes and values).
@@ -11,6 +11,7 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,12 +24,15 @@ using namespace persona;
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: coherence-check-jsonl FILE.jsonl [--examples N]\n";
+    std::cerr << "usage: coherence-check-jsonl FILE.jsonl [--examples N] [--ignore FAMILY]...\n";
     return 2;
   }
   std::size_t examples = 5;
-  for (int i = 2; i + 1 < argc; ++i)
+  std::set<std::string> ignored;  // families left out of the counts (e.g. applicability)
+  for (int i = 2; i + 1 < argc; ++i) {
     if (std::string(argv[i]) == "--examples") examples = std::stoul(argv[i + 1]);
+    if (std::string(argv[i]) == "--ignore") ignored.insert(argv[i + 1]);
+  }
   DiagnosticList d;
   auto t = tax::load_stdlib("core", d);
   tables::Library lib;
@@ -70,7 +74,8 @@ int main(int argc, char** argv) {
     std::vector<coherence::Attribute> list;
     for (std::size_t k = 0; k < paths.size(); ++k) list.push_back({paths[k], values[k]});
     attrs += list.size();
-    const auto rep = rules->check(facts, list);
+    auto rep = rules->check(facts, list);
+    std::erase_if(rep.violations, [&](const coherence::Violation& v) { return ignored.contains(v.family); });
     checked += rep.checked;
     skipped += rep.skipped;
     unmapped += rep.unmapped;
