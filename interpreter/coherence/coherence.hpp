@@ -63,10 +63,14 @@ class State {
   friend class Rules;
   friend struct Checker;
   const Rules* rules_ = nullptr;
-  std::vector<std::uint64_t> mask_;           // per fact: possible labels (bit 63: a value outside the labels)
-  std::vector<double> number_;                // per fact (number facts)
-  std::vector<Origin> origin_;                // per fact
-  std::vector<Truth> truth_;                  // per compiled condition (eager after begin)
+  std::vector<std::uint64_t> mask_;  // per fact: possible labels (bit 63: a value outside the labels)
+  std::vector<double> number_;       // per fact (number facts)
+  std::vector<Origin> origin_;       // per fact
+  // Per compiled condition: its outcome, valid when stamp_ equals epoch_ (evaluated on first use
+  // after begin(), so a persona pays only for the leaves it touches).
+  mutable std::vector<Truth> truth_;
+  mutable std::vector<std::uint32_t> stamp_;
+  std::uint32_t epoch_ = 0;
   std::vector<cond::Value> keys_;             // per fact: its value as text or number (table lookups)
   mutable std::vector<cond::Value> scratch_;  // table lookup keys
   std::string fold_;                          // folding buffer
@@ -208,6 +212,14 @@ class Rules {
   friend struct Compiler;
   friend struct Checker;
   [[nodiscard]] Truth eval(const State& st, std::uint32_t node) const;
+  // The memoised outcome of compiled condition c for the persona (see State::stamp_).
+  [[nodiscard]] Truth truth(const State& st, std::size_t c) const {
+    if (st.stamp_[c] != st.epoch_) {
+      st.truth_[c] = eval(st, roots_[c]);
+      st.stamp_[c] = st.epoch_;
+    }
+    return st.truth_[c];
+  }
   [[nodiscard]] const std::vector<double>* pick_weights(const State& st, const std::vector<Weighing>& ws,
                                                         bool facts_phase) const;
   void bind(State& st, const cond::Facts& facts) const;
@@ -222,7 +234,6 @@ class Rules {
   std::vector<std::uint32_t> roots_;                    // condition index -> root node
   std::vector<std::vector<std::uint16_t>> cond_facts_;  // condition index -> facts it reads
   std::vector<std::string> cond_text_;                  // condition index -> canonical text
-  std::vector<std::uint32_t> eager_;                    // conditions evaluated by begin()
   std::vector<TableWeights> tables_;
   std::vector<LeafInfo> leaves_;
   std::vector<std::int32_t> leaf_of_;  // vertex -> index into leaves_ (-1: none)

@@ -341,7 +341,6 @@ struct Compiler {
     }
     // Leaves.
     r.leaf_of_.assign(t.size(), -1);
-    std::set<std::uint32_t> eager;
     for (tax::Vertex v : t.leaves()) {
       const tax::Node& n = t[v];
       if (n.values.empty()) continue;
@@ -353,8 +352,6 @@ struct Compiler {
         targets.push_back(o.label);
       }
       li.weighings = weighings(n.weightings, targets, n.path, nullptr);
-      for (const auto& w : li.weighings)
-        if (w.when >= 0) eager.insert(static_cast<std::uint32_t>(w.when));
       li.option_cond.assign(n.values.size(), -1);
       li.rules = book.leaf(v);
       if (li.rules != nullptr) {
@@ -371,7 +368,6 @@ struct Compiler {
             for (const auto* c : per[k]) all.kids.push_back(*c);
             li.option_cond[k] = condition(all);
           }
-          eager.insert(static_cast<std::uint32_t>(li.option_cond[k]));
           li.linked = true;
         }
         li.always_possible = std::any_of(li.option_cond.begin(), li.option_cond.end(), [](auto c) { return c < 0; });
@@ -380,7 +376,6 @@ struct Compiler {
       r.leaf_of_[v] = static_cast<std::int32_t>(r.leaves_.size());
       r.leaves_.push_back(std::move(li));
     }
-    r.eager_.assign(eager.begin(), eager.end());
   }
 };
 

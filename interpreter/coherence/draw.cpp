@@ -147,7 +147,7 @@ const std::vector<double>* Rules::pick_weights(const State& st, const std::vecto
   for (const auto& w : ws) {
     if (w.when >= 0) {
       const auto c = static_cast<std::size_t>(w.when);
-      const Truth t = facts_phase ? eval(st, roots_[c]) : st.truth_[c];
+      const Truth t = facts_phase ? eval(st, roots_[c]) : truth(st, c);
       if (t == Truth::yes) return &w.weights;
       continue;
     }
@@ -254,21 +254,25 @@ void Rules::begin(State& st, const cond::Facts& facts, std::uint64_t seed, std::
     st.keys_[i] = f.labels[k];  // reuses the string's capacity when it held one
     st.origin_[i] = Origin::drawn;
   }
+  // Conditions are evaluated on first use (truth()); a new epoch invalidates the last persona's.
   st.truth_.resize(roots_.size());
-  for (std::uint32_t c : eager_) st.truth_[c] = eval(st, roots_[c]);
+  if (st.stamp_.size() != roots_.size() || ++st.epoch_ == 0) {
+    st.stamp_.assign(roots_.size(), 0);
+    st.epoch_ = 1;
+  }
 }
 
 void Rules::export_facts(const State& st, cond::Facts& facts) const {
   for (std::size_t i = 0; i < facts_.size(); ++i) {
     const Origin o = st.origin_[i];
-    if (o != Origin::drawn && o != Origin::derived &&
-        !(o == Origin::anchor && facts.find(facts_[i].name) == facts.end()))
-      continue;
-    if (facts.find(facts_[i].name) != facts.end()) continue;
+    if (o == Origin::unknown || o == Origin::inferred) continue;
+    const std::string& name = facts_[i].name;
+    const auto at = facts.lower_bound(name);
+    if (at != facts.end() && at->first == name) continue;  // the persona's own value stays
     if (facts_[i].number) {
-      facts.emplace(facts_[i].name, st.number_[i]);
+      facts.emplace_hint(at, name, st.number_[i]);
     } else if (single(st.mask_[i]) && st.mask_[i] != kOther) {
-      facts.emplace(facts_[i].name, facts_[i].labels[static_cast<std::size_t>(bit_index(st.mask_[i]))]);
+      facts.emplace_hint(at, name, facts_[i].labels[static_cast<std::size_t>(bit_index(st.mask_[i]))]);
     }
   }
 }
@@ -278,7 +282,7 @@ bool Rules::possible(const State& st, tax::Vertex leaf) const {
   const LeafInfo& li = leaves_[static_cast<std::size_t>(leaf_of_[leaf])];
   if (li.always_possible) return true;
   for (auto c : li.option_cond)
-    if (c < 0 || st.truth_[static_cast<std::size_t>(c)] != Truth::no) return true;
+    if (c < 0 || truth(st, static_cast<std::size_t>(c)) != Truth::no) return true;
   return false;
 }
 
@@ -290,7 +294,7 @@ double Rules::weights(const State& st, tax::Vertex leaf, std::span<double> out) 
   const bool bound = st.rules_ == this;  // an unbound state knows no facts: every option is allowed
   auto allowed = [&](std::size_t k) {
     const auto c = li.option_cond[k];
-    return !bound || c < 0 || st.truth_[static_cast<std::size_t>(c)] != Truth::no;
+    return !bound || c < 0 || truth(st, static_cast<std::size_t>(c)) != Truth::no;
   };
   double total = 0;
   for (int pass = 0; pass < 3 && total <= 0; ++pass) {
@@ -312,7 +316,7 @@ int Rules::draw(const State& st, tax::Vertex leaf, Rng& rng) const {
   const bool bound = st.rules_ == this;  // an unbound state knows no facts: every option is allowed
   auto allowed = [&](std::size_t k) {
     const auto c = li.option_cond[k];
-    return !bound || c < 0 || st.truth_[static_cast<std::size_t>(c)] != Truth::no;
+    return !bound || c < 0 || truth(st, static_cast<std::size_t>(c)) != Truth::no;
   };
   // Pass 0: the chosen weighting; 1: the `=` weights; 2: equal weights (among allowed options).
   for (int pass = 0; pass < 3; ++pass) {

@@ -771,12 +771,20 @@ bool load_rules(Taxonomy& t, const std::vector<std::pair<std::string, std::strin
     }
     // ---- leaves ----
     std::map<Vertex, SourceRange> seen;
+    // `**/Name` (the usual form) is looked up by leaf name instead of matching every path.
+    std::unordered_map<std::string_view, std::vector<Vertex>> by_name;
+    for (Vertex v = 0; v < t.size(); ++v)
+      if (t.is_leaf(v)) by_name[t[v].name].push_back(v);
     for (auto& r : raw) {
       std::vector<Vertex> hits;
-      if (auto v = t.find(r.pattern))
+      const std::string_view tail = std::string_view(r.pattern).substr(std::min<std::size_t>(3, r.pattern.size()));
+      if (auto v = t.find(r.pattern)) {
         hits.push_back(*v);
-      else
+      } else if (r.pattern.starts_with("**/") && tail.find_first_of("*?/") == std::string_view::npos) {
+        if (auto it = by_name.find(tail); it != by_name.end()) hits = it->second;
+      } else {
         hits = t.glob(r.pattern);
+      }
       std::erase_if(hits, [&](Vertex v) { return !t.is_leaf(v); });
       if (hits.size() != 1) {
         std::vector<std::string> notes;
