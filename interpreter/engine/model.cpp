@@ -234,6 +234,27 @@ std::unique_ptr<Model> Model::create(lang::Recipe recipe, std::shared_ptr<const 
     m->leaves_.push_back(std::move(li));
   }
   m->fold_count_ = t.meaning_count();
+  // Latent conditions: those reading a fact of the coherence rules that no anchor supplies.
+  {
+    std::set<std::string, std::less<>> supplied;
+    for (const auto& ai : m->anchors_) {
+      if (ai.anchor != nullptr) supplied.insert(ai.anchor->name);
+      supplied.insert(ai.derived.begin(), ai.derived.end());
+    }
+    std::vector<std::string> vars;
+    m->cond_latent_.assign(m->conditions_.size(), 0);
+    for (std::size_t c = 0; c < m->conditions_.size(); ++c) {
+      vars.clear();
+      cond::collect_vars(*m->conditions_[c], vars);
+      for (const auto& var : vars)
+        if (!supplied.contains(var) && m->rules_->fact_index(var)) m->cond_latent_[c] = 1;
+    }
+    for (const auto& set : m->cond_sets_) {
+      auto& latent = m->set_latent_.emplace_back();
+      for (auto c : set)
+        if (m->cond_latent_[c]) latent.push_back(c);
+    }
+  }
   // A filter's glob selects nodes; a selected node selects every leaf of its subtree
   // (`include *` = every top-level category = everything).
   for (std::size_t f = 0; f < glob_hits.size(); ++f)

@@ -72,6 +72,13 @@ class Model {
   [[nodiscard]] std::span<const cond::Condition* const> conditions() const { return conditions_; }
   [[nodiscard]] const std::vector<std::uint32_t>& condition_set(std::uint32_t i) const { return cond_sets_[i]; }
   [[nodiscard]] std::size_t condition_set_count() const { return cond_sets_.size(); }
+  // Conditions that read a latent fact (drawn by the coherence rules, not an anchor or a derived
+  // fact): candidate lists treat them as holding and selection checks them per persona, so that the
+  // candidate cache stays keyed by the anchors.
+  [[nodiscard]] bool condition_latent(std::size_t c) const { return cond_latent_[c] != 0; }
+  [[nodiscard]] const std::vector<std::uint32_t>& latent_conditions(std::uint32_t set) const {
+    return set_latent_[set];
+  }
   [[nodiscard]] const std::string& json_recipe_name() const { return json_name_; }
   // Leaves that restate anchors (excluded from selection), for diagnostics.
   [[nodiscard]] std::size_t restating_leaves() const { return restating_; }
@@ -88,6 +95,8 @@ class Model {
   std::vector<AnchorInfo> anchors_;
   std::vector<const cond::Condition*> conditions_;  // distinct taxonomy conditions (by canonical text)
   std::vector<std::vector<std::uint32_t>> cond_sets_;
+  std::vector<std::uint8_t> cond_latent_;               // per condition
+  std::vector<std::vector<std::uint32_t>> set_latent_;  // per condition set: its latent conditions
   std::size_t fold_count_ = 0;
   std::size_t restating_ = 0;
   std::string json_name_;

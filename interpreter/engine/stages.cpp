@@ -38,6 +38,7 @@ struct Scratch::Impl {
   std::unordered_map<std::string, std::vector<std::uint32_t>> candidates;
   std::string key;
   std::vector<std::uint8_t> set_ok;
+  std::vector<std::int8_t> latent_truth;  // per condition, this persona: -1 not evaluated, 0 / 1
   std::vector<float> scores;
   std::vector<std::string> query;
   // Core vector: per-word query vectors (Taxonomy::query_vector(word)), cached, summed densely.
@@ -295,7 +296,7 @@ const std::vector<std::uint32_t>& candidates(const Model& m, const Persona& p, S
   // Condition outcomes, 8 per byte.
   std::uint8_t byte = 0;
   for (std::size_t i = 0; i < conds.size(); ++i) {
-    if (cond::evaluate(*conds[i], p.facts)) byte |= static_cast<std::uint8_t>(1u << (i & 7));
+    if (m.condition_latent(i) || cond::evaluate(*conds[i], p.facts)) byte |= static_cast<std::uint8_t>(1u << (i & 7));
     if ((i & 7) == 7) {
       s.key.push_back(static_cast<char>(byte));
       byte = 0;
@@ -490,6 +491,15 @@ void select_attributes(const Model& m, Persona& p, Scratch& scratch) {
   s.fold_used.resize(m.fold_count(), 0);
   s.blocked.resize(m.leaves().size(), 0);
   s.chosen.clear();
+  s.latent_truth.assign(m.conditions().size(), -1);
+  auto latent_hold = [&](std::uint32_t set) {  // conditions on latent facts, which candidates() skips
+    for (std::uint32_t c : m.latent_conditions(set)) {
+      auto& v = s.latent_truth[c];
+      if (v < 0) v = cond::evaluate(*m.conditions()[c], p.facts) ? 1 : 0;
+      if (v == 0) return false;
+    }
+    return true;
+  };
   auto pick = [&](int tier, int want) {
     int got = 0;
     Cursor& c = cur[tier];
@@ -497,6 +507,7 @@ void select_attributes(const Model& m, Persona& p, Scratch& scratch) {
       const std::uint32_t li = c.next(static_cast<std::size_t>(want - got));
       const LeafInfo& L = m.leaf(li);
       if (s.fold_used[L.fold_id] || s.blocked[li]) continue;
+      if (!latent_hold(L.cond_set)) continue;                    // not applicable given the latent facts
       if (!m.rules().possible(p.coherence, L.vertex)) continue;  // every option contradicts the facts
       s.fold_used[L.fold_id] = 1;
       s.touched_folds.push_back(L.fold_id);

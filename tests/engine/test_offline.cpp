@@ -116,6 +116,42 @@ TEST_CASE("offline values respect the anchors: no retirement values for a 20-yea
   CHECK(seen.count("relaxing at home") == 1);
 }
 
+TEST_CASE("a leaf whose applicability reads a latent fact is chosen only for personas whose drawn fact meets it",
+          "[engine][offline][rules]") {
+  // `partner` is no anchor: the rules draw it per persona; candidate lists ignore the condition and
+  // selection checks it against the drawn value.
+  DiagnosticList d;
+  auto tx = tax::load_tax_text(
+      "Life | Life\n"
+      "  Couple | Couple\n"
+      "    Partner Name Style | How the person addresses the partner\n"
+      "      ? partner = together\n"
+      "      = first name | nickname\n"
+      "    Sleep Pattern | How the person sleeps\n"
+      "      = early bird | night owl\n",
+      "life.tax", d);
+  REQUIRE(tx);
+  const bool loaded =
+      tax::load_rules(*tx, {{"life.rules", "fact partner | Partner\n  = none @50 | together @50\n  absent draw\n"}}, d);
+  INFO(dump(d));
+  REQUIRE(loaded);
+  auto t = std::make_shared<const tax::Taxonomy>(std::move(*tx));
+  auto m = make_model(base_recipe(2, 2), nullptr, t);
+  const auto partner = m->rules().fact_index("partner");
+  REQUIRE(partner.has_value());
+  std::size_t with = 0, without = 0;
+  for (std::uint64_t i = 0; i < 200; ++i) {
+    const auto p = build(*m, 3, i);
+    const bool together = p.coherence.label(*partner) == "together";
+    bool chosen = false;
+    for (const auto& s : p.attributes) chosen = chosen || m->leaf(s.leaf).name == "Partner Name Style";
+    CHECK(chosen == together);
+    (together ? with : without) += 1;
+  }
+  CHECK(with > 50);
+  CHECK(without > 50);
+}
+
 TEST_CASE("leaves without options get lexicon values chosen by their words", "[engine][offline]") {
   auto t = make_taxonomy(kLifeTax);
   auto r = base_recipe(6, 6);
