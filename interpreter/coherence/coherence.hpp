@@ -66,10 +66,9 @@ class State {
   std::vector<std::uint64_t> mask_;  // per fact: possible labels (bit 63: a value outside the labels)
   std::vector<double> number_;       // per fact (number facts)
   std::vector<Origin> origin_;       // per fact
-  // Per compiled condition: its outcome, valid when stamp_ equals epoch_ (evaluated on first use
-  // after begin(), so a persona pays only for the leaves it touches).
-  mutable std::vector<Truth> truth_;
-  mutable std::vector<std::uint32_t> stamp_;
+  // Per compiled condition: (epoch << 2) | Truth, valid when the epoch is the current one (evaluated
+  // on first use after begin(), so a persona pays only for the leaves it touches).
+  mutable std::vector<std::uint32_t> memo_;
   std::uint32_t epoch_ = 0;
   std::vector<cond::Value> keys_;             // per fact: its value as text or number (table lookups)
   mutable std::vector<cond::Value> scratch_;  // table lookup keys
@@ -212,14 +211,31 @@ class Rules {
   friend struct Compiler;
   friend struct Checker;
   [[nodiscard]] Truth eval(const State& st, std::uint32_t node) const;
-  // The memoised outcome of compiled condition c for the persona (see State::stamp_).
+  // The memoised outcome of compiled condition c for the persona (see State::memo_).
   [[nodiscard]] Truth truth(const State& st, std::size_t c) const {
-    if (st.stamp_[c] != st.epoch_) {
-      st.truth_[c] = eval(st, roots_[c]);
-      st.stamp_[c] = st.epoch_;
-    }
-    return st.truth_[c];
+    std::uint32_t& m = st.memo_[c];
+    if ((m >> 2) != st.epoch_) m = (st.epoch_ << 2) | static_cast<std::uint32_t>(eval(st, roots_[c]));
+    return static_cast<Truth>(m & 3u);
   }
+  // The draw path's data, packed: per leaf one Hot, its options' weights and links side by side, its
+  // `~ when` lines with their weights in one array (fewer cache lines per attribute than LeafInfo).
+  struct HotOption {
+    double weight = 0;       // the `=` weight
+    std::int32_t cond = -1;  // link condition or -1
+  };
+  struct HotWeighing {
+    std::int32_t when = -1;     // condition index
+    std::uint32_t weights = 0;  // first weight in hot_weights_
+  };
+  struct Hot {
+    std::uint32_t options = 0;    // first option in hot_options_
+    std::uint32_t weighings = 0;  // first weighing in hot_weighings_
+    std::uint16_t option_count = 0;
+    std::uint16_t weighing_count = 0;
+    bool always_possible = true;
+    bool tables = false;  // a `~ table` line: weights chosen by pick_weights on LeafInfo::weighings
+  };
+  [[nodiscard]] const double* pick_hot(const State& st, const Hot& h, std::size_t leaf) const;
   [[nodiscard]] const std::vector<double>* pick_weights(const State& st, const std::vector<Weighing>& ws,
                                                         bool facts_phase) const;
   void bind(State& st, const cond::Facts& facts) const;
@@ -236,6 +252,10 @@ class Rules {
   std::vector<std::string> cond_text_;                  // condition index -> canonical text
   std::vector<TableWeights> tables_;
   std::vector<LeafInfo> leaves_;
+  std::vector<Hot> hot_;  // parallel to leaves_
+  std::vector<HotOption> hot_options_;
+  std::vector<HotWeighing> hot_weighings_;
+  std::vector<double> hot_weights_;
   std::vector<std::int32_t> leaf_of_;  // vertex -> index into leaves_ (-1: none)
 };
 

@@ -373,8 +373,21 @@ struct Compiler {
         li.always_possible = std::any_of(li.option_cond.begin(), li.option_cond.end(), [](auto c) { return c < 0; });
       }
       for (const cond::Condition* c : t.inherited_conditions(v)) li.applicability.push_back(condition(*c));
+      Rules::Hot h;
+      h.options = static_cast<std::uint32_t>(r.hot_options_.size());
+      h.option_count = static_cast<std::uint16_t>(li.base.size());
+      for (std::size_t k = 0; k < li.base.size(); ++k) r.hot_options_.push_back({li.base[k], li.option_cond[k]});
+      h.weighings = static_cast<std::uint32_t>(r.hot_weighings_.size());
+      h.weighing_count = static_cast<std::uint16_t>(li.weighings.size());
+      for (const auto& w : li.weighings) {
+        r.hot_weighings_.push_back({w.when, static_cast<std::uint32_t>(r.hot_weights_.size())});
+        r.hot_weights_.insert(r.hot_weights_.end(), w.weights.begin(), w.weights.end());
+      }
+      h.always_possible = li.always_possible;
+      h.tables = std::any_of(li.weighings.begin(), li.weighings.end(), [](const auto& w) { return w.table >= 0; });
       r.leaf_of_[v] = static_cast<std::int32_t>(r.leaves_.size());
       r.leaves_.push_back(std::move(li));
+      r.hot_.push_back(h);
     }
   }
 };

@@ -255,9 +255,8 @@ void Rules::begin(State& st, const cond::Facts& facts, std::uint64_t seed, std::
     st.origin_[i] = Origin::drawn;
   }
   // Conditions are evaluated on first use (truth()); a new epoch invalidates the last persona's.
-  st.truth_.resize(roots_.size());
-  if (st.stamp_.size() != roots_.size() || ++st.epoch_ == 0) {
-    st.stamp_.assign(roots_.size(), 0);
+  if (st.memo_.size() != roots_.size() || ++st.epoch_ >= (std::uint32_t{1} << 30)) {
+    st.memo_.assign(roots_.size(), 0);
     st.epoch_ = 1;
   }
 }
@@ -279,28 +278,42 @@ void Rules::export_facts(const State& st, cond::Facts& facts) const {
 
 bool Rules::possible(const State& st, tax::Vertex leaf) const {
   if (leaf >= leaf_of_.size() || leaf_of_[leaf] < 0 || st.rules_ != this) return true;
-  const LeafInfo& li = leaves_[static_cast<std::size_t>(leaf_of_[leaf])];
-  if (li.always_possible) return true;
-  for (auto c : li.option_cond)
-    if (c < 0 || truth(st, static_cast<std::size_t>(c)) != Truth::no) return true;
+  const Hot& h = hot_[static_cast<std::size_t>(leaf_of_[leaf])];
+  if (h.always_possible) return true;
+  const HotOption* o = hot_options_.data() + h.options;
+  for (std::size_t k = 0; k < h.option_count; ++k)
+    if (o[k].cond < 0 || truth(st, static_cast<std::size_t>(o[k].cond)) != Truth::no) return true;
   return false;
+}
+
+const double* Rules::pick_hot(const State& st, const Hot& h, std::size_t leaf) const {
+  if (st.rules_ != this) return nullptr;
+  if (h.tables) {
+    const auto* w = pick_weights(st, leaves_[leaf].weighings, false);
+    return w == nullptr ? nullptr : w->data();
+  }
+  const HotWeighing* w = hot_weighings_.data() + h.weighings;
+  for (std::size_t k = 0; k < h.weighing_count; ++k)
+    if (truth(st, static_cast<std::size_t>(w[k].when)) == Truth::yes) return hot_weights_.data() + w[k].weights;
+  return nullptr;
 }
 
 double Rules::weights(const State& st, tax::Vertex leaf, std::span<double> out) const {
   if (leaf >= leaf_of_.size() || leaf_of_[leaf] < 0) return 0;
-  const LeafInfo& li = leaves_[static_cast<std::size_t>(leaf_of_[leaf])];
-  const std::size_t n = std::min(out.size(), li.base.size());
-  const std::vector<double>* w = pick_weights(st, li.weighings, false);
+  const auto index = static_cast<std::size_t>(leaf_of_[leaf]);
+  const Hot& h = hot_[index];
+  const HotOption* o = hot_options_.data() + h.options;
+  const std::size_t n = std::min<std::size_t>(out.size(), h.option_count);
+  const double* w = pick_hot(st, h, index);
   const bool bound = st.rules_ == this;  // an unbound state knows no facts: every option is allowed
   auto allowed = [&](std::size_t k) {
-    const auto c = li.option_cond[k];
-    return !bound || c < 0 || truth(st, static_cast<std::size_t>(c)) != Truth::no;
+    return !bound || o[k].cond < 0 || truth(st, static_cast<std::size_t>(o[k].cond)) != Truth::no;
   };
   double total = 0;
   for (int pass = 0; pass < 3 && total <= 0; ++pass) {
     total = 0;
     for (std::size_t k = 0; k < n; ++k) {
-      const double base = pass == 0 && w != nullptr ? (*w)[k] : pass < 2 ? li.base[k] : 1.0;
+      const double base = pass == 0 && w != nullptr ? w[k] : pass < 2 ? o[k].weight : 1.0;
       out[k] = allowed(k) ? base : 0.0;
       total += out[k];
     }
@@ -310,18 +323,19 @@ double Rules::weights(const State& st, tax::Vertex leaf, std::span<double> out) 
 
 int Rules::draw(const State& st, tax::Vertex leaf, Rng& rng) const {
   if (leaf >= leaf_of_.size() || leaf_of_[leaf] < 0) return -1;
-  const LeafInfo& li = leaves_[static_cast<std::size_t>(leaf_of_[leaf])];
-  const std::size_t n = li.base.size();
-  const std::vector<double>* w = pick_weights(st, li.weighings, false);
+  const auto index = static_cast<std::size_t>(leaf_of_[leaf]);
+  const Hot& h = hot_[index];
+  const HotOption* o = hot_options_.data() + h.options;
+  const std::size_t n = h.option_count;
+  const double* w = pick_hot(st, h, index);
   const bool bound = st.rules_ == this;  // an unbound state knows no facts: every option is allowed
   auto allowed = [&](std::size_t k) {
-    const auto c = li.option_cond[k];
-    return !bound || c < 0 || truth(st, static_cast<std::size_t>(c)) != Truth::no;
+    return !bound || o[k].cond < 0 || truth(st, static_cast<std::size_t>(o[k].cond)) != Truth::no;
   };
   // Pass 0: the chosen weighting; 1: the `=` weights; 2: equal weights (among allowed options).
   for (int pass = 0; pass < 3; ++pass) {
     if (pass == 0 && w == nullptr) continue;
-    auto weight = [&](std::size_t k) { return pass == 0 ? (*w)[k] : pass == 1 ? li.base[k] : 1.0; };
+    auto weight = [&](std::size_t k) { return pass == 0 ? w[k] : pass == 1 ? o[k].weight : 1.0; };
     double total = 0;
     for (std::size_t k = 0; k < n; ++k)
       if (allowed(k)) total += weight(k);
