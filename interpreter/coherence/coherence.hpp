@@ -116,7 +116,7 @@ class Rules {
   // ---- (a) drawing ----
   // Binds the facts the persona has (anchors and derived facts, by fact name or binding) and draws
   // every latent fact (`absent draw`) in dependency order, each from Rng::derive(seed, index,
-  // "fact:" + name). Then evaluates every option and weighting condition once.
+  // "fact:" + name). Conditions are evaluated later, on first use, once per persona.
   void begin(State& st, const cond::Facts& facts, std::uint64_t seed, std::uint64_t index) const;
   // Adds the facts begin() drew or derived (never overwriting a fact already there), so the
   // taxonomy's `?` conditions and a recipe's `when` filters can read them.
@@ -131,6 +131,11 @@ class Rules {
   double weights(const State& st, tax::Vertex leaf, std::span<double> out) const;
   // One weighted draw; the option index, or -1 when no option is possible (or the leaf has none).
   [[nodiscard]] int draw(const State& st, tax::Vertex leaf, Rng& rng) const;
+  // False when a link forbids the option for this persona (true for an unbound state, an unknown
+  // leaf or option, or an option without links). For values that come from elsewhere (an LLM).
+  [[nodiscard]] bool allowed(const State& st, tax::Vertex leaf, std::size_t option) const;
+  // The option whose label is `value` (exactly, else after text::fold), if any.
+  [[nodiscard]] std::optional<std::size_t> option_of(tax::Vertex leaf, std::string_view value) const;
 
   // ---- (b) checking ----
   // The violations of a finished persona given its facts (anchors, derived facts, and latent facts

@@ -286,6 +286,25 @@ bool Rules::possible(const State& st, tax::Vertex leaf) const {
   return false;
 }
 
+bool Rules::allowed(const State& st, tax::Vertex leaf, std::size_t option) const {
+  if (leaf >= leaf_of_.size() || leaf_of_[leaf] < 0 || st.rules_ != this) return true;
+  const Hot& h = hot_[static_cast<std::size_t>(leaf_of_[leaf])];
+  if (option >= h.option_count) return true;
+  const std::int32_t c = hot_options_[h.options + option].cond;
+  return c < 0 || truth(st, static_cast<std::size_t>(c)) != Truth::no;
+}
+
+std::optional<std::size_t> Rules::option_of(tax::Vertex leaf, std::string_view value) const {
+  if (tax_ == nullptr || leaf >= tax_->size()) return std::nullopt;
+  const auto& opts = (*tax_)[leaf].values;
+  for (std::size_t k = 0; k < opts.size(); ++k)
+    if (opts[k].label == value) return k;
+  const std::string f = text::fold(value);
+  for (std::size_t k = 0; k < opts.size() && !f.empty(); ++k)
+    if (text::fold(opts[k].label) == f) return k;
+  return std::nullopt;
+}
+
 const double* Rules::pick_hot(const State& st, const Hot& h, std::size_t leaf) const {
   if (st.rules_ != this) return nullptr;
   if (h.tables) {

@@ -140,17 +140,6 @@ class OfflineBackend final : public Backend {
   void narrative(const Model& m, Persona& p) override;
 };
 
-// ---- offline consistency rules (exposed for tests and for the LLM backend's validation) ----
-// Bit flags of the rule table in offline.cpp: a value option carrying flag F is dropped when the
-// persona's facts forbid F.
-using RuleMask = std::uint32_t;
-// The rules a value text triggers (keyword match on whole words/phrases, case-insensitive).
-RuleMask option_rules(std::string_view option_text, std::string_view leaf_path);
-// The rules the facts forbid.
-RuleMask forbidden_rules(const cond::Facts& facts);
-// Names of the rules set in a mask ("retirement", "student", ...), for diagnostics and docs.
-std::vector<std::string_view> rule_names(RuleMask m);
-
 // ---- stages ----
 // Resets p for persona `index` of a run with seed `seed`: id, derived seed, empty stages.
 void begin(const Model& m, std::uint64_t seed, std::uint64_t index, Persona& p);

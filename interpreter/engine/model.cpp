@@ -207,17 +207,13 @@ std::unique_ptr<Model> Model::create(lang::Recipe recipe, std::shared_ptr<const 
     li.restates_anchor = exact_names.count(folded) > 0 || (in_demo && demo_names.count(folded) > 0);
     if (li.restates_anchor) ++m->restating_;
     li.lexicon = lexicon_for(n);
-    RuleMask all = ~RuleMask{0};
     for (const auto& o : n.values) {
       OptionInfo oi;
       oi.label = o.label;
       json_escape(o.label, oi.json);
       oi.weight = o.weight > 0 ? o.weight : 0.0;
-      oi.rules = option_rules(o.label, n.path);
-      all &= oi.rules;
       li.options.push_back(std::move(oi));
     }
-    li.all_rules = n.values.empty() ? 0 : all;
     // Condition set: distinct conditions (by canonical text) on the leaf and its ancestors.
     std::vector<std::uint32_t> ids;
     for (const cond::Condition* c : t.inherited_conditions(v)) {

@@ -16,8 +16,6 @@
 
 namespace persona::engine {
 
-using RuleMask = std::uint32_t;
-
 // Lexicon classes for leaves without value options (offline backend).
 enum class Lexicon : std::uint8_t { frequency, level, yes_no, amount, duration, descriptor };
 
@@ -25,7 +23,6 @@ struct OptionInfo {
   std::string label;
   std::string json;  // label JSON-escaped, without quotes
   double weight = 1;
-  RuleMask rules = 0;
 };
 
 struct LeafInfo {
@@ -37,7 +34,6 @@ struct LeafInfo {
   float walk_weight = 1;         // 0.25 + long_tail: random-BFS key weight
   bool restates_anchor = false;  // excluded: restates an anchor (e.g. "Age Bracket" with an age anchor)
   Lexicon lexicon = Lexicon::descriptor;
-  RuleMask all_rules = ~RuleMask{0};  // AND of the options' rules (0 = some option has no rule)
   std::string name;              // leaf name
   std::string json_path;         // path JSON-escaped, without quotes
   std::vector<OptionInfo> options;

@@ -559,7 +559,6 @@ std::vector<std::size_t> apply_fill(const engine::Model& m, engine::Persona& p, 
                                     const std::string& content) {
   std::vector<std::size_t> missing;
   const auto got = llm::extract_json(content);
-  const engine::RuleMask forbidden = engine::forbidden_rules(p.facts);
   for (std::size_t j = 0; j < slots.size(); ++j) {
     const std::string key = "a" + std::to_string(j + 1);
     engine::Slot& sl = p.attributes[slots[j]];
@@ -584,11 +583,12 @@ std::vector<std::size_t> apply_fill(const engine::Model& m, engine::Persona& p, 
       continue;
     }
     if (text.size() > 300) text.resize(300);
-    const auto& path = path_of(m, sl.leaf);
-    if ((engine::option_rules(text, path) & forbidden) != 0) {
+    // A value that is one of the leaf's options must be one the coherence rules allow this persona.
+    const tax::Vertex leaf = m.leaf(sl.leaf).vertex;
+    if (const auto k = m.rules().option_of(leaf, text); k && !m.rules().allowed(p.coherence, leaf, *k)) {
       sl.status = engine::SlotStatus::failed;
       sl.value.clear();
-      sl.reason = "rejected: contradicts the anchors";
+      sl.reason = "rejected: contradicts the persona's facts";
       continue;
     }
     sl.value = std::move(text);

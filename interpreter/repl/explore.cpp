@@ -254,12 +254,7 @@ Answer why(const engine::Model& m, std::uint64_t seed, const std::string& path) 
       }
     return inc;
   };
-  const engine::RuleMask forbidden = engine::forbidden_rules(p.facts);
-  auto options_ok = [&](const engine::LeafInfo& leaf) {
-    if (leaf.options.empty()) return true;
-    return std::any_of(leaf.options.begin(), leaf.options.end(),
-                       [&](const auto& op) { return (op.rules & forbidden) == 0 && op.weight > 0; });
-  };
+  auto options_ok = [&](const engine::LeafInfo& leaf) { return m.rules().possible(p.coherence, leaf.vertex); };
   auto candidate = [&](const engine::LeafInfo& leaf) {
     return !leaf.restates_anchor && t.applicable(leaf.vertex, p.facts) && included(leaf, nullptr) && options_ok(leaf);
   };
@@ -334,11 +329,8 @@ Answer why(const engine::Model& m, std::uint64_t seed, const std::string& path) 
     }
   }
   if (L.restates_anchor) o += "  restates an anchor: never selected\n";
-  if (!options_ok(L)) {
-    std::string rules;
-    for (auto r : engine::rule_names(forbidden)) rules += (rules.empty() ? "" : ", ") + std::string(r);
-    o += "  every value option contradicts the persona's facts (" + rules + ")\n";
-  }
+  if (!options_ok(L))
+    o += "  every value option contradicts the persona's facts (" + m.rules().statement(L.vertex, 0) + ")\n";
 
   // Verdict.
   if (slot_of_leaf != nullptr) {

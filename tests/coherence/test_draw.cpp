@@ -147,6 +147,22 @@ TEST_CASE("a leaf whose every option is forbidden is not possible; an unknown fa
   CHECK(f.r->possible(st, f.leaf("Pension Type")));  // employment unknown: cannot rule it out
 }
 
+TEST_CASE("a value from elsewhere is matched to its option and refused when a link forbids it", "[coherence][draw]") {
+  Fixture f;
+  coherence::State st;
+  const auto leaf = f.leaf("Pension Type");
+  CHECK(f.r->option_of(leaf, "private pension") == std::optional<std::size_t>(1));
+  CHECK(f.r->option_of(leaf, "Private Pension.") == std::optional<std::size_t>(1));
+  CHECK_FALSE(f.r->option_of(leaf, "a pension from abroad").has_value());
+  CHECK(f.r->allowed(st, leaf, 0));  // unbound state: nothing known, nothing refused
+  f.r->begin(st, facts({{"age", 20.0}, {"employment", std::string("student")}}), 1, 1);
+  CHECK_FALSE(f.r->allowed(st, leaf, 0));
+  CHECK_FALSE(f.r->allowed(st, leaf, 1));
+  CHECK(f.r->allowed(st, leaf, 9));  // no such option: nothing to refuse
+  f.r->begin(st, facts({{"age", 70.0}, {"employment", std::string("retired")}}), 1, 1);
+  CHECK(f.r->allowed(st, leaf, 1));
+}
+
 TEST_CASE("option weights come from a table keyed by an anchor", "[coherence][draw][tables]") {
   Fixture f;
   coherence::State st;

@@ -1,4 +1,5 @@
-// The offline backend: consistency rules, lexicon values, story shapes, narrative length, variety.
+// The offline backend: values that respect the coherence rules, lexicon values, story shapes,
+// narrative length, variety.
 #include <set>
 
 #include "engine_support.hpp"
@@ -8,18 +9,6 @@ using namespace engine_test;
 using namespace persona;
 
 namespace {
-
-cond::Facts facts(double age, const std::string& employment, const std::string& gender = "female") {
-  cond::Facts f;
-  f["age"] = age;
-  f["employment"] = employment;
-  f["gender"] = gender;
-  return f;
-}
-
-bool allowed(std::string_view option, const cond::Facts& f, std::string_view path = "A/B/C") {
-  return (engine::option_rules(option, path) & engine::forbidden_rules(f)) == 0;
-}
 
 const char* kLifeTax =
     "Life | Life\n"
@@ -36,41 +25,6 @@ const char* kLifeTax =
     "    Whether Owns a Bicycle | Whether the person owns a bicycle\n";
 
 }  // namespace
-
-TEST_CASE("consistency rules", "[engine][offline][rules]") {
-  const auto student20 = facts(20, "student");
-  const auto retired70 = facts(70, "retired");
-  const auto worker40 = facts(40, "employed");
-  const auto jobless30 = facts(30, "unemployed");
-  CHECK_FALSE(allowed("retired", student20));
-  CHECK_FALSE(allowed("receives a state pension", student20));
-  CHECK(allowed("retired", retired70));
-  CHECK(allowed("saving for retirement", facts(62, "employed")));  // age >= 60
-  CHECK(allowed("does homework with classmates", student20));
-  CHECK_FALSE(allowed("does homework with classmates", worker40));
-  CHECK_FALSE(allowed("looks after grandchildren", student20));
-  CHECK(allowed("looks after grandchildren", retired70));
-  CHECK_FALSE(allowed("mostly colleagues", jobless30));
-  CHECK_FALSE(allowed("mostly colleagues", retired70));
-  CHECK(allowed("mostly colleagues", worker40));
-  CHECK(allowed("self-employed", worker40));
-  CHECK_FALSE(allowed("unemployed and looking for work", worker40));
-  CHECK(allowed("unemployed and looking for work", jobless30));
-  // Gendered options only in gender/sex leaves; transgender options are left alone.
-  CHECK_FALSE(
-      allowed("man or boy", facts(30, "employed", "female"), "Demographic Information/Sex and Gender/Gender Identity"));
-  CHECK(allowed("woman or girl", facts(30, "employed", "female"),
-                "Demographic Information/Sex and Gender/Gender Identity"));
-  CHECK(allowed("transgender man", facts(30, "employed", "female"),
-                "Demographic Information/Sex and Gender/Gender Identity"));
-  CHECK(allowed("men's football", facts(30, "employed", "female"), "Hobbies/Sports/Team Sport"));
-  // Whole-option rules.
-  CHECK_FALSE(allowed("childhood", worker40));
-  CHECK(allowed("friends from childhood", worker40));
-  // Unknown facts never forbid.
-  CHECK(allowed("retired", cond::Facts{}));
-  CHECK(engine::rule_names(engine::option_rules("retired colleagues", "")).size() == 2);
-}
 
 TEST_CASE("offline values respect the anchors: no retirement values for a 20-year-old student",
           "[engine][offline][rules]") {
