@@ -1,10 +1,10 @@
 // persona repl [FILE] [--seed S] [--count N] [--llm NAME] [--echo] [--no-history]
+#include <unistd.h>
+
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <unistd.h>
 
 #include "cli/commands.hpp"
 #include "repl/repl.hpp"

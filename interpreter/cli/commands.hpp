@@ -9,12 +9,19 @@ namespace persona::cli {
 // Exit codes of every command.
 enum Exit : int { ok = 0, user_error = 1, usage_error = 2, runtime_error = 3, interrupted = 4 };
 
-void add_lang_commands(CLI::App& root, int& code);      // check, fmt
-void add_run_command(CLI::App& root, int& code);        // run, plan, bench
-void add_taxonomy_command(CLI::App& root, int& code);   // taxonomy ...
-void add_repl_command(CLI::App& root, int& code);       // repl
+void add_lang_commands(CLI::App& root, int& code);     // check, fmt
+void add_run_command(CLI::App& root, int& code);       // run, plan, bench
+void add_taxonomy_command(CLI::App& root, int& code);  // taxonomy ...
+void add_repl_command(CLI::App& root, int& code);      // repl
+void add_survey_command(CLI::App& root, int& code);    // survey
+void add_lsp_command(CLI::App& root, int& code);       // lsp
+void add_generate_command(CLI::App& root, int& code);  // _generate (hidden): man page, completions
+// check-personas: the coherence rules applied to a persona file (cmd_check_personas.cpp)
+void add_check_personas_command(CLI::App& root, int& code);
 
 // True when stderr is a terminal (colour diagnostics, progress bars).
 bool stderr_is_tty();
+// The whole command line as typed (shell-quoted where needed), for manifests.
+const std::string& invocation();
 
 }  // namespace persona::cli

@@ -55,6 +55,8 @@ enum class Origin : std::uint8_t { unknown = 0, anchor, drawn, derived, inferred
 class State {
  public:
   [[nodiscard]] bool bound() const { return rules_ != nullptr; }
+  // Forgets the persona (keeps the buffers): unbound until the next Rules::begin.
+  void unbind() { rules_ = nullptr; }
   // The fact's label ("married", "2"), its number (number facts), or empty when unknown.
   [[nodiscard]] std::string_view label(std::size_t fact) const;
   [[nodiscard]] Origin origin(std::size_t fact) const { return origin_[fact]; }

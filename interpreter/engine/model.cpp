@@ -4,55 +4,15 @@
 #include <set>
 #include <unordered_map>
 
-#include "engine/engine.hpp"
 #include "base/rng.hpp"
-#include "util/stdlib_path.hpp"
+#include "base/text.hpp"
+#include "engine/model.hpp"
+#include "taxonomy/taxonomy.hpp"
 
 namespace persona::engine {
 
-void json_escape(std::string_view s, std::string& out) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + start, i - start);
-    start = i + 1;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        out += "\\u00";
-        out += hex[c >> 4];
-        out += hex[c & 15];
-    }
-  }
-  out.append(s.data() + start, s.size() - start);
-}
-
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string r(s);
-  for (auto& c : r)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return r;
-}
-
-bool has_word(std::string_view text_lower, std::string_view w) {
-  std::size_t pos = 0;
-  while ((pos = text_lower.find(w, pos)) != std::string_view::npos) {
-    const bool left = pos == 0 || !std::isalnum(static_cast<unsigned char>(text_lower[pos - 1]));
-    const std::size_t end = pos + w.size();
-    const bool right = end >= text_lower.size() || !std::isalnum(static_cast<unsigned char>(text_lower[end]));
-    if (left && right) return true;
-    pos = end;
-  }
-  return false;
-}
 
 // Leaves that restate an anchor. Under "Demographic Information" a leaf whose folded name is one
 // of the anchor's synonyms restates it; anywhere, a leaf whose folded name equals the anchor's.
@@ -77,11 +37,11 @@ const std::map<std::string, std::vector<std::string>>& anchor_synonyms() {
 }
 
 Lexicon lexicon_for(const tax::Node& n) {
-  const std::string name = lower(n.name);
-  const std::string desc = lower(n.description);
+  const std::string name = text::lower(n.name);
+  const std::string desc = text::lower(n.description);
   auto any = [&](std::initializer_list<std::string_view> ws) {
     for (auto w : ws)
-      if (has_word(name, w)) return true;
+      if (text::contains_word(name, w)) return true;
     return false;
   };
   if (any({"frequency", "often", "habit", "routine", "regularity"}) || desc.starts_with("how often"))
@@ -110,7 +70,6 @@ std::unique_ptr<Model> Model::create(lang::Recipe recipe, std::shared_ptr<const 
   }
   const lang::Recipe& r = m->recipe_;
   const tax::Taxonomy& t = *m->tax_;
-  json_escape(r.name, m->json_name_);
   bool ok = true;
   // Coherence: facts, conditional weights and option links (errors name the rules file and line).
   m->rules_ = coherence::Rules::compile(t, *m->tables_, sink);
@@ -121,7 +80,6 @@ std::unique_ptr<Model> Model::create(lang::Recipe recipe, std::shared_ptr<const 
     AnchorInfo ai;
     ai.anchor = &a;
     ai.step_hash = stable_hash("anchor:" + a.name);
-    json_escape(a.name, ai.json_name);
     const auto& src = a.source;
     using K = lang::AnchorSource::Kind;
     if (src.kind == K::table) {
@@ -166,7 +124,7 @@ std::unique_ptr<Model> Model::create(lang::Recipe recipe, std::shared_ptr<const 
     exact_names.insert(tax::fold_name(nm));
     demo_names.insert(tax::fold_name(nm));
     const auto& syn = anchor_synonyms();
-    if (auto it = syn.find(lower(nm)); it != syn.end())
+    if (auto it = syn.find(text::lower(nm)); it != syn.end())
       for (const auto& s : it->second) demo_names.insert(tax::fold_name(s));
   };
   for (const auto& a : m->anchors_) {
@@ -194,7 +152,6 @@ std::unique_ptr<Model> Model::create(lang::Recipe recipe, std::shared_ptr<const 
     li.fold_id = t.meaning_id(v);
     li.fill_hash = stable_hash("fill:" + n.path);
     li.walk_weight = static_cast<float>(0.25 + t.long_tail(v));
-    json_escape(n.path, li.json_path);
     // Under the demographic root?
     bool in_demo = false;
     if (demo_root) {
@@ -210,7 +167,6 @@ std::unique_ptr<Model> Model::create(lang::Recipe recipe, std::shared_ptr<const 
     for (const auto& o : n.values) {
       OptionInfo oi;
       oi.label = o.label;
-      json_escape(o.label, oi.json);
       oi.weight = o.weight > 0 ? o.weight : 0.0;
       li.options.push_back(std::move(oi));
     }

@@ -21,7 +21,6 @@ enum class Lexicon : std::uint8_t { frequency, level, yes_no, amount, duration, 
 
 struct OptionInfo {
   std::string label;
-  std::string json;  // label JSON-escaped, without quotes
   double weight = 1;
 };
 
@@ -35,7 +34,6 @@ struct LeafInfo {
   bool restates_anchor = false;  // excluded: restates an anchor (e.g. "Age Bracket" with an age anchor)
   Lexicon lexicon = Lexicon::descriptor;
   std::string name;              // leaf name
-  std::string json_path;         // path JSON-escaped, without quotes
   std::vector<OptionInfo> options;
   std::vector<std::uint32_t> near_dups;  // other leaves with TF-IDF cosine >= 0.9
 };
@@ -46,7 +44,6 @@ struct AnchorInfo {
   std::vector<std::string> derived;      // facts the table derives
   std::vector<double> cumulative;        // categorical: normalised cumulative weights
   std::uint64_t step_hash = 0;           // stable_hash("anchor:" + name)
-  std::string json_name;
 };
 
 class Model {
@@ -75,7 +72,6 @@ class Model {
   [[nodiscard]] const std::vector<std::uint32_t>& latent_conditions(std::uint32_t set) const {
     return set_latent_[set];
   }
-  [[nodiscard]] const std::string& json_recipe_name() const { return json_name_; }
   // Leaves that restate anchors (excluded from selection), for diagnostics.
   [[nodiscard]] std::size_t restating_leaves() const { return restating_; }
   // The taxonomy's display name ("stdlib.core" or the file).
@@ -95,10 +91,6 @@ class Model {
   std::vector<std::vector<std::uint32_t>> set_latent_;  // per condition set: its latent conditions
   std::size_t fold_count_ = 0;
   std::size_t restating_ = 0;
-  std::string json_name_;
 };
-
-// JSON string escaping (without the surrounding quotes), appended to out.
-void json_escape(std::string_view s, std::string& out);
 
 }  // namespace persona::engine

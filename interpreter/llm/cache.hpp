@@ -16,9 +16,6 @@
 
 namespace persona::llm {
 
-// SHA-256 of bytes, as 64 lowercase hex characters.
-std::string sha256_hex(std::string_view data);
-
 // The cache key of a request body sent to `url`.
 std::string cache_key(const nlohmann::json& body, std::string_view url);
 

@@ -1,4 +1,5 @@
 #include "llm/client.hpp"
+#include "llm/client_internal.hpp"
 
 #include <curl/curl.h>
 
@@ -12,171 +13,18 @@
 #include <unordered_map>
 
 #include "llm/cache.hpp"
+#include "llm/dialect.hpp"
 #include "llm/structured.hpp"
 #include "base/rng.hpp"
+#include "base/text.hpp"
 
 namespace persona::llm {
-namespace {
 
-using Clock = std::chrono::steady_clock;
-using Ms = std::chrono::milliseconds;
-
-void global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    // A peer closing a socket mid-write must not kill the process.
-    std::signal(SIGPIPE, SIG_IGN);
-  });
-}
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string trim(std::string_view s) {
-  std::size_t b = 0;
-  std::size_t e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b])) != 0) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1])) != 0) --e;
-  return std::string(s.substr(b, e - b));
-}
-
-// A short, redacted excerpt of a server body for error messages.
-std::string excerpt(const std::string& body, std::string_view key) {
-  std::string msg;
-  auto j = nlohmann::json::parse(body, nullptr, false);
-  if (!j.is_discarded() && j.is_object() && j.contains("error")) {
-    const auto& e = j["error"];
-    if (e.is_object() && e.contains("message") && e["message"].is_string()) {
-      msg = e["message"].get<std::string>();
-    } else if (e.is_string()) {
-      msg = e.get<std::string>();
-    }
-  }
-  if (msg.empty()) msg = body;
-  msg = redact(std::move(msg), key);
-  if (msg.size() > 300) msg = msg.substr(0, 300) + "...";
-  for (char& c : msg) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  return msg;
-}
-
-struct Job {
-  Request req;
-  std::function<void(Response)> done;
-  std::string url;
-  std::string body_text;
-  std::string key;  // cache key
-  int attempts = 0;
-  long http_status = 0;
-  std::string last_error;
-  Clock::time_point due{};
-};
-
-struct Transfer {
-  std::unique_ptr<Job> job;
-  CURL* easy = nullptr;
-  curl_slist* headers = nullptr;
-  std::string body;
-  long retry_after_ms = -1;
-  Clock::time_point started{};
-  char errbuf[CURL_ERROR_SIZE] = {};
-};
-
-std::size_t on_write(char* ptr, std::size_t size, std::size_t n, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  t->body.append(ptr, size * n);
-  return size * n;
-}
-
-std::size_t on_header(char* ptr, std::size_t size, std::size_t n, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  const std::string_view line(ptr, size * n);
-  if (line.starts_with("HTTP/")) {
-    t->retry_after_ms = -1;  // a new response (after 100-continue or a redirect)
-    return size * n;
-  }
-  const auto colon = line.find(':');
-  if (colon == std::string_view::npos) return size * n;
-  const std::string name = lower(trim(line.substr(0, colon)));
-  const std::string value = trim(line.substr(colon + 1));
-  try {
-    if (name == "retry-after-ms") {
-      const double ms = std::stod(value);
-      if (ms >= 0) t->retry_after_ms = static_cast<long>(ms);
-    } else if (name == "retry-after" && t->retry_after_ms < 0) {
-      if (!value.empty() && std::isdigit(static_cast<unsigned char>(value[0])) != 0) {
-        t->retry_after_ms = static_cast<long>(std::stod(value) * 1000.0);
-      } else {
-        const time_t when = curl_getdate(value.c_str(), nullptr);
-        if (when > 0) {
-          const time_t now = std::time(nullptr);
-          t->retry_after_ms = when > now ? static_cast<long>(when - now) * 1000 : 0;
-        }
-      }
-    }
-  } catch (...) {
-    // Ignore an unreadable header.
-  }
-  return size * n;
-}
-
-enum class Outcome { ok, retry, fail };
-
-}  // namespace
-
-const char* to_string(Response::Status s) {
-  switch (s) {
-    case Response::Status::ok:
-      return "ok";
-    case Response::Status::failed:
-      return "failed";
-    case Response::Status::circuit_open:
-      return "circuit_open";
-    case Response::Status::cancelled:
-      return "cancelled";
-  }
-  return "?";
-}
-
-std::string Stats::to_string() const {
-  char buf[512];
-  std::snprintf(buf, sizeof buf,
-                "requests=%ld ok=%ld failed=%ld failed_fast=%ld cancelled=%ld attempts=%ld retries=%ld "
-                "rate_limited=%ld cache_hits=%ld connections=%ld in_flight_peak=%d concurrency=%d (min %d) circuit=%s "
-                "tokens_in=%ld tokens_out=%ld tokens_cached=%ld cost=$%.4f",
-                requests, succeeded, failed, failed_fast, cancelled, attempts, retries, rate_limited, cache_hits,
-                connections, in_flight_peak, concurrency_limit, concurrency_min, circuit_open ? "open" : "closed",
-                usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens, cost);
-  return buf;
-}
-
-nlohmann::json Stats::to_json() const {
-  return {{"requests", requests},
-          {"succeeded", succeeded},
-          {"failed", failed},
-          {"failed_fast", failed_fast},
-          {"cancelled", cancelled},
-          {"attempts", attempts},
-          {"retries", retries},
-          {"rate_limited", rate_limited},
-          {"cache_hits", cache_hits},
-          {"connections", connections},
-          {"in_flight_peak", in_flight_peak},
-          {"concurrency_limit", concurrency_limit},
-          {"concurrency_min", concurrency_min},
-          {"circuit_open", circuit_open},
-          {"prompt_tokens", usage.prompt_tokens},
-          {"completion_tokens", usage.completion_tokens},
-          {"cached_tokens", usage.cached_tokens},
-          {"cost", cost}};
-}
+using namespace detail;
 
 struct Client::Impl {
   Provider provider;
+  const Dialect& dialect;
   Options opt;
   int max_conc = 1;
   int max_retries = 0;
@@ -200,7 +48,7 @@ struct Client::Impl {
   bool breaker = false;
   bool dispatching = false;
 
-  Impl(Provider p, Options o) : provider(std::move(p)), opt(o), rng(o.seed) {
+  Impl(Provider p, Options o) : provider(std::move(p)), dialect(dialect_for(provider.style)), opt(o), rng(o.seed) {
     global_init();
     max_conc = std::max(1, opt.max_concurrency > 0 ? opt.max_concurrency : provider.max_concurrency);
     max_retries = std::max(0, opt.max_retries >= 0 ? opt.max_retries : provider.max_retries);
@@ -262,7 +110,14 @@ struct Client::Impl {
     auto job = std::make_unique<Job>();
     job->req = std::move(req);
     job->done = std::move(cb);
-    job->url = job->req.endpoint == Endpoint::embeddings ? provider.embeddings_url() : provider.chat_url();
+    job->url = dialect.url(provider, job->req.endpoint);
+    if (job->url.empty()) {
+      complete(std::move(job), status_only(Job{}, Response::Status::failed,
+                                           "the " + std::string(dialect.name()) + " style has no " +
+                                               (job->req.endpoint == Endpoint::embeddings ? "embeddings" : "chat") +
+                                               " endpoint"));
+      return;
+    }
     try {
       job->body_text = job->req.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     } catch (const std::exception& e) {
@@ -378,13 +233,16 @@ struct Client::Impl {
     t->headers = curl_slist_append(t->headers, "Accept: application/json");
     t->headers = curl_slist_append(t->headers, "Expect:");
     {
-      // Read from the environment now; lives only in this header list, freed after the transfer.
-      std::string auth = provider.api_key();
-      if (!auth.empty()) {
-        auth.insert(0, "Authorization: Bearer ");
-        t->headers = curl_slist_append(t->headers, auth.c_str());
-        std::fill(auth.begin(), auth.end(), '\0');
+      // The key is read from the environment now; it lives only in this header list, freed after
+      // the transfer.
+      std::vector<std::string> lines;
+      std::string key = provider.api_key();
+      dialect.headers(provider, key, lines);
+      for (auto& line : lines) {
+        t->headers = curl_slist_append(t->headers, line.c_str());
+        std::fill(line.begin(), line.end(), '\0');
       }
+      std::fill(key.begin(), key.end(), '\0');
     }
     curl_easy_setopt(easy, CURLOPT_URL, t->job->url.c_str());
     curl_easy_setopt(easy, CURLOPT_POST, 1L);
@@ -484,75 +342,13 @@ struct Client::Impl {
     auto j = nlohmann::json::parse(t.body, nullptr, false);
     if (j.is_discarded() || !j.is_object())
       return "unparsable response body (" + std::to_string(t.body.size()) + " bytes)";
-    if (j.contains("usage") && j["usage"].is_object()) {
-      const auto& u = j["usage"];
-      r.usage.prompt_tokens = u.value("prompt_tokens", 0L);
-      r.usage.completion_tokens = u.value("completion_tokens", 0L);
-      if (u.contains("prompt_tokens_details") && u["prompt_tokens_details"].is_object()) {
-        const auto& d = u["prompt_tokens_details"];
-        if (d.contains("cached_tokens") && d["cached_tokens"].is_number()) {
-          r.usage.cached_tokens = d["cached_tokens"].get<long>();
-        }
-      }
-    } else {
-      // ollama native
-      if (j.contains("prompt_eval_count") && j["prompt_eval_count"].is_number()) {
-        r.usage.prompt_tokens = j["prompt_eval_count"].get<long>();
-      }
-      if (j.contains("eval_count") && j["eval_count"].is_number())
-        r.usage.completion_tokens = j["eval_count"].get<long>();
+    std::string error = dialect.parse(j, t.job->req.endpoint, r);
+    if (!error.empty()) {
+      if (!error.starts_with("refusal: ") && !dialect.error_message(j).empty())
+        return "error in a 2xx response: " + excerpt(t.body, provider.api_key());
+      return error;
     }
-    if (t.job->req.endpoint == Endpoint::embeddings) {
-      nlohmann::json vectors = nlohmann::json::array();
-      if (j.contains("data") && j["data"].is_array()) {
-        for (const auto& d : j["data"]) {
-          if (!d.is_object() || !d.contains("embedding") || !d["embedding"].is_array()) return "embedding missing";
-          vectors.push_back(d["embedding"]);
-        }
-      } else if (j.contains("embeddings") && j["embeddings"].is_array()) {
-        vectors = j["embeddings"];
-      } else {
-        return "response has no embeddings";
-      }
-      for (const auto& v : vectors) {
-        if (!v.is_array()) return "embedding is not an array";
-        std::vector<float> f;
-        f.reserve(v.size());
-        for (const auto& x : v) {
-          if (!x.is_number()) return "embedding holds a non-number";
-          f.push_back(x.get<float>());
-        }
-        r.embeddings.push_back(std::move(f));
-      }
-      r.content = vectors.dump();
-      return {};
-    }
-    const nlohmann::json* msg = nullptr;
-    if (j.contains("choices") && j["choices"].is_array() && !j["choices"].empty()) {
-      const auto& c0 = j["choices"][0];
-      if (c0.is_object()) {
-        if (c0.contains("finish_reason") && c0["finish_reason"].is_string()) {
-          r.finish_reason = c0["finish_reason"].get<std::string>();
-        }
-        if (c0.contains("message") && c0["message"].is_object()) msg = &c0["message"];
-      }
-    } else if (j.contains("message") && j["message"].is_object()) {
-      msg = &j["message"];
-      if (j.contains("done_reason") && j["done_reason"].is_string())
-        r.finish_reason = j["done_reason"].get<std::string>();
-    }
-    if (msg == nullptr) {
-      if (j.contains("error")) return "error in a 2xx response: " + excerpt(t.body, provider.api_key());
-      return "response has no choices[0].message";
-    }
-    if (msg->contains("content") && (*msg)["content"].is_string()) {
-      r.content = (*msg)["content"].get<std::string>();
-    } else if (msg->contains("refusal") && (*msg)["refusal"].is_string()) {
-      return "refusal: " + (*msg)["refusal"].get<std::string>();
-    } else {
-      return "response message has no content";
-    }
-    if (t.job->req.expect_json && !extract_json(r.content).value) {
+    if (t.job->req.endpoint == Endpoint::chat && t.job->req.expect_json && !extract_json(r.content).value) {
       return std::string("content holds no JSON object") +
              (r.finish_reason == "length" ? " (truncated at max_tokens)" : "");
     }
@@ -758,39 +554,19 @@ void Client::reset_circuit() {
   impl_->stats.circuit_open = false;
 }
 
-Stats Client::stats() const { return impl_->stats; }
+Stats Client::stats() const {
+  Stats s = impl_->stats;
+  s.in_flight = static_cast<int>(impl_->active.size());
+  return s;
+}
 const Provider& Client::provider() const { return impl_->provider; }
 
 nlohmann::json chat_body(const Provider& provider, const std::vector<Message>& messages, const ChatOptions& options) {
-  nlohmann::json msgs = nlohmann::json::array();
-  for (const auto& m : messages) msgs.push_back({{"role", m.role}, {"content", m.content}});
-  nlohmann::json body = {{"model", provider.model}, {"messages", std::move(msgs)}};
-  if (provider.style == Style::ollama) {
-    body["stream"] = false;
-    nlohmann::json o = {{"temperature", options.temperature}};
-    if (options.seed) o["seed"] = *options.seed;
-    if (options.max_tokens > 0) o["num_predict"] = options.max_tokens;
-    body["options"] = std::move(o);
-    if (options.schema != nullptr) body["format"] = *options.schema;
-    return body;
-  }
-  body["temperature"] = options.temperature;
-  if (options.max_tokens > 0) body["max_tokens"] = options.max_tokens;
-  if (options.seed) body["seed"] = *options.seed;
-  if (options.schema != nullptr) {
-    if (provider.json_schema) {
-      body["response_format"] = {
-          {"type", "json_schema"},
-          {"json_schema", {{"name", options.schema_name}, {"strict", true}, {"schema", *options.schema}}}};
-    } else {
-      body["response_format"] = {{"type", "json_object"}};
-    }
-  }
-  return body;
+  return dialect_for(provider.style).chat_body(provider, messages, options);
 }
 
 nlohmann::json embeddings_body(const Provider& provider, const std::vector<std::string>& inputs) {
-  return {{"model", provider.embedding_model}, {"input", inputs}};
+  return dialect_for(provider.style).embeddings_body(provider, inputs);
 }
 
 }  // namespace persona::llm

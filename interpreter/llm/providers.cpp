@@ -1,5 +1,7 @@
 #include "llm/providers.hpp"
 
+#include "llm/dialect.hpp"
+
 #include <toml++/toml.h>
 
 #include <cstdlib>
@@ -39,6 +41,7 @@ const std::vector<std::string>& provider_keys() {
                                                 "price_output_per_mtok",
                                                 "price_cached_input_per_mtok",
                                                 "json_schema",
+                                                "context_window",
                                                 "style"};
   return keys;
 }
@@ -80,6 +83,8 @@ class ProviderReader {
         get_long(key, node, p.timeout_ms, 1, 24L * 3'600'000);
       } else if (key == "max_retries") {
         get_int(key, node, p.max_retries, 0, 1000);
+      } else if (key == "context_window") {
+        get_long(key, node, p.context_window, 512, 100'000'000);
       } else if (key == "price_input_per_mtok") {
         get_price(key, node, p.price_input_per_mtok);
       } else if (key == "price_output_per_mtok") {
@@ -99,8 +104,10 @@ class ProviderReader {
             p.style = Style::openai;
           } else if (s == "ollama") {
             p.style = Style::ollama;
+          } else if (s == "anthropic") {
+            p.style = Style::anthropic;
           } else {
-            err(node, "bad-value", "style must be \"openai\" or \"ollama\", not \"" + s + "\"");
+            err(node, "bad-value", "style must be \"openai\", \"ollama\" or \"anthropic\", not \"" + s + "\"");
           }
         }
       } else {
@@ -197,13 +204,51 @@ class ProviderReader {
 
 }  // namespace
 
-std::string Provider::chat_url() const {
-  return style == Style::ollama ? base_url + "/api/chat" : base_url + "/chat/completions";
+std::string redact_url(const std::string& url) {
+  std::string out = url;
+  // user:password@host
+  const auto scheme = out.find("://");
+  const auto start = scheme == std::string::npos ? 0 : scheme + 3;
+  const auto at = out.find('@', start);
+  const auto slash = out.find('/', start);
+  if (at != std::string::npos && (slash == std::string::npos || at < slash)) out.replace(start, at - start, "***");
+  // ?key=...&token=...
+  const auto q = out.find('?');
+  if (q != std::string::npos) {
+    std::size_t i = q + 1;
+    while (i < out.size()) {
+      const auto amp = out.find('&', i);
+      const auto end = amp == std::string::npos ? out.size() : amp;
+      const auto eq = out.find('=', i);
+      if (eq != std::string::npos && eq < end) {
+        std::string name = out.substr(i, eq - i);
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (name.find("key") != std::string::npos || name.find("token") != std::string::npos ||
+            name.find("secret") != std::string::npos || name.find("password") != std::string::npos ||
+            name == "sig" || name == "auth") {
+          out.replace(eq + 1, end - eq - 1, "***");
+        }
+      }
+      const auto next = out.find('&', i);
+      if (next == std::string::npos) break;
+      i = next + 1;
+    }
+  }
+  return out;
 }
 
-std::string Provider::embeddings_url() const {
-  return style == Style::ollama ? base_url + "/api/embed" : base_url + "/embeddings";
+std::string_view to_string(Style s) {
+  switch (s) {
+    case Style::openai: return "openai";
+    case Style::ollama: return "ollama";
+    case Style::anthropic: return "anthropic";
+  }
+  return "openai";
 }
+
+std::string Provider::chat_url() const { return dialect_for(style).url(*this, Endpoint::chat); }
+
+std::string Provider::embeddings_url() const { return dialect_for(style).url(*this, Endpoint::embeddings); }
 
 std::string Provider::api_key() const {
   if (api_key_env.empty()) return {};

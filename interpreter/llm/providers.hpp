@@ -42,9 +42,10 @@ struct Usage {
   }
 };
 
-// Wire dialect. openai: POST {base_url}/chat/completions with response_format json_schema.
-// ollama: POST {base_url}/api/chat (native API) with `format: <schema>`, stream=false.
-enum class Style { openai, ollama };
+// Wire dialect (llm/dialect.hpp, one file each in llm/dialects/): openai (chat completions),
+// ollama (native /api/chat), anthropic (Messages API).
+enum class Style { openai, ollama, anthropic };
+std::string_view to_string(Style s);
 
 struct Provider {
   std::string name = "openai";
@@ -60,6 +61,7 @@ struct Provider {
   double price_output_per_mtok = 0.0;        // USD per million completion tokens
   double price_cached_input_per_mtok = 0.0;  // USD per million cached prompt tokens
   bool json_schema = true;                   // supports response_format json_schema (strict)
+  long context_window = 0;                   // the model's context in tokens (0: unknown, never cut)
   Style style = Style::openai;
   SourceRange defined_at;  // where [providers.NAME] was declared (line 0 for the built-in)
 
@@ -97,5 +99,8 @@ std::optional<ProviderSet> load_providers(const std::filesystem::path& file, Dia
 // Replaces every occurrence of `secret` (and anything shaped like an OpenAI key, "sk-...") in
 // `text` by "***". Used on every error message and server body the client keeps.
 std::string redact(std::string text, std::string_view secret);
+// A URL without credentials: "user:pass@" and key-like query parameters (key, api_key, token, ...)
+// replaced by "***".
+std::string redact_url(const std::string& url);
 
 }  // namespace persona::llm

@@ -305,13 +305,19 @@ Extracted extract_impl(std::string_view text, int depth) {
     r.error = "no JSON object in the answer";
     return r;
   }
+  // The outermost object wins: an object nested in a span that fails to parse strictly is not the
+  // answer (`{"answers": [{"n": 1, ...},],}` is one almost-JSON object, not `{"n": 1, ...}`), so such
+  // spans go to the repair pass whole.
+  std::size_t skip_until = 0;
   for (const std::size_t o : opens) {
+    if (o < skip_until) continue;
     const std::size_t e = balanced_end(body, o);
     if (e == std::string_view::npos) continue;
     if (auto j = parse_object(body.substr(o, e - o))) {
       r.value = std::move(j);
       return r;
     }
+    skip_until = e;
   }
   for (const std::size_t o : opens) {
     if (auto j = repair(body.substr(o))) {

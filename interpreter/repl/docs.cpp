@@ -101,16 +101,27 @@ const std::vector<DocEntry>& docs() {
       {"batch", "setting", "batch N (attributes block): attribute slots filled per model call. Default 40."},
       {"context", "setting", "context N tokens (attributes block): the profile context budget re-sent with each fill call. Default 600."},
       // ---- stdlib tables ----
-      {"stdlib.countries", "table", "stdlib.countries: countries of residence (the 24 most populous, plus Canada) weighted by total population, with no conditioning: anchor country ~ table stdlib.countries."},
+      {"stdlib.countries", "table",
+       "stdlib.countries: countries of residence (the 45 most populous, UN WPP 2024) weighted by population, with no "
+       "conditioning: anchor country ~ table stdlib.countries."},
       {"stdlib.age_structure", "table",
        "stdlib.age_structure by country: age in years, drawn from 5-year age groups of the UN World Population "
-       "Prospects; usually with truncate 18..90 for adults."},
+       "Prospects 2024; usually with truncate 18..90 for adults."},
+      {"stdlib.age_by_sex", "table",
+       "stdlib.age_by_sex by country, gender: age in years from the 5-year age groups of each sex (UN WPP 2024)."},
       {"stdlib.sex_ratio", "table", "stdlib.sex_ratio by country: gender (female, male) by the country's sex ratio."},
       {"stdlib.occupations", "table",
-       "stdlib.occupations by age: an occupation for the age group; derives the fact employment (employed, "
-       "unemployed, student, retired, homemaker), usable in by and when like an anchor."},
-      {"stdlib.cities", "table", "stdlib.cities by country: a city of the country, weighted by population."},
-      {"stdlib.given_names", "table", "stdlib.given_names by country, gender: a given name common for the country and gender."},
+       "stdlib.occupations by country, gender, age: activity status or ISCO-08 major group (ILOSTAT, ILO EAPEP); "
+       "derives employment (employed, student, retired, homemaker) and occupation_class (agricultural, other), "
+       "usable in by and when like an anchor."},
+      {"stdlib.settlement", "table",
+       "stdlib.settlement by country, occupation_class: rural area, town under 300,000 or a city size class (UN "
+       "World Urbanization Prospects); agricultural workers never live in cities of 300,000 or more."},
+      {"stdlib.cities", "table",
+       "stdlib.cities by country, settlement: a place of that size class, weighted by population."},
+      {"stdlib.given_names", "table",
+       "stdlib.given_names by country, gender, age: a given name of the person's birth cohort where national "
+       "statistics exist (US, UK), else common for the country and gender."},
       {"stdlib.core", "taxonomy",
        "stdlib.core: the standard attribute taxonomy (12 top-level categories, about 3,000 nodes). :tax ls lists "
        "its categories."},

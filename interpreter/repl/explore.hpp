@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/engine.hpp"
+#include "engine/program.hpp"
 #include "taxonomy/taxonomy.hpp"
 
 namespace persona::repl {
@@ -26,8 +26,8 @@ Answer tax_ls(const tax::Taxonomy& t, const std::string& path);    // children (
 Answer tax_show(const tax::Taxonomy& t, const std::string& path);  // one node in detail
 Answer tax_find(const tax::Taxonomy& t, const std::string& text);  // substring or glob over paths
 
-// Why the attribute `path` was (or would be) chosen for persona 0 of a run with `seed`.
-Answer why(const engine::Model& m, std::uint64_t seed, const std::string& path);
+// Why the attribute `path` was (or would be) chosen for persona `index` of a run with `seed`.
+Answer why(const engine::Program& prog, std::uint64_t seed, const std::string& path, std::uint64_t index = 0);
 
 // Taxonomy path completion: the paths that extend `prefix` by one segment ("A/B" -> "A/Bx", "A/By/").
 std::vector<std::string> complete_path(const tax::Taxonomy& t, std::string_view prefix);

@@ -13,11 +13,9 @@
 #include <map>
 #include <sstream>
 
-#include "engine/engine.hpp"
-#include "engine/plan.hpp"
 #include "format/formatter.hpp"
 #include "frontend/frontend.hpp"
-#include "generate/generate.hpp"
+#include "exec/exec.hpp"
 #include "llm/cache.hpp"
 #include "repl/explore.hpp"
 #include "repl/repl.hpp"
@@ -310,7 +308,7 @@ struct Session::Impl {
     DiagnosticList diags;
   } checked;
   std::map<std::string, std::shared_ptr<const tax::Taxonomy>> taxonomies;
-  std::unique_ptr<engine::Model> model;
+  std::unique_ptr<engine::Program> model;
   std::uint64_t model_version = ~std::uint64_t{0};
 
   explicit Impl(Options opts) : o(std::move(opts)), out(*o.out), err(o.err != nullptr ? *o.err : *o.out) {}
@@ -425,8 +423,8 @@ struct Session::Impl {
     print_all(diags);
     return t;
   }
-  // The engine model of the current recipe; nullptr (diagnostics printed) when it has errors.
-  const engine::Model* engine_model() {
+  // The program of the current recipe; nullptr (diagnostics printed) when it has errors.
+  const engine::Program* engine_model() {
     if (model && model_version == version) return model.get();
     model.reset();
     auto& c = current();
@@ -445,7 +443,7 @@ struct Session::Impl {
         diags.report(std::move(d));
       }
     auto t = full ? taxonomy_for(full->recipe, diags) : nullptr;
-    if (t) model = engine::Model::create(std::move(full->recipe), full->tables, t, diags);
+    if (t) model = engine::Program::compile(std::move(full->recipe), full->tables, t, diags);
     print_all(diags);
     model_version = version;
     return model.get();
@@ -731,19 +729,20 @@ struct Session::Impl {
       err << "the recipe has errors; fix them first (:check lists them)\n";
       return;
     }
-    engine::PlanOptions po;
-    po.backend = llm();
-    out << engine::to_text(engine::compile(c.loaded->recipe, po));
+    const engine::Program* m = engine_model();
+    if (m == nullptr) return;
+    out << m->to_text(llm());
   }
 
+  // :sample and :run: the run executor on the current program, lines to the session's output.
+  // :run with an LLM is the event-loop scheduler with one request at a time.
   void sample(const std::string& arg, const Arg& a, bool with_llm) {
     std::uint64_t n = o.count;
     if (!arg.empty() && (!parse_u64(arg, n) || n > 100000))
       return arg_error(a, "expected a number of personas (0..100000), got '" + arg + "'");
-    const engine::Model* m = engine_model();
+    const engine::Program* m = engine_model();
     if (m == nullptr) return;
-    engine::OfflineBackend offline;
-    std::unique_ptr<engine::Backend> llm_backend;
+    std::optional<backend::Llm> llm_backend;
     if (with_llm) {
       // The provider: `:set llm NAME`, else the recipe's model provider when persona.toml
       // configures one; otherwise the offline backend.
@@ -752,9 +751,12 @@ struct Session::Impl {
         DiagnosticList pd;
         bool is_offline = false;
         const auto& r = current().loaded->recipe;
-        auto setup = generate::resolve(r, {o.llm.empty() ? std::string() : backend, "", "", ""}, pd, is_offline);
+        backend::ResolveOptions ro;
+        ro.llm = o.llm.empty() ? std::string() : backend;
+        ro.recipe_dir = base_dir;
+        auto setup = backend::resolve(r, ro, pd, is_offline);
         if (setup) {
-          llm_backend = generate::make_backend(*setup, nullptr);
+          llm_backend.emplace(*setup);
         } else if (is_offline) {
           err << "note: no LLM provider is configured (persona.toml); running offline instead of '" << backend << "'\n";
         } else {
@@ -763,17 +765,19 @@ struct Session::Impl {
         }
       }
     }
-    engine::Backend& b = llm_backend ? *llm_backend : static_cast<engine::Backend&>(offline);
-    engine::Scratch scratch;
-    engine::Persona p;
-    std::string line;
-    const std::uint64_t s = seed();
-    for (std::uint64_t i = 0; i < n; ++i) {
-      engine::build_persona(*m, b, scratch, s, i, p);
-      line.clear();
-      engine::serialise(*m, p, line);
-      out << line;
+    if (n == 0) return;
+    exec::RunOptions ro;
+    ro.count = n;
+    ro.seed = seed();
+    ro.out = "-";
+    ro.manifest = false;
+    ro.stream = [this](std::string_view text) { out << text; };
+    if (llm_backend) {
+      ro.llm = &*llm_backend;
+      ro.concurrency = 1;
     }
+    const auto res = exec::run(*m, ro);
+    if (!res.ok) err << "error: " << (res.interrupted ? res.reason : res.error) << "\n";
   }
 
   void tax(const std::string& arg, const Arg& a) {
@@ -803,7 +807,7 @@ struct Session::Impl {
 
   void why_cmd(const std::string& arg, const Arg& a) {
     if (arg.empty()) return arg_error(a, "':why' needs a taxonomy path: :why PATH");
-    const engine::Model* m = engine_model();
+    const engine::Program* m = engine_model();
     if (m == nullptr) return;
     answer(why(*m, seed(), arg), a);
   }

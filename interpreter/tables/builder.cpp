@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 
 namespace persona::tables {
 
@@ -129,6 +130,7 @@ bool Builder::finish() {
       d.probs_.push_back(w / total);
     }
     d.cumulative_.back() = total;
+    if (t.unit != WeightUnit::count) check_sum(di, total);
     if (t.kind == ValueKind::integer_range) {
       d.ranges_.clear();
       for (std::size_t i = 0; i < d.labels_.size(); ++i) {
@@ -166,6 +168,27 @@ bool Builder::finish() {
     failed = true;
   }
   return !failed;
+}
+
+void Builder::check_sum(std::size_t di, double total) {
+  const double expected = t.unit == WeightUnit::percent ? 100.0 : 1.0;
+  if (std::fabs(total - expected) <= t.tolerance * expected) return;
+  // The keys leading to this distribution, for the message ("weights.Japan.female.\"25-34\"").
+  std::string path = "weights";
+  for (const auto& e : t.entries()) {
+    if (e.dist != &t.dists_[di]) continue;
+    for (const auto& k : e.keys) path += "." + (k.find_first_of(" .\"'*+") == std::string::npos ? k : "\"" + k + "\"");
+    break;
+  }
+  char sum[64];
+  std::snprintf(sum, sizeof sum, "%.6g", total);
+  char tol[64];
+  std::snprintf(tol, sizeof tol, "%g", t.tolerance * expected);
+  diags.error(dist_where_[di], "table-share-sum",
+              "the weights of `" + path + "` sum to " + sum + ", but `unit = \"" + std::string(to_string(t.unit)) +
+                  "\"` requires " + (t.unit == WeightUnit::percent ? "100" : "1") + " (tolerance " + tol + ")",
+              {"fix the figures, or declare `unit = \"count\"` if the weights are counts or relative weights"});
+  failed = true;
 }
 
 }  // namespace persona::tables

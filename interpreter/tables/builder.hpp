@@ -45,6 +45,8 @@ struct Builder {
 
  private:
   std::size_t new_dist(const SourceRange& where);
+  // unit = share / percent: the weights of dist `di` must sum to 1 / 100 within the tolerance.
+  void check_sum(std::size_t di, double total);
   std::vector<SourceRange> dist_where_;
   std::vector<std::vector<SourceRange>> label_where_;
 };

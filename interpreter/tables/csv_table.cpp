@@ -1,6 +1,8 @@
-// CSV tables: a header naming the `by` columns, then `value`, then `weight` (docs/tables.md).
+// CSV tables: a header naming the `by` columns, then `value`, then `weight`, then optional
+// `derive.FACT` columns giving a derived fact for the row's label (docs/tables.md).
 #include <algorithm>
 #include <cctype>
+#include <map>
 
 #include "builder.hpp"
 #include "tables.hpp"
@@ -140,13 +142,34 @@ static std::optional<Table> parse_csv_impl(std::string_view text, const std::str
     return std::nullopt;
   }
   const std::size_t ncol = header.size();
-  if (ncol < 2 || lower(header[ncol - 2].text) != "value" || lower(header[ncol - 1].text) != "weight") {
-    sink.error(at(file, header_line, 1), "table-csv-header", "the header must end with the columns `value,weight`",
-               {"e.g. `country,value,weight` (the columns before `value` are the `by` facts)"});
+  // Trailing `derive.FACT` columns: the fact derived from each row's label (empty: none).
+  std::size_t nderive = 0;
+  while (nderive < ncol && lower(header[ncol - 1 - nderive].text).rfind("derive.", 0) == 0) ++nderive;
+  const std::size_t nbase = ncol - nderive;
+  if (nbase < 2 || lower(header[nbase - 2].text) != "value" || lower(header[nbase - 1].text) != "weight") {
+    sink.error(at(file, header_line, 1), "table-csv-header",
+               "the header must be the `by` columns, then `value,weight`, then any `derive.FACT` columns",
+               {"e.g. `country,value,weight` or `country,value,weight,derive.employment`"});
     return std::nullopt;
   }
   bool failed = false;
-  for (std::size_t i = 0; i + 2 < ncol; ++i) {
+  std::vector<std::string> derive_facts;
+  for (std::size_t k = nbase; k < ncol; ++k) {
+    const std::string fact = header[k].text.substr(7);
+    const bool name_ok = !fact.empty() && std::all_of(fact.begin(), fact.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-';
+    });
+    if (!name_ok || std::find(derive_facts.begin(), derive_facts.end(), fact) != derive_facts.end()) {
+      sink.error(at(file, header_line, header[k].column), "table-csv-header",
+                 name_ok ? "column `" + header[k].text + "` appears twice"
+                         : "`" + header[k].text + "`: a derive column is `derive.FACT` with a fact name");
+      failed = true;
+    }
+    derive_facts.push_back(fact);
+  }
+  // fact -> label -> (derived value, line where first given)
+  std::vector<std::map<std::string, std::pair<std::string, std::uint32_t>, std::less<>>> derived(nderive);
+  for (std::size_t i = 0; i + 2 < nbase; ++i) {
     const auto& h = header[i];
     if (h.text.empty()) {
       sink.error(at(file, header_line, h.column), "table-csv-header", "empty column name in the header");
@@ -190,12 +213,12 @@ static std::optional<Table> parse_csv_impl(std::string_view text, const std::str
       continue;
     }
     Row r;
-    for (std::size_t i = 0; i + 2 < ncol; ++i) {
+    for (std::size_t i = 0; i + 2 < nbase; ++i) {
       r.keys.push_back(rec[i].text);
       r.by_where.push_back(at(file, start, rec[i].column, static_cast<std::uint32_t>(rec[i].text.size())));
     }
-    const Field& vf = rec[ncol - 2];
-    const Field& wf = rec[ncol - 1];
+    const Field& vf = rec[nbase - 2];
+    const Field& wf = rec[nbase - 1];
     r.value = vf.text;
     r.value_where = at(file, start, vf.column, static_cast<std::uint32_t>(vf.text.size()));
     r.weight_where = at(file, start, wf.column, static_cast<std::uint32_t>(wf.text.size()));
@@ -211,6 +234,17 @@ static std::optional<Table> parse_csv_impl(std::string_view text, const std::str
       continue;
     }
     r.weight = *w;
+    for (std::size_t k = 0; k < nderive; ++k) {
+      const Field& df = rec[nbase + k];
+      if (df.text.empty()) continue;
+      auto [it, fresh] = derived[k].emplace(r.value, std::make_pair(df.text, start));
+      if (!fresh && it->second.first != df.text) {
+        sink.error(at(file, start, df.column, static_cast<std::uint32_t>(df.text.size())), "table-derive-conflict",
+                   "`" + r.value + "` derives " + derive_facts[k] + " = `" + df.text + "` here but `" +
+                       it->second.first + "` on line " + std::to_string(it->second.second));
+        failed = true;
+      }
+    }
     rows.push_back(std::move(r));
   }
   if (failed) return std::nullopt;
@@ -260,6 +294,10 @@ static std::optional<Table> parse_csv_impl(std::string_view text, const std::str
     b.add_weight(idx, r.value, r.weight, r.weight_where, r.value_where);
   }
   if (!b.finish()) return std::nullopt;
+  for (std::size_t k = 0; k < nderive; ++k) {
+    auto& map = b.derive_map(derive_facts[k]);
+    for (const auto& [label, value] : derived[k]) map[label] = value.first;
+  }
   return t;
 }
 

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "base/files.hpp"
 #include "builder.hpp"
 #include "tables.hpp"
 #include "util/stdlib_path.hpp"
@@ -29,6 +30,25 @@ std::optional<ValueKind> parse_value_kind(std::string_view s) {
   if (s == "category") return ValueKind::category;
   if (s == "integer-range") return ValueKind::integer_range;
   if (s == "number") return ValueKind::number;
+  return std::nullopt;
+}
+
+std::string_view to_string(WeightUnit u) {
+  switch (u) {
+    case WeightUnit::count:
+      return "count";
+    case WeightUnit::share:
+      return "share";
+    case WeightUnit::percent:
+      return "percent";
+  }
+  return "count";
+}
+
+std::optional<WeightUnit> parse_weight_unit(std::string_view s) {
+  if (s == "count") return WeightUnit::count;
+  if (s == "share") return WeightUnit::share;
+  if (s == "percent") return WeightUnit::percent;
   return std::nullopt;
 }
 
@@ -255,6 +275,27 @@ std::vector<std::string> Table::keys_at(std::size_t level) const {
   return out;
 }
 
+std::vector<std::string> Table::keys_under(std::span<const std::string> path) const {
+  std::vector<std::string> out;
+  if (by.empty() || nodes_.empty() || path.size() >= by.size()) return out;
+  std::size_t node = 0;
+  for (std::size_t level = 0; level < path.size(); ++level) {
+    const Node& n = nodes_[node];
+    auto it = n.exact.find(path[level]);
+    if (it == n.exact.end()) return out;
+    node = n.children[it->second].index;  // an inner node: level + 1 < by.size()
+  }
+  for (const auto& c : nodes_[node].children)
+    if (c.key != "*") out.push_back(c.key);
+  return out;
+}
+
+bool Table::has_fallback_at(std::size_t level) const {
+  for (const auto& e : entries())
+    if (level < e.keys.size() && e.keys[level] == "*") return true;
+  return false;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Library
 
@@ -265,24 +306,19 @@ Library& Library::operator=(Library&&) noexcept = default;
 
 namespace {
 
+// Every table file is read through files::read: regular files only, a size limit, UTF-8 checked
+// with the line and byte of a bad byte; the message names the path, never the contents.
 std::optional<std::string> read_file(const std::filesystem::path& path, DiagnosticSink& sink) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    sink.error(at(path.string(), 0), "table-unreadable", "cannot read table file: it is a directory");
+  files::ReadResult r = files::read(path);
+  if (!r.ok()) {
+    std::string msg = r.error;
+    const std::string prefix =
+        path.string() + ":" + std::to_string(r.error_line) + ":" + std::to_string(r.error_column) + ": ";
+    if (r.error_line > 0 && msg.rfind(prefix, 0) == 0) msg.erase(0, prefix.size());
+    sink.error(at(path.string(), r.error_line, r.error_column, r.error_line > 0 ? 1 : 0), "table-unreadable", msg);
     return std::nullopt;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    sink.error(at(path.string(), 0), "table-unreadable", "cannot read table file");
-    return std::nullopt;
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) {
-    sink.error(at(path.string(), 0), "table-unreadable", "error while reading table file");
-    return std::nullopt;
-  }
-  return std::move(ss).str();
+  return std::move(*r.text);
 }
 
 std::string lower(std::string s) {

@@ -26,19 +26,28 @@
 #include <string_view>
 #include <vector>
 
+#include "base/rng.hpp"
 #include "cond/condition.hpp"
 #include "diag/diagnostic.hpp"
-#include "base/rng.hpp"
 
 namespace persona::tables {
 
 enum class ValueKind { category, integer_range, number };
+
+// What the weights of a table mean. `share`: each distribution's weights are fractions that sum to 1;
+// `percent`: percentages that sum to 100; `count`: counts or other relative weights, normalised as
+// they are. Shares and percents that do not sum to their total (within Table::tolerance) are a load
+// error naming the file and line of the distribution.
+enum class WeightUnit { count, share, percent };
 
 struct Builder;  // internal: fills tables while parsing
 
 // "category" | "integer-range" | "number"
 std::string_view to_string(ValueKind k);
 std::optional<ValueKind> parse_value_kind(std::string_view s);
+// "count" | "share" | "percent"
+std::string_view to_string(WeightUnit u);
+std::optional<WeightUnit> parse_weight_unit(std::string_view s);
 
 // An inclusive integer range parsed from a key: "18-24" -> [18, 24]; "65+" -> [65, open].
 // `open` ranges have hi == lo + 4 when used as drawn values (integer-range tables) and extend to
@@ -84,11 +93,16 @@ class Table {
   // Metadata.
   std::string name;  // as found by Library::find(): "stdlib.age_structure" or the user's name
   std::string description;
-  std::string source;  // organisation and dataset, e.g. "UN DESA Population Division, World Population Prospects 2022"
-  int year = 0;        // reference year of the figures (0 when unknown, e.g. CSV tables)
+  std::string source;   // publisher and dataset, e.g. "UN DESA Population Division, World Population Prospects"
+  std::string edition;  // edition or release of the dataset, e.g. "2024 revision, medium variant"
+  std::string url;      // where the source file is published
+  std::string licence;  // licence of the source data, e.g. "CC BY 3.0 IGO"
+  int year = 0;         // reference year of the figures (0 when unknown, e.g. CSV tables)
   ValueKind kind = ValueKind::category;
-  std::vector<std::string> by;  // conditioning facts, in order
-  SourceRange where;            // the file (line 1) where the table was defined
+  WeightUnit unit = WeightUnit::count;  // user tables default to counts (no sum check)
+  double tolerance = 1e-3;              // allowed |sum - 1| for shares (|sum - 100| / 100 for percents)
+  std::vector<std::string> by;          // conditioning facts, in order
+  SourceRange where;                    // the file (line 1) where the table was defined
 
   // The distribution at the given conditioning values, in `by` order. A numeric value (or a string
   // that parses as a number) selects the range key that contains it ("18-24", "65+"); a string
@@ -126,6 +140,12 @@ class Table {
   [[nodiscard]] std::vector<Entry> entries() const;
   // The distinct keys written at one `by` level (excluding "*"), in first-seen order.
   [[nodiscard]] std::vector<std::string> keys_at(std::size_t level) const;
+  // The keys written directly under a path of keys (one per level, as written, "*" included), e.g.
+  // keys_under({"Japan"}) on a table by country, gender, age gives {"female", "male"}; "*" excluded.
+  // Empty when the path does not exist or reaches the last level.
+  [[nodiscard]] std::vector<std::string> keys_under(std::span<const std::string> path) const;
+  // Whether level `level` of `by` has a "*" fallback anywhere.
+  [[nodiscard]] bool has_fallback_at(std::size_t level) const;
 
  private:
   friend struct Builder;
@@ -150,8 +170,9 @@ class Table {
 };
 
 // Parsing from text (used by Library; exposed for tests and fuzzing). `file` names the source in
-// diagnostics. For TOML, `strict` requires description, source and year (stdlib tables) and the
-// `name` field must equal `expected_stem` when given. `table_name` becomes Table::name.
+// diagnostics. For TOML, `strict` requires description, source, edition, url, licence, year and unit
+// (stdlib tables) and the `name` field must equal `expected_stem` when given. `table_name` becomes
+// Table::name.
 std::optional<Table> parse_toml(std::string_view text, const std::string& file, std::string_view expected_stem,
                                 std::string table_name, bool strict, DiagnosticSink& sink);
 std::optional<Table> parse_csv(std::string_view text, const std::string& file, std::string table_name,

@@ -188,7 +188,8 @@ std::optional<Table> parse_toml_impl(std::string_view text, const std::string& f
     return std::nullopt;
   };
 
-  static const char* const known[] = {"name", "description", "source", "year", "value", "by", "weights", "derive"};
+  static const char* const known[] = {"name", "description", "source", "edition", "url",     "licence", "year",
+                                      "unit", "tolerance",   "value",  "by",      "weights", "derive"};
   for (const auto& [k, v] : in_file_order(doc)) {
     const std::string key(k->str());
     if (std::find(std::begin(known), std::end(known), key) == std::end(known)) {
@@ -209,6 +210,27 @@ std::optional<Table> parse_toml_impl(std::string_view text, const std::string& f
   }
   if (auto d = get_string("description", strict)) t.description = *d;
   if (auto s = get_string("source", strict)) t.source = *s;
+  if (auto e = get_string("edition", strict)) t.edition = *e;
+  if (auto u = get_string("url", strict)) t.url = *u;
+  if (auto l = get_string("licence", strict)) t.licence = *l;
+  if (auto u = get_string("unit", strict)) {
+    if (auto k = parse_weight_unit(*u)) {
+      t.unit = *k;
+    } else {
+      ctx.error(
+          field_where(doc.get("unit")), "table-bad-unit", "unknown weight unit \"" + *u + "\"",
+          {"expected \"share\" (weights sum to 1), \"percent\" (sum to 100) or \"count\" (any positive weights)"});
+    }
+  }
+  if (const toml::node* tn = doc.get("tolerance")) {
+    const auto v = tn->value<double>();
+    if (!v || !(tn->is_integer() || tn->is_floating_point()) || !(*v >= 0.0) || !(*v < 1.0)) {
+      ctx.error(field_where(tn), "table-field-type", "`tolerance` must be a number in [0, 1)",
+                {"the allowed relative gap between a distribution's sum and 1 (share) or 100 (percent)"});
+    } else {
+      t.tolerance = *v;
+    }
+  }
   if (const toml::node* y = doc.get("year")) {
     if (const auto* yi = y->as_integer()) {
       t.year = static_cast<int>(std::clamp<std::int64_t>(yi->get(), -100000, 100000));

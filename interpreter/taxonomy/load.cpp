@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "base/files.hpp"
 #include "detail.hpp"
 #include "diag/source.hpp"
 #include "rules.hpp"
@@ -101,24 +102,22 @@ bool check_text(std::string_view text, const std::string& file, DiagnosticSink& 
   return true;
 }
 
+// Every taxonomy file is read through files::read: regular files only, a size limit; the message
+// names the path, never the contents. UTF-8 is checked by check_text (code invalid-utf8).
 std::optional<std::string> read_file(const fs::path& path, DiagnosticSink& sink) {
   std::error_code ec;
   if (!fs::exists(path, ec)) {
     sink.error({path.string(), 0, 0, 0}, "file-not-found", "cannot open '" + path.string() + "': no such file");
     return std::nullopt;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    sink.error({path.string(), 0, 0, 0}, "read-failed", "cannot read '" + path.string() + "'");
+  files::Limits limits;
+  limits.require_utf8 = false;
+  files::ReadResult r = files::read(path, limits);
+  if (!r.ok()) {
+    sink.error({path.string(), 0, 0, 0}, "read-failed", r.error);
     return std::nullopt;
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) {
-    sink.error({path.string(), 0, 0, 0}, "read-failed", "cannot read '" + path.string() + "'");
-    return std::nullopt;
-  }
-  return std::move(ss).str();
+  return std::move(*r.text);
 }
 
 std::size_t count_nodes(const std::vector<RawNode>& forest) {

@@ -318,33 +318,7 @@ std::vector<std::string> words(std::string_view text);
 std::vector<std::string> trigrams(std::string_view word);
 
 // ---------------------------------------------------------------------------------------------
-// Optional dense embeddings from an OpenAI-compatible /v1/embeddings endpoint, cached on disk.
-
-struct EmbeddingConfig {
-  std::string base_url = "https://api.openai.com";  // "/v1/embeddings" is appended
-  std::string model = "text-embedding-3-small";
-  std::string api_key_env = "OPENAI_API_KEY";  // the key is read from this variable, never logged
-  std::filesystem::path cache_dir;             // empty = no cache
-  long timeout_ms = 30000;
-  std::size_t batch = 64;
-};
-
-class EmbeddingProvider {
- public:
-  explicit EmbeddingProvider(EmbeddingConfig cfg);
-  // One vector per text, in order; nullopt (with diagnostics) on any failure.
-  std::optional<std::vector<std::vector<float>>> embed(std::span<const std::string> texts, DiagnosticSink& sink);
-  [[nodiscard]] std::size_t cache_hits() const { return hits_; }
-  [[nodiscard]] std::size_t requests() const { return requests_; }
-  [[nodiscard]] const EmbeddingConfig& config() const { return cfg_; }
-  // Cache key: hex FNV-1a 128 (two 64-bit lanes) of model + '\0' + text.
-  static std::string cache_key(std::string_view model, std::string_view text);
-
- private:
-  EmbeddingConfig cfg_;
-  std::size_t hits_ = 0;
-  std::size_t requests_ = 0;
-};
+// Dense embeddings of nodes come from an LLM provider (llm/embeddings.hpp); this is the text embedded.
 
 // The text embedded for a node: its path with " / " separators, description and value options.
 std::string node_text(const Taxonomy& t, Vertex v);

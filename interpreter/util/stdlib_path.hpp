@@ -4,7 +4,11 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <string>
 #include <system_error>
+
+#include "base/files.hpp"
+#include "base/text.hpp"
 
 #ifndef PERSONA_STDLIB_DIR
 #define PERSONA_STDLIB_DIR "stdlib"
@@ -22,6 +26,15 @@ inline std::filesystem::path stdlib_dir() {
     if (fs::is_directory(installed, ec)) return installed;
   }
   return fs::path(PERSONA_STDLIB_DIR);
+}
+
+// The version in <stdlib>/VERSION (one line, e.g. "0.1.0"); empty when the file is missing or unreadable.
+inline std::string stdlib_version(const std::filesystem::path& dir = stdlib_dir()) {
+  files::Limits limits;
+  limits.max_bytes = 256;
+  auto r = files::read(dir / "VERSION", limits);
+  if (!r.ok()) return {};
+  return std::string(text::trim(*r.text));
 }
 
 }  // namespace persona

@@ -1,14 +1,13 @@
 #include "base/files.hpp"
 
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-
-#include <openssl/evp.h>
 
 #include "base/text.hpp"
 
@@ -88,8 +87,8 @@ ReadResult read(const std::filesystem::path& path, const Limits& limits, const s
       r.error_column = static_cast<std::uint32_t>(*bad - line_start + 1);
       char hex[8];
       std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned>(static_cast<unsigned char>(data[*bad])));
-      r.error = name + ":" + std::to_string(line) + ":" + std::to_string(r.error_column) +
-                ": not valid UTF-8 (byte " + hex +
+      r.error = name + ":" + std::to_string(line) + ":" + std::to_string(r.error_column) + ": not valid UTF-8 (byte " +
+                hex +
                 "); if the file was saved as Windows-1252 or Latin-1, convert it, e.g. iconv -f WINDOWS-1252 -t "
                 "UTF-8";
       return r;

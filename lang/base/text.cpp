@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 namespace persona::text {
 
@@ -51,13 +52,30 @@ std::vector<std::string> split(std::string_view s, char sep) {
   return out;
 }
 
+bool contains_word(std::string_view text, std::string_view word) {
+  if (word.empty()) return false;
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  std::size_t pos = 0;
+  while ((pos = text.find(word, pos)) != std::string_view::npos) {
+    const std::size_t end = pos + word.size();
+    if ((pos == 0 || !alnum(text[pos - 1])) && (end >= text.size() || !alnum(text[end]))) return true;
+    pos = end;
+  }
+  return false;
+}
+
 std::string fold(std::string_view name) {
   std::string out;
   out.reserve(name.size());
   for (unsigned char c : name) {
-    if (c >= 0x80) out.push_back(static_cast<char>(c));
-    else if (c >= 'A' && c <= 'Z') out.push_back(static_cast<char>(c - 'A' + 'a'));
-    else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) out.push_back(static_cast<char>(c));
+    if (c >= 0x80)
+      out.push_back(static_cast<char>(c));
+    else if (c >= 'A' && c <= 'Z')
+      out.push_back(static_cast<char>(c - 'A' + 'a'));
+    else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+      out.push_back(static_cast<char>(c));
   }
   return out;
 }
@@ -171,12 +189,38 @@ std::string utf8_sanitize(std::string_view s) {
   return out;
 }
 
+namespace {
+
+// Whether any of the 8 bytes of `w` needs escaping in JSON: below 0x20, '"' or '\\' (SWAR tests).
+inline bool needs_escape(std::uint64_t w) {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+  const std::uint64_t below_space = (w - ones * 0x20) & ~w & highs;
+  const std::uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+  const std::uint64_t quote = (q - ones) & ~q & highs, backslash = (b - ones) & ~b & highs;
+  return (below_space | quote | backslash) != 0;
+}
+
+}  // namespace
+
 void json_escape(std::string_view s, std::string& out) {
   static constexpr char hex[] = "0123456789abcdef";
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
+  std::size_t start = 0, i = 0;
+  const std::size_t n = s.size();
+  while (i < n) {
+    // Skip 8 clean bytes at a time: most text needs no escaping at all.
+    if (i + 8 <= n) {
+      std::uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if (!needs_escape(w)) {
+        i += 8;
+        continue;
+      }
+    }
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      ++i;
+      continue;
+    }
     out.append(s.data() + start, i - start);
     start = i + 1;
     switch (c) {
@@ -190,8 +234,9 @@ void json_escape(std::string_view s, std::string& out) {
         out += hex[c >> 4];
         out += hex[c & 15];
     }
+    ++i;
   }
-  out.append(s.data() + start, s.size() - start);
+  out.append(s.data() + start, n - start);
 }
 
 }  // namespace persona::text

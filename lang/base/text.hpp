@@ -18,6 +18,10 @@ std::string_view trim(std::string_view s);
 std::string join(const std::vector<std::string>& items, std::string_view sep);
 std::vector<std::string> split(std::string_view s, char sep);
 
+// Whether `word` (a word or phrase) occurs in `text` between non-alphanumeric boundaries. Exact
+// bytes: lower-case both sides first for a case-insensitive match.
+bool contains_word(std::string_view text, std::string_view word);
+
 // A name folded for comparison: ASCII letters and digits lower-cased, other ASCII dropped, bytes >=
 // 0x80 kept ("Punctuality at Work!" -> "punctualityatwork").
 std::string fold(std::string_view name);

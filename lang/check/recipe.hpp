@@ -20,7 +20,8 @@ enum class ValueType { text, number };
 
 struct Choice {
   std::string label;
-  double weight = 0;  // as written; the engine normalises
+  double weight = 0;             // as written; the engine normalises
+  std::optional<double> number;  // set when every label of the categorical is a number: the drawn value
 };
 
 struct Bound {
@@ -81,7 +82,7 @@ struct AttributeSettings {
   std::string prefer = "long-tail";  // long-tail | none
   std::vector<Filter> filters;       // in order; none means include *
   int batch = 40;                    // slots per LLM call
-  int context_tokens = 600;          // profile context budget per batch (tokens)
+  int context_tokens = 0;            // profile budget per call in tokens (0: the whole profile)
 };
 
 struct NarrativeSettings {

@@ -106,8 +106,10 @@ const char* op_text(Op op) {
 std::string to_string_prec(const Condition& c, int parent) {
   // precedence: any 1, all 2, negate/compare 3
   switch (c.kind) {
+    case Condition::Kind::has:
+      return "has " + c.var;
     case Condition::Kind::compare: {
-      std::string s = c.var + " " + op_text(c.op) + " ";
+      std::string s = c.var + (c.absent_ok ? "? " : " ") + op_text(c.op) + " ";
       if (c.op == Op::in || c.op == Op::not_in) {
         s += "(";
         for (std::size_t i = 0; i < c.values.size(); ++i) s += (i ? ", " : "") + value_text(c.values[i]);
@@ -135,34 +137,54 @@ std::string to_string_prec(const Condition& c, int parent) {
 
 }  // namespace
 
-bool evaluate(const Condition& c, const Facts& facts) {
+namespace {
+
+// Kleene's three-valued logic: a comparison on an absent fact is unknown.
+enum class Truth { no, yes, unknown };
+
+Truth truth(const Condition& c, const Facts& facts) {
   switch (c.kind) {
     case Condition::Kind::compare: {
       auto it = facts.find(c.var);
-      if (it == facts.end()) return true;  // unknown fact: cannot rule out
-      return compare(c, it->second);
+      if (it == facts.end()) return c.absent_ok ? Truth::yes : Truth::unknown;
+      return compare(c, it->second) ? Truth::yes : Truth::no;
     }
-    case Condition::Kind::all:
-      for (const auto& k : c.kids)
-        if (!evaluate(k, facts)) return false;
-      return true;
-    case Condition::Kind::any:
-      for (const auto& k : c.kids)
-        if (evaluate(k, facts)) return true;
-      return false;
+    case Condition::Kind::has:
+      return facts.find(c.var) != facts.end() ? Truth::yes : Truth::no;
+    case Condition::Kind::all: {
+      Truth out = Truth::yes;
+      for (const auto& k : c.kids) {
+        const Truth t = truth(k, facts);
+        if (t == Truth::no) return Truth::no;
+        if (t == Truth::unknown) out = Truth::unknown;
+      }
+      return out;
+    }
+    case Condition::Kind::any: {
+      Truth out = Truth::no;
+      for (const auto& k : c.kids) {
+        const Truth t = truth(k, facts);
+        if (t == Truth::yes) return Truth::yes;
+        if (t == Truth::unknown) out = Truth::unknown;
+      }
+      return out;
+    }
     case Condition::Kind::negate: {
-      // not over an unknown fact stays satisfied
-      if (c.kids.front().kind == Condition::Kind::compare && facts.find(c.kids.front().var) == facts.end()) return true;
-      return !evaluate(c.kids.front(), facts);
+      const Truth t = truth(c.kids.front(), facts);
+      return t == Truth::unknown ? t : (t == Truth::yes ? Truth::no : Truth::yes);
     }
   }
-  return true;
+  return Truth::unknown;
 }
+
+}  // namespace
+
+bool evaluate(const Condition& c, const Facts& facts) { return truth(c, facts) == Truth::yes; }
 
 std::string to_string(const Condition& c) { return to_string_prec(c, 0); }
 
 void collect_vars(const Condition& c, std::vector<std::string>& out) {
-  if (c.kind == Condition::Kind::compare) {
+  if (c.kind == Condition::Kind::compare || c.kind == Condition::Kind::has) {
     out.push_back(c.var);
     return;
   }

@@ -1,6 +1,7 @@
 // Source texts by file name, so diagnostics can show the offending line long after parsing.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -15,8 +16,18 @@ class SourceFiles {
  public:
   // Registers a text under a name (a path, or "<repl>"); replaces an earlier text of that name.
   const std::string& add(const std::string& name, std::string text);
-  // Reads a file from disk and registers it; nullopt when it cannot be read.
-  std::optional<std::string_view> load(const std::string& path);
+  // Why load() failed: "cannot read PATH: it is a directory", "... over the limit ...", or "not valid
+  // UTF-8 (byte 0xE9) ..." with the line and byte column of the bad byte (else 0). Never the contents.
+  struct LoadError {
+    std::string message;
+    std::uint32_t line = 0;
+    std::uint32_t column = 0;
+  };
+  // The largest source file load() reads.
+  static constexpr std::uintmax_t max_bytes = 8u << 20;
+  // Reads a file through files::read (regular files only, at most max_bytes, valid UTF-8) and
+  // registers it; nullopt when it cannot be read (why in `error`).
+  std::optional<std::string_view> load(const std::string& path, LoadError* error = nullptr);
   [[nodiscard]] const std::string* text(const std::string& name) const;
   // The text of one line (1-based) without its newline; empty when unknown.
   [[nodiscard]] std::string_view line(const std::string& name, std::uint32_t line) const;

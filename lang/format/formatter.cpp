@@ -16,7 +16,10 @@ bool is_bare_word(const std::string& s) {
   return true;
 }
 
-std::string label_text(const std::string& s, bool quoted) { return (!quoted && is_bare_word(s)) ? s : quote(s); }
+// A label as written: a bare word, a number (`{ 1: 0.3 }`) or, when it needs quotes, a string.
+std::string label_text(const ast::Choice& c) {
+  return (!c.quoted && (c.number || is_bare_word(c.label))) ? c.label : quote(c.label);
+}
 
 std::string range_text(const ast::Range& r) {
   if (r.single && r.lo) return r.lo->text;
@@ -116,7 +119,7 @@ std::string format_distribution(const ast::Distribution& d) {
     s += "{ ";
     for (std::size_t i = 0; i < c->choices.size(); ++i) {
       const auto& ch = c->choices[i];
-      s += (i ? ", " : "") + label_text(ch.label, ch.quoted) + ": " + ch.weight.text;
+      s += (i ? ", " : "") + label_text(ch) + ": " + ch.weight.text;
     }
     s += " }";
   } else if (const auto* n = std::get_if<ast::Numeric>(&d.form)) {

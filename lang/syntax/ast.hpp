@@ -42,8 +42,9 @@ struct Range : Node {
 // ---- distributions (the right-hand side of `anchor x ~ ...` and `distribution d = ...`) ----
 
 struct Choice : Node {
-  std::string label;  // a bare word or a quoted string
-  bool quoted = false;
+  std::string label;    // a bare word, a quoted string or a number as written
+  bool quoted = false;  // written as a string
+  bool number = false;  // written as a number: { 1: 0.3, 2: 0.7 }
   Number weight;
 };
 

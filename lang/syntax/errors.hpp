@@ -1,5 +1,6 @@
-// Error messages for the grammar's must<> points, one per rule (PEGTL's must_if). A rule without a
-// message here falls back to PEGTL's generic text, which tests/lang treats as a bug.
+// Error messages for the grammar's must<> points, one per rule (PEGTL's must_if). The parser's
+// control class uses must_if<error, normal, true>: a must<> point without a message here is a
+// compile-time error (static_assert in must_if::raise), so every syntax error has a written message.
 #pragma once
 
 #include "syntax/grammar.hpp"
@@ -53,6 +54,18 @@ template <> inline constexpr auto error_message<param_gap> = "expected a value a
 template <> inline constexpr auto error_message<field> = "expected a field name";
 template <> inline constexpr auto error_message<end_of_recipe> = "expected a statement: recipe, import, extends, taxonomy, seed, table, distribution, anchor, story, attributes, narrative, model or output";
 // clang-format on
+
+// opt<> and star<> (and ws, tier_sep, built on them) always succeed, so must<> can never raise on
+// them; it still instantiates their raise(), so they need an entry, which can never be shown.
+inline constexpr const char* cannot_fail = "internal error: a rule that cannot fail failed";
+template <typename... R>
+inline constexpr const char* error_message<pegtl::opt<R...>> = cannot_fail;
+template <typename... R>
+inline constexpr const char* error_message<pegtl::star<R...>> = cannot_fail;
+template <>
+inline constexpr const char* error_message<ws> = cannot_fail;
+template <>
+inline constexpr const char* error_message<tier_sep> = cannot_fail;
 
 struct error {
   template <typename Rule>

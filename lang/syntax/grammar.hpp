@@ -84,6 +84,7 @@ struct kw_and : kw<TAO_PEGTL_STRING("and")> {};
 struct kw_or : kw<TAO_PEGTL_STRING("or")> {};
 struct kw_not : kw<TAO_PEGTL_STRING("not")> {};
 struct kw_in : kw<TAO_PEGTL_STRING("in")> {};
+struct kw_has : kw<TAO_PEGTL_STRING("has")> {};
 // clang-format on
 
 // Words that start a top-level statement; they cannot name anchors, steps or tables.
@@ -124,13 +125,20 @@ struct op_not_in : seq<kw_not, ws, kw_in> {};
 struct cond_value : sor<number, string_lit, bare_word> {};
 struct value_list : if_must<one<'('>, ws, cond_value, star<ws, if_must<one<','>, ws, cond_value>>, ws, one<')'>> {};
 struct cond_var : name {};
+struct absent_mark : one<'?'> {};  // `employment? = student`: true when the persona has no employment
+struct cond_subject : seq<cond_var, opt<absent_mark>> {};
 struct cond_rhs : sor<seq<op_not_in, ws, value_list>, seq<op_in, ws, value_list>, if_must<cmp_op, ws, cond_value>> {};
-struct comparison : if_must<cond_var, ws, cond_rhs> {};
+struct comparison : if_must<cond_subject, ws, cond_rhs> {};
+struct has_test : seq<kw_has, ws, cond_var> {};  // `has employment`: the persona has the fact
 struct condition;
-struct paren_cond : if_must<one<'('>, ws, condition, ws, one<')'>> {};
+// paren_cond and negation are the only recursive rules; the parser counts their openers to limit
+// the nesting depth (cond::max_nesting).
+struct paren_open : one<'('> {};
+struct not_open : kw_not {};
+struct paren_cond : if_must<paren_open, ws, condition, ws, one<')'>> {};
 struct not_expr;
-struct negation : if_must<kw_not, ws, not_expr> {};
-struct not_expr : sor<negation, paren_cond, comparison> {};
+struct negation : if_must<not_open, ws, not_expr> {};
+struct not_expr : sor<negation, paren_cond, has_test, comparison> {};
 struct and_expr : seq<not_expr, star<ws, kw_and, ws, must<not_expr>>> {};
 struct or_expr : seq<and_expr, star<ws, kw_or, ws, must<and_expr>>> {};
 struct condition : or_expr {};
@@ -138,7 +146,8 @@ struct cond_end : eof {};
 struct condition_only : seq<ws, must<condition>, ws, must<cond_end>> {};
 
 // ---- distributions ----
-struct choice_label : sor<string_lit, bare_word> {};
+struct number_label : number {};  // { 1: 0.3, 2: 0.7 }: a numeric label
+struct choice_label : sor<string_lit, number_label, bare_word> {};
 struct choice : if_must<choice_label, ws, one<':'>, ws, number> {};
 struct choice_list : seq<choice, star<ws, one<','>, ws, choice>, ws, opt<one<','>, ws>> {};
 struct categorical : if_must<one<'{'>, ws, choice_list, one<'}'>> {};

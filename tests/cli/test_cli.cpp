@@ -46,11 +46,11 @@ TEST_CASE("check: several files, one bad, exits 1 and still checks the others") 
 }
 
 TEST_CASE("fmt --check fails on an unformatted file and fmt fixes it") {
-  const auto dir = persona::test::scratch_dir();
+  const auto dir = persona::test::scratch_dir("cli");
   const auto file = dir / "messy.persona";
   std::ofstream(file) << "recipe   \"m\"\nanchor a=1\n";
   CHECK(run_persona("fmt --check '" + file.string() + "'").code == 1);
   CHECK(run_persona("fmt --write '" + file.string() + "'").code == 0);
-  CHECK(persona::test::slurp(file) == "recipe \"m\"\n\nanchor a = 1\n");
+  CHECK(persona::test::read_file(file) == "recipe \"m\"\n\nanchor a = 1\n");
   CHECK(run_persona("fmt --check '" + file.string() + "'").code == 0);
 }

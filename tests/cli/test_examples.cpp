@@ -30,7 +30,7 @@ TEST_CASE("examples: at least four, each passes persona check") {
 }
 
 TEST_CASE("examples: formatted, and fmt output checks and is a fixed point") {
-  const auto dir = scratch_dir();
+  const auto dir = scratch_dir("cli");
   for (const auto& f : examples()) {
     INFO(f);
     CHECK(run_persona("fmt --check " + f).code == 0);
@@ -48,15 +48,15 @@ TEST_CASE("examples: formatted, and fmt output checks and is a fixed point") {
 }
 
 TEST_CASE("main job: the quickstart runs to valid JSONL, identically twice") {
-  const auto dir = scratch_dir();
+  const auto dir = scratch_dir("cli");
   const auto a = dir / "a.jsonl", b = dir / "b.jsonl";
   auto r1 = run_persona("run examples/quickstart.persona --count 1000 --seed 7 --out '" + a.string() + "'");
   INFO(r1.err);
   REQUIRE(r1.code == 0);
   auto r2 = run_persona("run examples/quickstart.persona --count 1000 --seed 7 --out '" + b.string() + "'");
   REQUIRE(r2.code == 0);
-  const std::string ta = slurp(a);
+  const std::string ta = read_file(a);
   CHECK(std::count(ta.begin(), ta.end(), '\n') == 1000);
-  CHECK(ta == slurp(b));
+  CHECK(ta == read_file(b));
   CHECK(ta.rfind("{\"id\":", 0) == 0);
 }

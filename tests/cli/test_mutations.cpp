@@ -18,7 +18,7 @@ TEST_CASE("mutated examples are rejected with positioned errors, never a crash")
   int rejected = 0, accepted = 0;
   for (const auto& e : fs::directory_iterator(fs::path(PERSONA_SOURCE_DIR) / "examples")) {
     if (e.path().extension() != ".persona") continue;
-    const std::string original = persona::test::slurp(e.path());
+    const std::string original = persona::test::read_file(e.path());
     for (int i = 0; i < 250; ++i) {
       std::string text = original;
       const int edits = 1 + static_cast<int>(rng() % 3);

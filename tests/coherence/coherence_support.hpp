@@ -9,11 +9,8 @@
 
 #include "coherence/coherence.hpp"
 #include "diag/diagnostic.hpp"
-#include "engine/engine.hpp"
+#include "exec/exec.hpp"
 #include "taxonomy/rules.hpp"
-#ifdef PERSONA_HAVE_FRONTEND
-#include "frontend/frontend.hpp"
-#endif
 
 namespace coherence_test {
 
@@ -56,22 +53,25 @@ inline cond::Facts facts(std::initializer_list<std::pair<const char*, cond::Valu
   return f;
 }
 
-// The quickstart recipe with the stdlib taxonomy and tables (built once).
-inline const engine::Model* quickstart() {
-#ifdef PERSONA_HAVE_FRONTEND
-  static std::unique_ptr<engine::Model> model = [] {
+// The quickstart recipe compiled with the stdlib taxonomy and tables (once); fails the test when it
+// does not load.
+inline const engine::Program& quickstart() {
+  static std::unique_ptr<engine::Program> prog = [] {
     SourceFiles sources;
     DiagnosticList d;
-    auto loaded = frontend::load_recipe(std::string(PERSONA_SOURCE_DIR) + "/examples/quickstart.persona", sources, d);
-    if (!loaded) return std::unique_ptr<engine::Model>();
-    auto t = engine::load_taxonomy(loaded->recipe, d);
-    if (!t) return std::unique_ptr<engine::Model>();
-    return engine::Model::create(std::move(loaded->recipe), loaded->tables, std::move(t), d);
+    auto p = engine::load_program(std::string(PERSONA_SOURCE_DIR) + "/examples/quickstart.persona", sources, d);
+    INFO(dump(d));
+    REQUIRE(p != nullptr);
+    return p;
   }();
-  return model.get();
-#else
-  return nullptr;
-#endif
+  return *prog;
+}
+
+// One whole offline persona, through the executor as `persona run` builds it.
+inline void build(const engine::Program& prog, std::uint64_t seed, std::uint64_t index, exec::Job& job) {
+  static const backend::Offline offline;
+  static engine::Scratch scratch;
+  exec::build_offline(prog, offline, scratch, seed, index, job);
 }
 
 // What a JSONL record of p carries: anchors and derived facts (not the latent facts).

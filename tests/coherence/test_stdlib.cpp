@@ -18,10 +18,7 @@ using namespace persona;
 
 namespace {
 
-const coherence::Rules* stdlib_rules() {
-  const engine::Model* m = quickstart();
-  return m ? &m->rules() : nullptr;
-}
+const coherence::Rules* stdlib_rules() { return &quickstart().model().rules(); }
 
 }  // namespace
 
@@ -47,19 +44,15 @@ TEST_CASE("stdlib.core rules compile against the stdlib tables with no error", "
 }
 
 TEST_CASE("quickstart: 1,000 offline personas violate no rule and carry no attribute twice", "[coherence][stdlib]") {
-  const engine::Model* m = quickstart();
-  if (m == nullptr) {
-    WARN("skipped: the front end or the stdlib is not available");
-    return;
-  }
-  engine::OfflineBackend b;
-  engine::Scratch s;
-  engine::Persona p;
+  const engine::Program& prog = quickstart();
+  const engine::Model* m = &prog.model();
+  exec::Job job;
+  const engine::Persona& p = job.p;
   std::size_t with_violation = 0, violations = 0, with_twins = 0, checked = 0, skipped = 0, unmapped = 0, failed = 0;
   std::map<std::string, std::size_t> by_family, by_rule;
   std::string example;
   for (std::uint64_t i = 0; i < 1000; ++i) {
-    engine::build_persona(*m, b, s, 7, i, p);
+    build(prog, 7, i, job);
     for (const auto& sl : p.attributes) failed += sl.status == engine::SlotStatus::filled ? 0 : 1;
     const auto facts = record_facts(*m, p);
     const auto attrs = record_attributes(*m, p);
@@ -97,11 +90,8 @@ TEST_CASE("quickstart: 1,000 offline personas violate no rule and carry no attri
 
 TEST_CASE("quickstart: religion by country is within 10 points of Pew's shares over 5,000 personas",
           "[coherence][stdlib][religion]") {
-  const engine::Model* m = quickstart();
-  if (m == nullptr) {
-    WARN("skipped: the front end or the stdlib is not available");
-    return;
-  }
+  const engine::Program& prog = quickstart();
+  const engine::Model* m = &prog.model();
   const auto* religion = m->tables().find("stdlib.religion");
   REQUIRE(religion != nullptr);
   const auto fact = m->rules().fact_index("religion");
@@ -109,9 +99,11 @@ TEST_CASE("quickstart: religion by country is within 10 points of Pew's shares o
   std::map<std::string, std::map<std::string, double>> counts;
   std::map<std::string, double> totals;
   engine::Persona p;
+  engine::Scratch scratch;
   for (std::uint64_t i = 0; i < 5000; ++i) {
-    engine::begin(*m, 7, i, p);
-    engine::draw_anchors(*m, p);
+    prog.begin(7, i, p);
+    for (std::size_t k = 0; k < prog.size() && prog.step(k).kind() == engine::Step::Kind::anchor; ++k)
+      (void)prog.step(k).run(p, scratch);
     const auto country = p.facts.find("country");
     if (country == p.facts.end()) continue;
     const std::string c = std::get<std::string>(country->second);
@@ -139,44 +131,53 @@ TEST_CASE("quickstart: religion by country is within 10 points of Pew's shares o
   }
 }
 
-TEST_CASE("quickstart: settlement values agree with the city anchor", "[coherence][stdlib][settlement]") {
-  const engine::Model* m = quickstart();
-  if (m == nullptr) {
-    WARN("skipped: the front end or the stdlib is not available");
-    return;
-  }
-  engine::OfflineBackend b;
-  engine::Scratch s;
-  engine::Persona p;
+TEST_CASE("quickstart: settlement values agree with the settlement anchor", "[coherence][stdlib][settlement]") {
+  const engine::Program& prog = quickstart();
+  const engine::Model* m = &prog.model();
+  exec::Job job;
+  const engine::Persona& p = job.p;
   std::map<std::string, std::size_t> us_sizes;
-  std::size_t seen = 0, rural = 0;
-  const std::set<std::string> rural_values = {"village",         "isolated homestead", "small town",
-                                              "farming village", "always rural",       "moved from urban to rural"};
+  std::size_t city_values = 0, city_rural = 0, rural_values = 0, rural_city = 0;
+  const std::set<std::string> rural_like = {"village",         "isolated homestead", "small town",
+                                            "farming village", "always rural",       "moved from urban to rural"};
+  const std::set<std::string> city_like = {"megacity of over ten million", "large city",       "mid-sized city",
+                                           "dense inner-city district",    "high-rise estate", "always urban"};
   for (std::uint64_t i = 0; i < 1000; ++i) {
-    engine::build_persona(*m, b, s, 7, i, p);
+    build(prog, 7, i, job);
+    const auto it = p.facts.find("settlement");
+    REQUIRE(it != p.facts.end());
+    const std::string& settlement = std::get<std::string>(it->second);
+    const bool in_city = settlement.starts_with("city of");  // 300,000 or more
+    const bool rural = settlement == "rural area";
     const bool us = std::get<std::string>(p.facts.at("country")) == "United States";
     for (const auto& sl : p.attributes) {
       const auto& name = m->leaf(sl.leaf).name;
       if (name != "Settlement Size" && name != "Neighbourhood Type" && name != "Rural to Urban Movement") continue;
-      ++seen;
-      rural += rural_values.count(sl.value);
+      if (in_city) {
+        ++city_values;
+        city_rural += rural_like.count(sl.value);
+      }
+      if (rural) {
+        ++rural_values;
+        rural_city += city_like.count(sl.value);
+      }
       if (us && name == "Settlement Size") ++us_sizes[sl.value];
     }
   }
-  std::cout << "settlement attributes of 1,000 quickstart personas (all with a big-city anchor): " << seen
-            << " values, " << rural << " rural or small-town\n  United States, Settlement Size:";
+  std::cout << "settlement attributes of 1,000 quickstart personas: " << city_values
+            << " values of personas in cities of 300,000 or more, " << city_rural << " of them rural or small-town; "
+            << rural_values << " values of personas in rural areas, " << rural_city
+            << " of them city-like\n  United States, Settlement Size:";
   for (const auto& [v, n] : us_sizes) std::cout << " " << v << " " << n << ";";
   std::cout << "\n";
-  CHECK(seen > 0);
-  CHECK(rural == 0);
+  CHECK(city_values > 0);
+  CHECK(rural_values > 0);
+  CHECK(city_rural == 0);
+  CHECK(rural_city == 0);
 }
 
 TEST_CASE("every stdlib leaf drawn with equal weights documents why", "[coherence][stdlib][weights]") {
   const coherence::Rules* r = stdlib_rules();
-  if (r == nullptr) {
-    WARN("skipped: the front end or the stdlib is not available");
-    return;
-  }
   const auto uniform = r->undocumented_uniform();
   std::cout << uniform.size() << " stdlib leaves are drawn with equal weights and no documented reason\n";
   for (std::size_t k = 0; k < uniform.size() && k < 40; ++k)

@@ -10,8 +10,7 @@
 #include <vector>
 
 #include "diag/diagnostic.hpp"
-#include "engine/engine.hpp"
-#include "engine/runner.hpp"
+#include "exec/exec.hpp"
 
 namespace engine_test {
 
@@ -132,26 +131,42 @@ inline std::string generated_tax(int cats, int subs, int leaves) {
   return os.str();
 }
 
-inline std::unique_ptr<engine::Model> make_model(lang::Recipe r, std::shared_ptr<const tables::Library> lib,
-                                                 std::shared_ptr<const tax::Taxonomy> t) {
+inline std::unique_ptr<engine::Program> make_model(lang::Recipe r, std::shared_ptr<const tables::Library> lib,
+                                                   std::shared_ptr<const tax::Taxonomy> t) {
   DiagnosticList d;
-  auto m = engine::Model::create(std::move(r), std::move(lib), std::move(t), d);
+  auto m = engine::Program::compile(std::move(r), std::move(lib), std::move(t), d);
   INFO(dump(d));
   REQUIRE(m != nullptr);
   return m;
 }
 
-inline engine::Persona build(const engine::Model& m, std::uint64_t seed, std::uint64_t index) {
-  engine::OfflineBackend b;
+// One whole persona with the offline backend, through the executor.
+inline engine::Persona build(const engine::Program& m, std::uint64_t seed, std::uint64_t index) {
+  const backend::Offline b;
   engine::Scratch s;
-  engine::Persona p;
-  engine::build_persona(m, b, s, seed, index, p);
-  return p;
+  exec::Job job;
+  exec::build_offline(m, b, s, seed, index, job);
+  return job.p;
 }
 
-inline std::string line_of(const engine::Model& m, const engine::Persona& p) {
+inline void begin(const engine::Program& m, std::uint64_t seed, std::uint64_t index, engine::Persona& p) {
+  m.begin(seed, index, p);
+}
+
+// Runs the program's anchor steps; false when a draw failed (a problem was recorded).
+inline bool draw_anchors(const engine::Program& m, engine::Persona& p) {
+  engine::Scratch s;
+  const std::size_t before = p.problems.size();
+  for (std::size_t i = 0; i < m.size() && m.step(i).kind() == engine::Step::Kind::anchor; ++i) (void)m.step(i).run(p, s);
+  return p.problems.size() == before;
+}
+
+// The persona's JSONL line, through the record like every sink.
+inline std::string line_of(const engine::Program& m, const engine::Persona& p) {
+  record::PersonaRecord r;
+  m.to_record(p, r);
   std::string out;
-  engine::serialise(m, p, out);
+  record::write_jsonl(r, out);
   return out;
 }
 

@@ -59,14 +59,14 @@ TEST_CASE("fixed and categorical anchors", "[engine][anchors]") {
   lang::Anchor g;
   g.name = "gender";
   g.source.kind = lang::AnchorSource::Kind::categorical;
-  g.source.choices = {{"female", 3}, {"male", 1}, {"other", 0}};
+  g.source.choices = {{"female", 3, {}}, {"male", 1, {}}, {"other", 0, {}}};
   r.anchors.push_back(g);
   auto m = make_model(r, nullptr, make_taxonomy(kTinyTax));
   std::map<std::string, int> counts;
   engine::Persona p;
   for (std::uint64_t i = 0; i < 4000; ++i) {
-    engine::begin(*m, 1, i, p);
-    REQUIRE(engine::draw_anchors(*m, p));
+    begin(*m, 1, i, p);
+    REQUIRE(draw_anchors(*m, p));
     CHECK(str(p, 0) == "Kenya");
     ++counts[str(p, 1)];
   }
@@ -102,8 +102,8 @@ TEST_CASE("numeric anchors: clamp clips, truncate redraws, round rounds", "[engi
   int clamped_at_edge = 0, truncated_at_edge = 0;
   engine::Persona p;
   for (std::uint64_t i = 0; i < 2000; ++i) {
-    engine::begin(*m, 3, i, p);
-    engine::draw_anchors(*m, p);
+    begin(*m, 3, i, p);
+    draw_anchors(*m, p);
     const double c = num(p, 0), t = num(p, 1), rd = num(p, 2), ln = num(p, 3);
     CHECK(c >= -1.0);
     CHECK(c <= 1.0);
@@ -133,8 +133,8 @@ TEST_CASE("table anchors: by values in the table's order, derived facts, truncat
   std::map<std::string, int> jobs, countries;
   engine::Persona p;
   for (std::uint64_t i = 0; i < 3000; ++i) {
-    engine::begin(*m, 11, i, p);
-    REQUIRE(engine::draw_anchors(*m, p));
+    begin(*m, 11, i, p);
+    REQUIRE(draw_anchors(*m, p));
     ++countries[str(p, 0)];
     const double a = num(p, 1);
     CHECK(a >= 15);  // truncated: never below 15, and ages stay numbers
@@ -169,8 +169,8 @@ a = 1
   r.anchors.push_back(table_anchor("thing", "strict", {"country"}));
   auto m = make_model(r, lib, make_taxonomy(kTinyTax));
   engine::Persona p;
-  engine::begin(*m, 1, 0, p);
-  CHECK_FALSE(engine::draw_anchors(*m, p));
+  begin(*m, 1, 0, p);
+  CHECK_FALSE(draw_anchors(*m, p));
   CHECK_FALSE(p.anchors[1].has_value());
   CHECK(p.problems.size() == 1);
   CHECK(line_of(*m, p).find("\"thing\":null") != std::string::npos);
@@ -180,7 +180,7 @@ TEST_CASE("an unknown table is an error when the model is built", "[engine][anch
   auto r = base_recipe();
   r.anchors.push_back(table_anchor("thing", "nope"));
   DiagnosticList d;
-  auto m = engine::Model::create(r, nullptr, make_taxonomy(kTinyTax), d);
+  auto m = engine::Program::compile(r, nullptr, make_taxonomy(kTinyTax), d);
   CHECK(m == nullptr);
   CHECK(d.has_errors());
 }

@@ -5,26 +5,17 @@
 #include <sys/wait.h>
 
 #include "engine_support.hpp"
+#include "process.hpp"
 
 using namespace engine_test;
 
 namespace {
 
-int sh(const std::string& args) {
-  const std::string cmd = std::string(PERSONA_BIN) + " " + args + " >/dev/null 2>&1";
-  const int st = std::system(cmd.c_str());
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+int sh(const std::string& args) { return persona::test::run_persona(args).code; }
 
 std::string capture(const std::string& args) {
-  const std::string out = temp_path("cli-capture.txt");
-  const std::string cmd = std::string(PERSONA_BIN) + " " + args + " >" + out + " 2>&1";
-  (void)std::system(cmd.c_str());
-  std::ifstream f(out);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  std::filesystem::remove(out);
-  return ss.str();
+  const auto o = persona::test::run_persona(args);
+  return o.out + o.err;
 }
 
 const std::string kQuickstart = std::string(PERSONA_SOURCE_DIR) + "/examples/quickstart.persona";
@@ -62,8 +53,9 @@ TEST_CASE("cli: run writes the output and the manifest; exit codes", "[engine][c
 TEST_CASE("cli: plan as text and as Graphviz", "[engine][cli]") {
   const std::string text = capture("plan " + kQuickstart);
   CHECK(text.find("anchor country") != std::string::npos);
-  CHECK(text.find("fill batch 4") != std::string::npos);  // ceil(250 / batch 64)
-  CHECK(text.find("0 calls offline") != std::string::npos);
+  CHECK(text.find("fill batch 3") != std::string::npos);  // ceil(250 / batch 84)
+  CHECK(text.find("fill batch 4") == std::string::npos);
+  CHECK(text.find("backend offline: 0 calls") != std::string::npos);
   const std::string dot = capture("plan " + kQuickstart + " --format dot");
   CHECK(dot.rfind("digraph", 0) == 0);
   CHECK(sh("plan " + kQuickstart + " --format svg") == 2);

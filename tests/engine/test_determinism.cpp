@@ -12,7 +12,7 @@ using namespace persona;
 
 namespace {
 
-std::unique_ptr<engine::Model> demo_model() {
+std::unique_ptr<engine::Program> demo_model() {
   const char* countries = R"(name = "countries"
 value = "category"
 [weights]
@@ -36,9 +36,9 @@ value = "integer-range"
   return make_model(r, lib, make_taxonomy(generated_tax(5, 4, 8)));
 }
 
-engine::RunResult run_to(const engine::Model& m, const std::string& out, unsigned threads, unsigned k = 1,
+exec::RunResult run_to(const engine::Program& m, const std::string& out, unsigned threads, unsigned k = 1,
                          unsigned n = 1, std::uint64_t count = 120) {
-  engine::RunOptions o;
+  exec::RunOptions o;
   o.count = count;
   o.seed = 99;
   o.threads = threads;
@@ -46,30 +46,30 @@ engine::RunResult run_to(const engine::Model& m, const std::string& out, unsigne
   o.shard_n = n;
   o.out = out;
   o.window = 3;  // a tiny reorder buffer exercises the waiting paths
-  return engine::run(m, o);
+  return exec::run(m, o);
 }
 
 }  // namespace
 
 TEST_CASE("same seed and index, same persona, whatever was built before", "[engine][determinism]") {
   auto m = demo_model();
-  engine::OfflineBackend b;
+  const backend::Offline b;
   engine::Scratch s1, s2;
-  engine::Persona p1, p2;
-  engine::build_persona(*m, b, s1, 7, 5, p1);
-  const std::string first = line_of(*m, p1);
-  // Build other personas on the same scratch, then persona 5 again.
-  for (std::uint64_t i = 100; i < 120; ++i) engine::build_persona(*m, b, s1, 7, i, p1);
-  engine::build_persona(*m, b, s1, 7, 5, p1);
-  engine::build_persona(*m, b, s2, 7, 5, p2);
-  CHECK(line_of(*m, p1) == first);
-  CHECK(line_of(*m, p2) == first);
+  exec::Job j1, j2;
+  exec::build_offline(*m, b, s1, 7, 5, j1);
+  const std::string first = line_of(*m, j1.p);
+  // Build other personas on the same scratch and job, then persona 5 again.
+  for (std::uint64_t i = 100; i < 120; ++i) exec::build_offline(*m, b, s1, 7, i, j1);
+  exec::build_offline(*m, b, s1, 7, 5, j1);
+  exec::build_offline(*m, b, s2, 7, 5, j2);
+  CHECK(line_of(*m, j1.p) == first);
+  CHECK(line_of(*m, j2.p) == first);
   // Another seed or index gives another persona.
-  engine::build_persona(*m, b, s2, 8, 5, p2);
-  CHECK(line_of(*m, p2) != first);
-  engine::build_persona(*m, b, s2, 7, 6, p2);
-  CHECK(line_of(*m, p2) != first);
-  CHECK(p1.id == "test-000005");
+  exec::build_offline(*m, b, s2, 8, 5, j2);
+  CHECK(line_of(*m, j2.p) != first);
+  exec::build_offline(*m, b, s2, 7, 6, j2);
+  CHECK(line_of(*m, j2.p) != first);
+  CHECK(j1.p.id == "test-000005");
 }
 
 TEST_CASE("threads and shards do not change any persona", "[engine][determinism][runner]") {
@@ -98,7 +98,7 @@ TEST_CASE("threads and shards do not change any persona", "[engine][determinism]
   // Shard 3/7 of 120: indices 2, 9, 16, ...
   REQUIRE(run_to(*m, s3, 3, 3, 7).ok);
   const auto w = read_lines(s3);
-  CHECK(w.size() == engine::shard_size(120, 3, 7));
+  CHECK(w.size() == exec::shard_size(120, 3, 7));
   for (std::size_t k = 0; k < w.size(); ++k) CHECK(w[k] == a[2 + 7 * k]);
   for (const auto& f : {one, two, s1, s2, s3}) {
     std::filesystem::remove(f);
@@ -137,7 +137,7 @@ TEST_CASE("the runner writes whole lines, a manifest, and fails cleanly", "[engi
   CHECK(man["seed"] == 99);
   CHECK(man["parameters"]["threads"] == 2);
   CHECK(man["parameters"]["shard"] == "1/1");
-  CHECK(man["taxonomy"]["content_hash"] == m->taxonomy().content_hash());
+  CHECK(man["taxonomy"]["content_hash"] == m->model().taxonomy().content_hash());
   CHECK(man["recipe"]["name"] == "test");
   CHECK(man["model"]["backend"] == "offline");
   CHECK(man["engine"]["version"].get<std::string>().size() > 0);

@@ -57,7 +57,7 @@ TEST_CASE("offline values respect the anchors: no retirement values for a 20-yea
     const auto p = build(*m, 8, i);
     for (const auto& s : p.attributes) {
       CHECK(s.status == engine::SlotStatus::filled);
-      CHECK(m->leaf(s.leaf).name != "Pension Plan Type");  // every option contradicts: not selected
+      CHECK(m->model().leaf(s.leaf).name != "Pension Plan Type");  // every option contradicts: not selected
       CHECK(s.value.find("retire") == std::string::npos);
       CHECK(s.value.find("pension") == std::string::npos);
       CHECK(s.value.find("colleagues") == std::string::npos);
@@ -91,14 +91,14 @@ TEST_CASE("a leaf whose applicability reads a latent fact is chosen only for per
   REQUIRE(loaded);
   auto t = std::make_shared<const tax::Taxonomy>(std::move(*tx));
   auto m = make_model(base_recipe(2, 2), nullptr, t);
-  const auto partner = m->rules().fact_index("partner");
+  const auto partner = m->model().rules().fact_index("partner");
   REQUIRE(partner.has_value());
   std::size_t with = 0, without = 0;
   for (std::uint64_t i = 0; i < 200; ++i) {
     const auto p = build(*m, 3, i);
     const bool together = p.coherence.label(*partner) == "together";
     bool chosen = false;
-    for (const auto& s : p.attributes) chosen = chosen || m->leaf(s.leaf).name == "Partner Name Style";
+    for (const auto& s : p.attributes) chosen = chosen || m->model().leaf(s.leaf).name == "Partner Name Style";
     CHECK(chosen == together);
     (together ? with : without) += 1;
   }
@@ -123,14 +123,12 @@ TEST_CASE("leaves without options get lexicon values chosen by their words", "[e
   for (std::uint64_t i = 0; i < 30; ++i) {
     const auto p = build(*m, 1, i);
     for (const auto& s : p.attributes) {
-      const auto& name = m->leaf(s.leaf).name;
+      const auto& name = m->model().leaf(s.leaf).name;
       if (name == "Visiting Frequency") CHECK(freq.count(s.value) == 1);
       if (name == "Life Satisfaction Level") CHECK(level.count(s.value) == 1);
       if (name == "Whether Owns a Bicycle") CHECK(yesno.count(s.value) == 1);
-      if (m->leaf(s.leaf).options.empty())
-        CHECK(s.source == engine::Source::lexicon);
-      else
-        CHECK(s.source == engine::Source::options);
+      if (m->model().leaf(s.leaf).options.empty()) CHECK(s.source == engine::Source::lexicon);
+      else CHECK(s.source == engine::Source::options);
     }
   }
 }

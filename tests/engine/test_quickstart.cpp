@@ -22,22 +22,22 @@ using namespace persona;
 
 namespace {
 
-const engine::Model* quickstart() {
+const engine::Program* quickstart() {
 #ifdef PERSONA_HAVE_FRONTEND
-  static std::unique_ptr<engine::Model> model = [] {
+  static std::unique_ptr<engine::Program> model = [] {
     SourceFiles sources;
     DiagnosticList d;
     auto loaded = frontend::load_recipe(std::string(PERSONA_SOURCE_DIR) + "/examples/quickstart.persona", sources, d);
     if (!loaded) {
       WARN("quickstart does not load:\n" << dump(d));
-      return std::unique_ptr<engine::Model>();
+      return std::unique_ptr<engine::Program>();
     }
     auto t = engine::load_taxonomy(loaded->recipe, d);
     if (!t) {
       WARN("stdlib taxonomy does not load:\n" << dump(d));
-      return std::unique_ptr<engine::Model>();
+      return std::unique_ptr<engine::Program>();
     }
-    return engine::Model::create(std::move(loaded->recipe), loaded->tables, std::move(t), d);
+    return engine::Program::compile(std::move(loaded->recipe), loaded->tables, std::move(t), d);
   }();
   return model.get();
 #else
@@ -69,18 +69,18 @@ std::map<std::string, double> restricted(const tables::Table& t, const tables::D
 }  // namespace
 
 TEST_CASE("quickstart: 1,000 personas meet the acceptance checks", "[engine][quickstart][acceptance]") {
-  const engine::Model* m = quickstart();
+  const engine::Program* m = quickstart();
   if (m == nullptr) {
     WARN("skipped: the front end or the stdlib is not available");
     return;
   }
   const std::string out = temp_path("quickstart.jsonl");
-  engine::RunOptions o;
+  exec::RunOptions o;
   o.count = 1000;
   o.seed = 7;
   o.threads = 2;
   o.out = out;
-  const auto res = engine::run(*m, o);
+  const auto res = exec::run(*m, o);
   REQUIRE(res.ok);
   const auto lines = read_lines(out);
   REQUIRE(lines.size() == 1000);
@@ -127,18 +127,18 @@ TEST_CASE("quickstart: 1,000 personas meet the acceptance checks", "[engine][qui
 
 TEST_CASE("quickstart: table-drawn anchors match their tables (Jensen-Shannon < 0.01 over 10,000 and 100,000)",
           "[engine][quickstart][acceptance][distribution]") {
-  const engine::Model* m = quickstart();
+  const engine::Program* m = quickstart();
   if (m == nullptr) {
     WARN("skipped: the front end or the stdlib is not available");
     return;
   }
   const std::uint64_t N = GENERATE(as<std::uint64_t>(), 10000, 100000);
-  const auto anchors = m->anchors();
+  const auto anchors = m->model().anchors();
   std::vector<std::map<std::string, double>> empirical(anchors.size()), expected(anchors.size());
   engine::Persona p;
   for (std::uint64_t i = 0; i < N; ++i) {
-    engine::begin(*m, 7, i, p);
-    REQUIRE(engine::draw_anchors(*m, p));
+    begin(*m, 7, i, p);
+    REQUIRE(draw_anchors(*m, p));
     for (std::size_t a = 0; a < anchors.size(); ++a) {
       const auto* t = anchors[a].table;
       if (t == nullptr) continue;

@@ -16,7 +16,7 @@ std::map<std::string, int> tier_counts(const engine::Persona& p) {
   return c;
 }
 
-std::string path_of(const engine::Model& m, const engine::Slot& s) { return m.taxonomy()[m.leaf(s.leaf).vertex].path; }
+std::string path_of(const engine::Program& m, const engine::Slot& s) { return m.model().taxonomy()[m.model().leaf(s.leaf).vertex].path; }
 
 }  // namespace
 
@@ -55,7 +55,7 @@ TEST_CASE("near attributes are more similar to the core than far ones", "[engine
   double near = 0, far = 0;
   int nn = 0, nf = 0;
   for (const auto& s : p.attributes) {
-    const double sc = scores[m->leaf(s.leaf).vertex];
+    const double sc = scores[m->model().leaf(s.leaf).vertex];
     if (s.tier == engine::Tier::near) near += sc, ++nn;
     if (s.tier == engine::Tier::far) far += sc, ++nf;
   }
@@ -143,7 +143,7 @@ TEST_CASE("taxonomy applicability conditions use the facts", "[engine][selection
   auto m = make_model(r, nullptr, t);
   for (std::uint64_t i = 0; i < 20; ++i) {
     const auto p = build(*m, 1, i);
-    for (const auto& s : p.attributes) CHECK(m->leaf(s.leaf).name == "Favourite Game");
+    for (const auto& s : p.attributes) CHECK(m->model().leaf(s.leaf).name == "Favourite Game");
   }
 }
 
@@ -164,10 +164,10 @@ TEST_CASE("leaves that restate an anchor are never selected", "[engine][selectio
   r.anchors.push_back(fixed_anchor("age", 30.0));
   r.anchors.push_back(fixed_anchor("country", std::string("Kenya")));
   auto m = make_model(r, nullptr, t);
-  CHECK(m->restating_leaves() == 2);
+  CHECK(m->model().restating_leaves() == 2);
   const auto p = build(*m, 1, 0);
   std::set<std::string> names;
-  for (const auto& s : p.attributes) names.insert(m->leaf(s.leaf).name);
+  for (const auto& s : p.attributes) names.insert(m->model().leaf(s.leaf).name);
   CHECK(names.count("Age Bracket") == 0);
   CHECK(names.count("Country") == 0);
   CHECK(names.count("Feeling About Own Age") == 1);
@@ -198,14 +198,14 @@ TEST_CASE("never two attributes with the same meaning", "[engine][selection][ded
   const auto a = t->find("Drinks/Coffee/Morning Coffee Habit"), b = t->find("Food/Coffee/Coffee Morning Habit");
   REQUIRE(a);
   REQUIRE(b);
-  for (const auto& li : m->leaves())
+  for (const auto& li : m->model().leaves())
     if (li.name == "Morning Coffee Habit") found = !li.near_dups.empty();
   CHECK(found == (t->cosine(*a, *b) >= 0.9f));
   CHECK(found);
   for (std::uint64_t i = 0; i < 30; ++i) {
     const auto p = build(*m, 4, i);
     std::map<std::string, int> names;
-    for (const auto& s : p.attributes) ++names[tax::fold_name(m->leaf(s.leaf).name)];
+    for (const auto& s : p.attributes) ++names[tax::fold_name(m->model().leaf(s.leaf).name)];
     CHECK(names["sleep quality"] <= 1);
     CHECK(names["morning coffee habit"] + names["coffee morning habit"] <= 1);
     // 30 unique + 1 sleep + 1 coffee = 32: the count is still met.

@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string text(reinterpret_cast<const char*>(data), size);
   SourceFiles sources;
   DiagnosticList diags;
-  test::FakeEnvironment env;
+  test::FakeEnvironment env(/*with_taxonomy=*/true);
   auto checked = lang::check_text(text, "fuzz.persona", sources, env, diags);
   if (!checked) {
     bool positioned = false;

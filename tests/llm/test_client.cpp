@@ -1,6 +1,8 @@
 // Client tests against the fake server on loopback only. Assertions are on counts and statuses;
 // the only timing checks are lower bounds (a loaded machine only makes things slower).
 #include <catch2/catch.hpp>
+
+#include "files.hpp"
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -73,12 +75,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-std::string slurp(const std::filesystem::path& f) {
-  std::ifstream in(f, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using persona::test::read_file;
 
 }  // namespace
 
@@ -474,7 +471,7 @@ TEST_CASE("client: the API key never leaks", "[llm][client][secret]") {
   cache.reset();
   // ... but never stored.
   for (const auto& f : std::filesystem::directory_iterator(dir)) {
-    const std::string bytes = slurp(f.path());
+    const std::string bytes = read_file(f.path());
     CHECK(bytes.find("SECRET") == std::string::npos);
     CHECK(bytes.find(kKey) == std::string::npos);
   }

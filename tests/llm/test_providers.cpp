@@ -116,7 +116,7 @@ TEST_CASE("providers: errors carry file:line:col", "[llm][providers]") {
   SECTION("bad values") {
     DiagnosticList diags;
     auto set = parse_providers(
-        "[providers.x]\nbase_url = \"ftp://h\"\nstyle = \"anthropic\"\nmax_concurrency = 0\nprice_input_per_mtok = "
+        "[providers.x]\nbase_url = \"ftp://h\"\nstyle = \"claude\"\nmax_concurrency = 0\nprice_input_per_mtok = "
         "-1\n",
         "p.toml", diags);
     CHECK_FALSE(set);

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli/process.hpp"
+#include "process.hpp"
 #include "repl/repl.hpp"
 
 using persona::repl::Session;

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <catch2/catch.hpp>
+
+#include "files.hpp"
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -10,13 +12,6 @@
 #include <string>
 
 namespace persona::test {
-
-inline std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 inline bool accept_mode() {
   const char* v = std::getenv("PERSONA_ACCEPT");

@@ -1,18 +1,17 @@
 // Distribution tables: the stdlib tables load cleanly and agree with each other, sampling is faithful
 // and deterministic, lookups follow range keys and "*" fallbacks, malformed files are reported with
 // file and line.
-#include <catch2/catch.hpp>
+#include "tables/tables.hpp"
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
-#include <map>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include "tables/tables.hpp"
 
 using namespace persona;
 using namespace persona::tables;
@@ -76,19 +75,19 @@ TEST_CASE("every stdlib table loads without diagnostics", "[tables]") {
   const std::size_t n = lib.load_dir(stdlib_tables, d);
   INFO(dump(d));
   CHECK(d.all().empty());
-  CHECK(n >= 6);
-  for (const char* name : {"stdlib.countries", "stdlib.age_structure", "stdlib.sex_ratio", "stdlib.occupations",
-                           "stdlib.cities", "stdlib.given_names"}) {
+  CHECK(n >= 8);
+  for (const char* name : {"stdlib.countries", "stdlib.age_structure", "stdlib.age_by_sex", "stdlib.sex_ratio",
+                           "stdlib.occupations", "stdlib.settlement", "stdlib.cities", "stdlib.given_names"}) {
     INFO(name);
     const Table* t = lib.find(name);
     REQUIRE(t != nullptr);
     CHECK_FALSE(t->description.empty());
     CHECK_FALSE(t->source.empty());
-    CHECK(t->year >= 2000);
-    CHECK(t->where.file.find("stdlib") != std::string::npos);
+    CHECK_FALSE(t->edition.empty());
+    CHECK(t->url.rfind("https://", 0) == 0);
+    CHECK_FALSE(t->licence.empty());
+    CHECK(t->year >= 2018);
   }
-  CHECK(lib.find("countries") == nullptr);
-  CHECK(lib.find("stdlib.nope") == nullptr);
 }
 
 TEST_CASE("stdlib tables have the documented shape", "[tables]") {
@@ -97,10 +96,19 @@ TEST_CASE("stdlib tables have the documented shape", "[tables]") {
   REQUIRE(countries);
   CHECK(countries->kind == ValueKind::category);
   CHECK(countries->by.empty());
+  CHECK(countries->unit == WeightUnit::share);
   const auto names = countries->all_labels();
-  CHECK(names.size() >= 24);
-  for (const char* c : {"Kenya", "India", "Nigeria", "Brazil", "Canada", "United States", "China", "Germany", "Japan",
-                        "Indonesia", "Mexico", "Egypt"}) {
+  CHECK(names.size() == 45);
+  // the 24 most populous countries of WPP 2024 (2025), including those the old list missed
+  for (const char* c : {"India",          "China",       "United States",
+                        "Indonesia",      "Pakistan",    "Nigeria",
+                        "Brazil",         "Bangladesh",  "Russian Federation",
+                        "Ethiopia",       "Mexico",      "Japan",
+                        "Egypt",          "Philippines", "Democratic Republic of the Congo",
+                        "Viet Nam",       "Iran",        "Türkiye",
+                        "Germany",        "Thailand",    "Tanzania",
+                        "United Kingdom", "France",      "South Africa",
+                        "Kenya",          "Canada"}) {
     INFO(c);
     CHECK(std::find(names.begin(), names.end(), c) != names.end());
   }
@@ -109,6 +117,10 @@ TEST_CASE("stdlib tables have the documented shape", "[tables]") {
   REQUIRE(ages);
   CHECK(ages->kind == ValueKind::integer_range);
   CHECK(ages->by == std::vector<std::string>{"country"});
+  const Table* by_sex = lib.find("stdlib.age_by_sex");
+  REQUIRE(by_sex);
+  CHECK(by_sex->by == std::vector<std::string>{"country", "gender"});
+  for (const auto& e : by_sex->entries()) CHECK(e.dist->size() == 21);
 
   const Table* sex = lib.find("stdlib.sex_ratio");
   REQUIRE(sex);
@@ -120,58 +132,67 @@ TEST_CASE("stdlib tables have the documented shape", "[tables]") {
 
   const Table* occ = lib.find("stdlib.occupations");
   REQUIRE(occ);
-  CHECK(occ->by == std::vector<std::string>{"age"});
+  CHECK(occ->by == std::vector<std::string>{"country", "gender", "age"});
   const auto occ_labels = occ->all_labels();
-  CHECK(occ_labels.size() >= 29);
-  for (const char* s : {"Student", "Retired", "Unemployed", "Homemaker", "Teaching professionals"}) {
+  for (const char* s : {"Student", "Retired", "Homemaker", "Managers", "Professionals",
+                        "Agricultural, forestry and fishery workers", "Elementary occupations"}) {
     INFO(s);
     CHECK(std::find(occ_labels.begin(), occ_labels.end(), s) != occ_labels.end());
   }
 
+  const Table* settlement = lib.find("stdlib.settlement");
+  REQUIRE(settlement);
+  CHECK(settlement->by == std::vector<std::string>{"country", "occupation_class"});
+  CHECK(settlement->keys_at(1) == std::vector<std::string>{"agricultural", "other"});
+
   const Table* cities = lib.find("stdlib.cities");
   REQUIRE(cities);
-  for (const auto& e : cities->entries()) {
-    INFO(e.keys[0]);
-    CHECK(e.dist->size() >= 10);
-  }
+  CHECK(cities->by == std::vector<std::string>{"country", "settlement"});
 
   const Table* given = lib.find("stdlib.given_names");
   REQUIRE(given);
-  CHECK(given->by == std::vector<std::string>{"country", "gender"});
+  CHECK(given->by == std::vector<std::string>{"country", "gender", "age"});
   for (const auto& e : given->entries()) {
-    INFO(e.keys[0] << " / " << e.keys[1]);
-    CHECK((e.keys[1] == "female" || e.keys[1] == "male"));
-    CHECK(e.dist->size() >= 25);
+    INFO(e.keys[0] << " / " << e.keys[1] << " / " << e.keys[2]);
+    CHECK((e.keys[1] == "female" || e.keys[1] == "male" || e.keys[1] == "*"));
   }
 }
 
-TEST_CASE("all tables use exactly the country names of countries.toml", "[tables]") {
+TEST_CASE("tables keyed by country use exactly the names of countries.toml", "[tables]") {
   const Library& lib = std_lib();
   const Table* countries = lib.find("stdlib.countries");
   REQUIRE(countries);
   const auto list = countries->all_labels();
   const std::set<std::string> expected(list.begin(), list.end());
-  for (const char* name : {"stdlib.age_structure", "stdlib.sex_ratio", "stdlib.cities"}) {
+  for (const char* name : {"stdlib.age_structure", "stdlib.age_by_sex", "stdlib.sex_ratio", "stdlib.occupations",
+                           "stdlib.settlement", "stdlib.cities"}) {
     INFO(name);
     const Table* t = lib.find(name);
     REQUIRE(t);
     const auto k = t->keys_at(0);
     CHECK(std::set<std::string>(k.begin(), k.end()) == expected);
   }
+  // given names: a subset (with a "*" fallback for the rest); every country draws a name
   const Table* given = lib.find("stdlib.given_names");
   REQUIRE(given);
-  const auto k = given->keys_at(0);
-  CHECK(std::set<std::string>(k.begin(), k.end()) == expected);
-  // every country has both sexes
-  for (const auto& c : list) {
-    for (const char* s : {"female", "male"}) {
-      INFO(c << " / " << s);
-      const auto key = keys({c, std::string(s)});
-      const Dist* d = given->lookup(key);
-      REQUIRE(d != nullptr);
-      CHECK(d->size() >= 25);
+  for (const auto& k : given->keys_at(0)) CHECK(expected.count(k) == 1);
+  CHECK(given->has_fallback_at(0));
+  for (const auto& c : list)
+    for (const char* s : {"female", "male"})
+      for (double age : {5.0, 35.0, 95.0}) {
+        INFO(c << " / " << s << " / " << age);
+        CHECK(given->lookup(keys({c, std::string(s), age})) != nullptr);
+      }
+  // every settlement class of a country has a place in cities
+  const Table* settlement = lib.find("stdlib.settlement");
+  const Table* cities = lib.find("stdlib.cities");
+  REQUIRE(settlement);
+  REQUIRE(cities);
+  for (const auto& e : settlement->entries())
+    for (const auto& label : e.dist->labels()) {
+      INFO(e.keys[0] << " / " << label);
+      CHECK(cities->lookup(keys({e.keys[0], label})) != nullptr);
     }
-  }
 }
 
 TEST_CASE("age sampling for Kenya matches the table (Jensen-Shannon < 0.01)", "[tables][sampling]") {
@@ -219,12 +240,12 @@ TEST_CASE("same seed, same draws", "[tables][sampling]") {
   auto run = [&](std::uint64_t seed) {
     std::vector<std::string> out;
     for (std::uint64_t i = 0; i < 200; ++i) {
-      Rng r1 = Rng::derive(seed, i, "anchor:name");
-      const auto n = names->draw(keys({std::string("Japan"), std::string("female")}), r1);
-      REQUIRE(n);
       Rng r2 = Rng::derive(seed, i, "anchor:age");
-      const auto a = ages->draw(keys({std::string("Japan")}), r2);
+      const auto a = ages->draw(keys({std::string("United States")}), r2);
       REQUIRE(a);
+      Rng r1 = Rng::derive(seed, i, "anchor:name");
+      const auto n = names->draw(keys({std::string("United States"), std::string("female"), *a}), r1);
+      REQUIRE(n);
       out.push_back(std::get<std::string>(*n) + "/" + std::to_string(std::get<double>(*a)));
     }
     return out;
@@ -271,33 +292,37 @@ TEST_CASE("integer ranges stay inside their bounds", "[tables][sampling]") {
   CHECK(seen == std::set<double>{100, 101, 102, 103, 104});
 }
 
-TEST_CASE("range keys select by age", "[tables][lookup]") {
+TEST_CASE("range keys select by age under country and sex", "[tables][lookup]") {
   const Table* occ = std_lib().find("stdlib.occupations");
   REQUIRE(occ);
-  auto at_age = [&](double age) { return occ->lookup(keys({age})); };
-  const Dist* child = at_age(7);
+  auto at_age = [&](const char* country, const char* sex, double age) {
+    return occ->lookup(keys({std::string(country), std::string(sex), age}));
+  };
+  const Dist* child = at_age("Japan", "female", 7);
   REQUIRE(child);
   CHECK(child->size() == 1);
   CHECK(child->labels()[0] == "Student");
-  CHECK(at_age(0) == child);
-  CHECK(at_age(14) == child);
-  CHECK(at_age(15) != child);
-  CHECK(at_age(15) == at_age(17));
-  CHECK(at_age(18) == at_age(24));
-  CHECK(at_age(25) != at_age(24));
-  CHECK(at_age(64) != at_age(65));
-  CHECK(at_age(75) == at_age(103));  // "75+" is open-ended as a key
-  CHECK(at_age(17) != nullptr);
-  CHECK(at_age(-3) == nullptr);
-  // a numeric string selects ranges too
-  CHECK(occ->lookup(keys({std::string("40")})) == at_age(40));
-  // retirement mostly from 65
-  CHECK(at_age(70)->probability("Retired") > 0.5);
-  CHECK(at_age(40)->probability("Retired") < 0.05);
-  CHECK(at_age(16)->probability("Student") > 0.5);
+  CHECK(at_age("Japan", "female", 0) == child);
+  CHECK(at_age("Japan", "female", 14) == child);
+  CHECK(at_age("Japan", "female", 15) != child);
+  CHECK(at_age("Japan", "female", 15) == at_age("Japan", "female", 19));
+  CHECK(at_age("Japan", "female", 25) != at_age("Japan", "female", 24));
+  CHECK(at_age("Japan", "female", 70) == at_age("Japan", "female", 103));  // "65+" is open-ended as a key
+  CHECK(at_age("Japan", "female", -3) == nullptr);
+  CHECK(at_age("Atlantis", "female", 30) == nullptr);  // no country fallback
+  CHECK(occ->lookup(keys({std::string("Japan"), std::string("male"), std::string("40")})) ==
+        at_age("Japan", "male", 40));
+  // the old age-only table made men homemakers as often as women; participation now differs by sex
+  CHECK(at_age("India", "female", 40)->probability("Homemaker") >
+        3 * at_age("India", "male", 40)->probability("Homemaker"));
+  CHECK(at_age("Germany", "male", 70)->probability("Retired") > 0.8);
+  CHECK(at_age("Germany", "female", 17)->probability("Student") > 0.5);
+  // high-income countries farm little, India a lot
+  CHECK(at_age("Germany", "male", 40)->probability("Agricultural, forestry and fishery workers") < 0.05);
+  CHECK(at_age("India", "male", 40)->probability("Agricultural, forestry and fishery workers") > 0.3);
   // named facts
-  cond::Facts facts{{"age", 30.0}};
-  CHECK(occ->lookup(facts) == at_age(30));
+  cond::Facts facts{{"country", std::string("Japan")}, {"gender", std::string("male")}, {"age", 30.0}};
+  CHECK(occ->lookup(facts) == at_age("Japan", "male", 30));
 }
 
 TEST_CASE("\"*\" is the fallback", "[tables][lookup]") {
@@ -311,9 +336,10 @@ TEST_CASE("\"*\" is the fallback", "[tables][lookup]") {
   // no fallback: nothing
   const Table* cities = lib.find("stdlib.cities");
   REQUIRE(cities);
-  CHECK(cities->lookup(keys({std::string("Atlantis")})) == nullptr);
-  REQUIRE(cities->lookup(keys({std::string("Kenya")})));
-  CHECK(cities->lookup(keys({std::string("Kenya")}))->probability("Nairobi") > 0.3);
+  CHECK(cities->lookup(keys({std::string("Atlantis"), std::string("rural area")})) == nullptr);
+  const Dist* kenya = cities->lookup(keys({std::string("Kenya"), std::string("city of 1 to 5 million")}));
+  REQUIRE(kenya);
+  CHECK(kenya->probability("Nairobi") > 0.7);  // with Mombasa
 
   // nested fallbacks, with backtracking from a key whose subtree does not match
   DiagnosticList diags;
@@ -347,11 +373,12 @@ TEST_CASE("derive maps labels to facts", "[tables]") {
   REQUIRE(occ);
   CHECK(occ->derive("employment", "Student") == "student");
   CHECK(occ->derive("employment", "Retired") == "retired");
-  CHECK(occ->derive("employment", "Unemployed") == "unemployed");
   CHECK(occ->derive("employment", "Homemaker") == "homemaker");
-  CHECK(occ->derive("employment", "Teaching professionals") == "employed");
+  CHECK(occ->derive("employment", "Professionals") == "employed");
+  CHECK(occ->derive("occupation_class", "Agricultural, forestry and fishery workers") == "agricultural");
+  CHECK(occ->derive("occupation_class", "Student") == "other");
   CHECK_FALSE(occ->derive("income", "Student").has_value());
-  CHECK(occ->derived_facts() == std::vector<std::string>{"employment"});
+  CHECK(occ->derived_facts() == std::vector<std::string>{"employment", "occupation_class"});
   // every label of the table derives something
   for (const auto& l : occ->all_labels()) CHECK(occ->derive("employment", l).has_value());
 }
@@ -462,7 +489,8 @@ TEST_CASE("unreadable and unknown files", "[tables][errors]") {
 
 TEST_CASE("strict metadata for stdlib tables", "[tables][errors]") {
   DiagnosticList d;
-  const auto t = parse_toml("name = \"x\"\nvalue = \"category\"\n[weights]\na = 1\n", "x.toml", "x", "stdlib.x", true, d);
+  const auto t =
+      parse_toml("name = \"x\"\nvalue = \"category\"\n[weights]\na = 1\n", "x.toml", "x", "stdlib.x", true, d);
   CHECK_FALSE(t);
   std::set<std::string> missing;
   for (const auto& x : d.all()) missing.insert(x.message);
@@ -473,7 +501,8 @@ TEST_CASE("strict metadata for stdlib tables", "[tables][errors]") {
   CHECK_FALSE(parse_toml("name = \"x\"\nvalue = \"categry\"\n[weights]\na = 1\n", "x.toml", "x", "x", false, d));
   CHECK(d.has_errors());
   d.clear();
-  CHECK_FALSE(parse_toml("name = \"x\"\nvalue = \"category\"\n[weights]\na = \"many\"\n", "x.toml", "x", "x", false, d));
+  CHECK_FALSE(
+      parse_toml("name = \"x\"\nvalue = \"category\"\n[weights]\na = \"many\"\n", "x.toml", "x", "x", false, d));
   CHECK(d.has_errors());
   CHECK(d.all()[0].where.line == 4);
 }

@@ -59,54 +59,6 @@ TEST_CASE("a small reference file imports onto 12 categories with merges", "[tax
   CHECK(res.report.to_text().find("'Sleeps' into 'Sleep'") != std::string::npos);
 }
 
-TEST_CASE("the reference DeepPersona file imports onto exactly 12 categories", "[taxonomy][import][reference]") {
-  const std::string file = PERSONA_SHARED_DIR "/interop/deeppersona-attributes-merged.json";
-  if (!std::filesystem::exists(file)) {
-    WARN("reference file not found, skipping: " << file);
-    return;
-  }
-  DiagnosticList diags;
-  auto res = tax::import_reference(file, diags);
-  INFO(tax_test::dump(diags));
-  REQUIRE(res.taxonomy);
-  CHECK_FALSE(diags.has_errors());
-  const auto& t = *res.taxonomy;
-  CHECK(res.report.input_nodes == 6121);
-  CHECK(res.report.input_top_level == 19);
-  CHECK(res.report.mappings.size() == 19);
-  CHECK(res.report.dropped.empty());
-  CHECK(t.size() >= 4500);
-  CHECK(res.report.output_nodes == t.size());
-  REQUIRE(t.roots().size() == 12);
-  std::set<std::string> roots;
-  for (auto r : t.roots()) roots.insert(t[r].name);
-  CHECK(roots == std::set<std::string>(tax::categories().begin(), tax::categories().end()));
-  CHECK_FALSE(res.report.merges.empty());
-  CHECK(res.report.renamed.size() >= 2);
-  CHECK(tax::validate(t, diags) == 0);
-  // No duplicate siblings remain.
-  for (const auto& d : diags.all()) CHECK(d.code != "duplicate-sibling");
-
-  // Round trips: .tax keeps everything; JSON keeps the structure.
-  DiagnosticList d2;
-  auto again = tax::load_tax_text(tax::to_tax(t), "reimport.tax", d2);
-  INFO(tax_test::dump(d2));
-  REQUIRE(again);
-  CHECK(again->content_hash() == t.content_hash());
-  auto json_again = tax::load_json_text(tax::to_json(t), "reimport.json", d2);
-  REQUIRE(json_again);
-  CHECK(all_paths(*json_again) == all_paths(t));
-
-  // The second reference file imports too.
-  const std::string large = PERSONA_SHARED_DIR "/interop/deeppersona-large-attributes.json";
-  if (std::filesystem::exists(large)) {
-    DiagnosticList d3;
-    auto res2 = tax::import_reference(large, d3);
-    REQUIRE(res2.taxonomy);
-    CHECK(res2.taxonomy->roots().size() == 12);
-  }
-}
-
 TEST_CASE("export round trips of the small fixture", "[taxonomy][export]") {
   DiagnosticList diags;
   auto t = tax::load(data("small.tax"), diags);

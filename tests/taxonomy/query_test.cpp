@@ -152,3 +152,12 @@ TEST_CASE("tokens", "[taxonomy][similarity]") {
   CHECK(tax::trigrams("sleep") == std::vector<std::string>{"<sl", "sle", "lee", "eep", "ep>"});
   CHECK(tax::trigrams("a") == std::vector<std::string>{"<a>"});
 }
+
+TEST_CASE("node text for embeddings", "[taxonomy][embeddings]") {
+  DiagnosticList diags;
+  auto t = tax::load(tax_test::data("small.tax"), diags);
+  REQUIRE(t);
+  CHECK(tax::node_text(*t, *t->find("Lifestyle and Daily Routine/Sleep/Chronotype")) ==
+        "Lifestyle and Daily Routine / Sleep / Chronotype: Natural preference for mornings or evenings "
+        "(morning person, evening person, no strong preference)");
+}

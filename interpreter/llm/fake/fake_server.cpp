@@ -57,6 +57,9 @@ const json* schema_of(const json& req) {
     }
   }
   if (req.contains("format") && req["format"].is_object()) return &req["format"];
+  if (req.contains("tools") && req["tools"].is_array() && !req["tools"].empty() && req["tools"][0].is_object() &&
+      req["tools"][0].contains("input_schema") && req["tools"][0]["input_schema"].is_object())
+    return &req["tools"][0]["input_schema"];
   return nullptr;
 }
 
@@ -72,7 +75,56 @@ std::vector<std::string> required_keys(const json& schema) {
   return keys;
 }
 
-json default_object(const json& req) {
+// A value shaped like a schema property: arrays of minItems..maxItems strings, objects field by
+// field, numbers, strings; a careless model gives one-item lists and filler.
+json value_for(const std::string& key, const json* prop, std::uint64_t h, bool careless) {
+  if (prop != nullptr && prop->contains("enum") && (*prop)["enum"].is_array()) {
+    std::vector<std::string> choices;
+    for (const auto& e : (*prop)["enum"])
+      if (e.is_string()) choices.push_back(e.get<std::string>());
+    if (!choices.empty()) return choices[h % choices.size()];
+  }
+  const json type = prop != nullptr && prop->contains("type") ? (*prop)["type"] : json();
+  auto is = [&](const char* t) {
+    if (type.is_string()) return type.get<std::string>() == t;
+    if (type.is_array())
+      for (const auto& x : type)
+        if (x.is_string() && x.get<std::string>() == t) return true;
+    return false;
+  };
+  if (is("array")) {
+    std::size_t lo = 3, hi = 3;
+    if (prop->contains("minItems") && (*prop)["minItems"].is_number_unsigned()) lo = (*prop)["minItems"].get<std::size_t>();
+    if (prop->contains("maxItems") && (*prop)["maxItems"].is_number_unsigned()) hi = (*prop)["maxItems"].get<std::size_t>();
+    hi = std::max(lo, hi);
+    const std::size_t n = careless ? 1 : lo + h % (hi - lo + 1);
+    json arr = json::array();
+    const json* items = prop->contains("items") && (*prop)["items"].is_object() ? &(*prop)["items"] : nullptr;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (items != nullptr && items->value("type", json()) == "object") {
+        // Objects in a list: their integer fields number the entries (1, 2, ...).
+        json obj = value_for(key, items, splitmix64(h + i), careless);
+        if (items->contains("properties"))
+          for (const auto& [k, sub] : (*items)["properties"].items())
+            if (sub.value("type", json()) == "integer") obj[k] = i + 1;
+        arr.push_back(std::move(obj));
+      } else {
+        arr.push_back(plausible(key, splitmix64(h + i)));
+      }
+    }
+    return arr;
+  }
+  if (is("object") && prop->contains("properties") && (*prop)["properties"].is_object()) {
+    json obj = json::object();
+    for (const auto& [k, sub] : (*prop)["properties"].items()) obj[k] = value_for(k, &sub, splitmix64(h ^ stable_hash(k)), careless);
+    return obj;
+  }
+  if (is("number") || is("integer")) return static_cast<double>(1 + h % 40);
+  if (careless && h % 3 == 0) return "No involvement in " + key;
+  return plausible(key, h);
+}
+
+json default_object(const json& req, bool careless) {
   json out = json::object();
   const json* schema = schema_of(req);
   if (schema == nullptr) return out;
@@ -83,17 +135,42 @@ json default_object(const json& req) {
     if (schema->contains("properties") && (*schema)["properties"].is_object() && (*schema)["properties"].contains(k)) {
       prop = &(*schema)["properties"][k];
     }
-    if (prop != nullptr && prop->contains("enum") && (*prop)["enum"].is_array()) {
-      std::vector<std::string> choices;
-      for (const auto& e : (*prop)["enum"]) {
-        if (e.is_string()) choices.push_back(e.get<std::string>());
-      }
-      if (!choices.empty()) {
-        out[k] = choices[h % choices.size()];
-        continue;
-      }
-    }
-    out[k] = plausible(k, h);
+    out[k] = value_for(k, prop, h, careless);
+  }
+  return out;
+}
+
+// The length a prompt asks for: "150-400 words" / "150 to 400 words" in the last message.
+std::optional<std::pair<int, int>> asked_words(const json& req) {
+  if (!req.contains("messages") || !req["messages"].is_array() || req["messages"].empty()) return std::nullopt;
+  const json& last = req["messages"].back();
+  if (!last.contains("content") || !last["content"].is_string()) return std::nullopt;
+  const std::string t = last["content"].get<std::string>();
+  for (std::size_t pos = t.find("words"); pos != std::string::npos; pos = t.find("words", pos + 1)) {
+    std::size_t e = pos;
+    while (e > 0 && t[e - 1] == ' ') --e;
+    std::size_t b = e;
+    while (b > 0 && (std::isdigit(static_cast<unsigned char>(t[b - 1])) != 0)) --b;
+    if (b == e) continue;
+    const int hi = std::atoi(t.substr(b, e - b).c_str());
+    std::size_t m = b;
+    while (m > 0 && (t[m - 1] == ' ' || t[m - 1] == '-' || t[m - 1] == 'o' || t[m - 1] == 't')) --m;
+    std::size_t c = m;
+    while (c > 0 && (std::isdigit(static_cast<unsigned char>(t[c - 1])) != 0)) --c;
+    const int lo = c < m ? std::atoi(t.substr(c, m - c).c_str()) : hi;
+    if (hi > 0) return std::make_pair(std::min(lo, hi), hi);
+  }
+  return std::nullopt;
+}
+
+std::string text_of_words(std::size_t n, std::uint64_t h) {
+  static const char* const kWords[] = {"I",     "grew", "up",   "near", "the",    "river", "and",  "still",
+                                       "walk",  "there", "most", "days", "with",   "my",    "dog",  "after",
+                                       "work,", "which", "keeps", "me",  "steady", "when",  "life", "gets", "busy."};
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i > 0) out += ' ';
+    out += kWords[(h + i) % (sizeof kWords / sizeof kWords[0])];
   }
   return out;
 }
@@ -132,6 +209,8 @@ const char* to_string(Fault f) {
       return "close_connection";
     case Fault::unauthorized:
       return "unauthorized";
+    case Fault::overloaded:
+      return "overloaded";
   }
   return "?";
 }
@@ -151,12 +230,18 @@ std::vector<float> fake_embedding(const std::string& text, int dimensions) {
   return v;
 }
 
-std::string Server::default_content(const nlohmann::json& request) {
+std::string Server::default_content(const nlohmann::json& request, bool careless) {
   if (schema_of(request) == nullptr) {
     const std::string ctx = request.is_object() && request.contains("messages") ? request["messages"].dump() : "";
-    return std::string("This is a fake answer (") + std::to_string(stable_hash(ctx) % 10000) + ").";
+    const std::uint64_t h = stable_hash(ctx);
+    if (auto w = asked_words(request)) {
+      const auto n = careless ? std::size_t{12}
+                              : static_cast<std::size_t>(w->first + (w->second - w->first) / 3);
+      return text_of_words(n, h);
+    }
+    return std::string("This is a fake answer (") + std::to_string(h % 10000) + ").";
   }
-  return default_object(request).dump();
+  return default_object(request, careless).dump();
 }
 
 struct Server::Impl {
@@ -228,7 +313,7 @@ struct Server::Impl {
   std::string content_for(const json& req, Fault f) {
     if (f == Fault::not_json_content) return "I'm sorry, but I can't help with describing this person.";
     if (f == Fault::missing_keys) {
-      json obj = default_object(req);
+      json obj = default_object(req, cfg.careless);
       std::vector<std::string> keys;
       for (const auto& [k, _] : obj.items()) keys.push_back(k);
       const std::size_t drop = std::max<std::size_t>(1, (keys.size() + 1) / 2);
@@ -251,7 +336,12 @@ struct Server::Impl {
     if (s) {
       if (auto c = s(req)) return *c;
     }
-    return Server::default_content(req);
+    return Server::default_content(req, cfg.careless);
+  }
+
+  static void anthropic_error(httplib::Response& res, int status, const char* type, const std::string& message) {
+    res.status = status;
+    res.set_content(json{{"type", "error"}, {"error", {{"type", type}, {"message", message}}}}.dump(), kJsonType);
   }
 
   static void error_body(httplib::Response& res, int status, const std::string& message, const char* type) {
@@ -259,20 +349,47 @@ struct Server::Impl {
     res.set_content(json{{"error", {{"message", message}, {"type", type}, {"code", nullptr}}}}.dump(), kJsonType);
   }
 
-  void chat(const httplib::Request& req, httplib::Response& res, bool ollama) {
+  enum class Wire { openai, ollama, anthropic };
+
+  void chat(const httplib::Request& req, httplib::Response& res, Wire wire) {
     Busy busy(*this);
     ++requests;
+    const bool ollama = wire == Wire::ollama, anthropic = wire == Wire::anthropic;
     json body = json::parse(req.body, nullptr, false);
     {
       std::lock_guard lock(mu);
-      last_auth = req.get_header_value("Authorization");
+      last_auth = anthropic ? req.get_header_value("x-api-key") : req.get_header_value("Authorization");
       bodies.push_back(body);
+    }
+    if (anthropic && req.get_header_value("anthropic-version").empty()) {
+      anthropic_error(res, 400, "invalid_request_error", "anthropic-version header is required");
+      return;
     }
     const Fault f = next_fault();
     sleep_ms(latency_ms.load());
     if (body.is_discarded() || !body.is_object()) {
       error_body(res, 400, "request body is not a JSON object", "invalid_request_error");
       return;
+    }
+    if (anthropic) {
+      switch (f) {
+        case Fault::rate_limit:
+          res.set_header("retry-after", std::to_string(cfg.retry_after_s));
+          anthropic_error(res, 429, "rate_limit_error", "Number of request tokens has exceeded your rate limit");
+          return;
+        case Fault::overloaded:
+        case Fault::unavailable:
+          anthropic_error(res, 529, "overloaded_error", "Overloaded");
+          return;
+        case Fault::server_error:
+          anthropic_error(res, 500, "api_error", "Internal server error");
+          return;
+        case Fault::unauthorized:
+          anthropic_error(res, 401, "authentication_error", "invalid x-api-key");
+          return;
+        default:
+          break;
+      }
     }
     switch (f) {
       case Fault::rate_limit:
@@ -295,6 +412,9 @@ struct Server::Impl {
                    "invalid_request_error");
         return;
       }
+      case Fault::overloaded:
+        error_body(res, 529, "Overloaded", "overloaded_error");
+        return;
       case Fault::hang:
         sleep_ms(cfg.hang_ms);
         break;
@@ -308,7 +428,29 @@ struct Server::Impl {
     const std::string model = body.contains("model") && body["model"].is_string() ? body["model"].get<std::string>()
                                                                                   : std::string("fake-model");
     json out;
-    if (ollama) {
+    if (anthropic) {
+      json block;
+      const json parsed = schema_of(body) != nullptr ? json::parse(content, nullptr, false) : json();
+      if (parsed.is_object()) {
+        block = {{"type", "tool_use"},
+                 {"id", "toolu_fake_" + std::to_string(++ids)},
+                 {"name", body["tools"][0].value("name", std::string("answer"))},
+                 {"input", parsed}};
+      } else {
+        block = {{"type", "text"}, {"text", content}};
+      }
+      out = {{"id", "msg_fake_" + std::to_string(++ids)},
+             {"type", "message"},
+             {"role", "assistant"},
+             {"model", model},
+             {"content", json::array({block})},
+             {"stop_reason", parsed.is_object() ? "tool_use" : "end_turn"},
+             {"usage",
+              {{"input_tokens", prompt - cached},
+               {"output_tokens", completion},
+               {"cache_read_input_tokens", cached},
+               {"cache_creation_input_tokens", 0}}}};
+    } else if (ollama) {
       out = {{"model", model},
              {"created_at", "2024-01-01T00:00:00Z"},
              {"message", {{"role", "assistant"}, {"content", content}}},
@@ -408,10 +550,13 @@ bool Server::start() {
   s.svr.set_read_timeout(30, 0);
   s.svr.set_write_timeout(30, 0);
   s.svr.Post("/v1/chat/completions",
-             [this](const httplib::Request& rq, httplib::Response& rs) { impl_->chat(rq, rs, false); });
+             [this](const httplib::Request& rq, httplib::Response& rs) { impl_->chat(rq, rs, Impl::Wire::openai); });
   s.svr.Post("/chat/completions",
-             [this](const httplib::Request& rq, httplib::Response& rs) { impl_->chat(rq, rs, false); });
-  s.svr.Post("/api/chat", [this](const httplib::Request& rq, httplib::Response& rs) { impl_->chat(rq, rs, true); });
+             [this](const httplib::Request& rq, httplib::Response& rs) { impl_->chat(rq, rs, Impl::Wire::openai); });
+  s.svr.Post("/api/chat",
+             [this](const httplib::Request& rq, httplib::Response& rs) { impl_->chat(rq, rs, Impl::Wire::ollama); });
+  s.svr.Post("/v1/messages",
+             [this](const httplib::Request& rq, httplib::Response& rs) { impl_->chat(rq, rs, Impl::Wire::anthropic); });
   s.svr.Post("/v1/embeddings",
              [this](const httplib::Request& rq, httplib::Response& rs) { impl_->embeddings(rq, rs); });
   // cpp-httplib listens with a backlog of 5 (compiled into the library): a burst of connections

@@ -6,10 +6,12 @@
 //   Provider p; p.base_url = server.base_url();   // http://127.0.0.1:PORT/v1
 //   server.push_faults({fake::Fault::rate_limit, fake::Fault::none});
 //
-// POST /v1/chat/completions (and /api/chat, ollama style): by default reads the JSON schema from
-// response_format.json_schema.schema (or `format`) and answers a plausible value for every required
-// key; usage.prompt_tokens = request characters / 4. Scripted contents and faults (by sequence or
-// by probability) override that. POST /v1/embeddings returns deterministic hash-based vectors.
+// POST /v1/chat/completions (openai), /api/chat (ollama) and /v1/messages (anthropic, with the
+// schema in a forced tool's input_schema): by default reads the JSON schema and answers a plausible
+// value for every required key, lists of minItems..maxItems items, and plain texts of the length the
+// prompt asks for ("150-400 words"); usage.prompt_tokens = request characters / 4. Scripted contents
+// and faults (by sequence or by probability) override that. POST /v1/embeddings returns
+// deterministic hash-based vectors. Each endpoint answers in its own dialect; nothing is guessed.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +37,7 @@ enum class Fault {
   missing_keys,      // 200, content JSON lacks about half the required keys
   close_connection,  // sends headers then closes without a body
   unauthorized,      // 401 echoing the Authorization header back in the error message
+  overloaded,        // 529 "overloaded" (Anthropic's answer when it is busy)
 };
 
 const char* to_string(Fault f);
@@ -48,6 +51,9 @@ struct Config {
   double p_rate_limit = 0, p_server_error = 0, p_unavailable = 0, p_hang = 0, p_truncated = 0, p_malformed = 0,
          p_not_json = 0, p_missing_keys = 0, p_close = 0;
   double cached_fraction = 0.0;  // usage.prompt_tokens_details.cached_tokens = prompt_tokens * this
+  // A careless model: lists of one item whatever the schema asks, 12-word texts whatever the prompt
+  // asks, and every third value a negative filler ("No involvement in ...").
+  bool careless = false;
   std::uint64_t seed = 1;
   int threads = 0;  // worker threads; 0: 128 (keep-alive connections each hold one)
 };
@@ -84,7 +90,7 @@ class Server {
 
   // Default answer for a request body (exposed for tests): a JSON object text with a plausible
   // value per required key of the schema, or a short sentence without a schema.
-  static std::string default_content(const nlohmann::json& request);
+  static std::string default_content(const nlohmann::json& request, bool careless = false);
 
  private:
   struct Impl;

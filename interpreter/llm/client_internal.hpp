@@ -1,0 +1,53 @@
+// Internal to the client: one queued request (Job), one HTTP attempt (Transfer) and the libcurl
+// callbacks and error-body helpers around them (client_transfer.cpp).
+#pragma once
+
+#include <curl/curl.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "llm/client.hpp"
+
+namespace persona::llm::detail {
+
+using Clock = std::chrono::steady_clock;
+using Ms = std::chrono::milliseconds;
+
+// What one HTTP attempt comes to.
+enum class Outcome { ok, retry, fail };
+
+struct Job {
+  Request req;
+  std::function<void(Response)> done;
+  std::string url;
+  std::string body_text;
+  std::string key;  // cache key
+  int attempts = 0;
+  long http_status = 0;
+  std::string last_error;
+  Clock::time_point due{};
+};
+
+struct Transfer {
+  std::unique_ptr<Job> job;
+  CURL* easy = nullptr;
+  curl_slist* headers = nullptr;
+  std::string body;
+  long retry_after_ms = -1;
+  Clock::time_point started{};
+  char errbuf[CURL_ERROR_SIZE] = {};
+};
+
+// curl_global_init once per process, and SIGPIPE ignored.
+void global_init();
+// A short, redacted excerpt of a server body for error messages.
+std::string excerpt(const std::string& body, std::string_view key);
+// libcurl callbacks: the body into Transfer::body, Retry-After headers into Transfer::retry_after_ms.
+std::size_t on_write(char* ptr, std::size_t size, std::size_t n, void* user);
+std::size_t on_header(char* ptr, std::size_t size, std::size_t n, void* user);
+
+}  // namespace persona::llm::detail
