@@ -9,6 +9,7 @@
 #include "base/files.hpp"
 #include "base/rng.hpp"
 #include "base/text.hpp"
+#include "llm/models.hpp"
 #include "llm/structured.hpp"
 #include "util/stdlib_path.hpp"
 
@@ -34,16 +35,21 @@ std::string value_text(const cond::Value& v) {
 
 std::string core_text(const engine::CoreValue& cv) {
   switch (cv.kind) {
-    case lang::StoryShape::Kind::text: return cv.text;
-    case lang::StoryShape::Kind::list: return text::join(cv.items, "; ");
+    case lang::StoryShape::Kind::text:
+      return cv.text;
+    case lang::StoryShape::Kind::list:
+      return text::join(cv.items, "; ");
     case lang::StoryShape::Kind::object: {
       std::string out;
       for (const auto& f : cv.fields) {
         if (!out.empty()) out += "; ";
         out += f.name + "=";
-        if (f.type == "number") out += value_text(f.number);
-        else if (f.type == "list") out += text::join(f.items, ", ");
-        else out += f.text;
+        if (f.type == "number")
+          out += value_text(f.number);
+        else if (f.type == "list")
+          out += text::join(f.items, ", ");
+        else
+          out += f.text;
       }
       return out;
     }
@@ -86,8 +92,8 @@ std::string short_description(std::string_view description) {
     if (const auto at = d.find(cut); at != std::string::npos) d.resize(at);
   std::vector<std::string> w = text::split(d, ' ');
   std::erase_if(w, [](const std::string& x) { return x.empty(); });
-  static const std::vector<std::string> lead = {"how", "whether", "what", "which", "when", "where", "who",
-                                                "the", "a", "an", "much", "many", "often", "well", "kind", "of"};
+  static const std::vector<std::string> lead = {"how", "whether", "what", "which", "when",  "where", "who",  "the",
+                                                "a",   "an",      "much", "many",  "often", "well",  "kind", "of"};
   std::size_t i = 0;
   while (i < w.size() && std::find(lead.begin(), lead.end(), text::lower(w[i])) != lead.end()) ++i;
   std::vector<std::string> kept;
@@ -126,7 +132,8 @@ void append_answers(const engine::Model& m, const Persona& p, std::span<const st
 
 }  // namespace
 
-std::string profile_text(const engine::Model& m, const engine::Persona& p, const ProfileOptions& o, ProfileStats* stats) {
+std::string profile_text(const engine::Model& m, const engine::Persona& p, const ProfileOptions& o,
+                         ProfileStats* stats) {
   const auto& r = m.recipe();
   std::string out = "About the person\n";
   // The stable part first: anchors, derived facts, the story; then every answer, in the order the
@@ -177,8 +184,10 @@ std::string profile_text(const engine::Model& m, const engine::Persona& p, const
     const auto& sl = p.attributes[pos];
     const auto& path = path_of(m, sl.leaf);
     double score = sl.tier == engine::Tier::near ? 0.6 : sl.tier == engine::Tier::mid ? 0.3 : 0.0;
-    if (std::find(parents.begin(), parents.end(), parent_of(path)) != parents.end()) score += 2;
-    else if (std::find(cats.begin(), cats.end(), first_segment(path)) != cats.end()) score += 1;
+    if (std::find(parents.begin(), parents.end(), parent_of(path)) != parents.end())
+      score += 2;
+    else if (std::find(cats.begin(), cats.end(), first_segment(path)) != cats.end())
+      score += 1;
     if (sl.status != engine::SlotStatus::filled) score -= 0.5;  // "n/a" says least
     const std::int64_t t = tokens_of(m.leaf(sl.leaf).name.size() + sl.value.size() + 4);
     cands.push_back({score, pos, t});
@@ -215,7 +224,8 @@ namespace {
 json step_schema(const lang::StoryStep& st) {
   using K = lang::StoryShape::Kind;
   switch (st.shape.kind) {
-    case K::text: return {{"type", "string"}};
+    case K::text:
+      return {{"type", "string"}};
     case K::list:
       return {{"type", "array"},
               {"items", {{"type", "string"}}},
@@ -266,8 +276,8 @@ std::optional<std::string> lookup_value(const engine::Model& m, const Persona& p
 }
 
 struct Prompt {
-  std::string task;   // after the profile
-  json schema;        // null: plain text
+  std::string task;  // after the profile
+  json schema;       // null: plain text
   std::string schema_name = "persona";
   int max_tokens = 0;
 };
@@ -307,8 +317,9 @@ Prompt story_prompt(const engine::Model& m, const Persona& p, const Setup& s, co
     using K = lang::StoryShape::Kind;
     const auto& st = r.story[k];
     completion += st.shape.kind == K::list ? 8 + 40 * std::max(1, st.shape.max_items)
-                  : st.shape.kind == K::object ? 8 + 30 * static_cast<int>(std::max<std::size_t>(1, st.shape.fields.size()))
-                                               : 60;
+                  : st.shape.kind == K::object
+                      ? 8 + 30 * static_cast<int>(std::max<std::size_t>(1, st.shape.fields.size()))
+                      : 60;
   }
   pr.max_tokens = static_cast<int>(completion * 3);
   return pr;
@@ -351,9 +362,9 @@ Prompt fill_prompt(const engine::Model& m, const Persona& p, const Setup& s, con
   });
   if (ask.attempt > 0 && !s.provider.json_schema)
     pr.task += "\n" + render(s.templates.repair.user, [&](std::string_view name) -> std::optional<std::string> {
-      if (name == "count") return std::to_string(ask.items.size());
-      return std::nullopt;
-    });
+                 if (name == "count") return std::to_string(ask.items.size());
+                 return std::nullopt;
+               });
   pr.max_tokens = static_cast<int>(ask.items.size() * (engine::kSlotCompletionTokens + 8) * 3 + 50);
   return pr;
 }
@@ -382,9 +393,15 @@ llm::Request Llm::request(const engine::Program& prog, const Persona& p, const A
   const engine::Model& m = prog.model();
   Prompt pr;
   switch (ask.kind) {
-    case Ask::Kind::story: pr = story_prompt(m, p, s_, ask); break;
-    case Ask::Kind::fill: pr = fill_prompt(m, p, s_, ask); break;
-    case Ask::Kind::narrative: pr = narrative_prompt(m, p, s_); break;
+    case Ask::Kind::story:
+      pr = story_prompt(m, p, s_, ask);
+      break;
+    case Ask::Kind::fill:
+      pr = fill_prompt(m, p, s_, ask);
+      break;
+    case Ask::Kind::narrative:
+      pr = narrative_prompt(m, p, s_);
+      break;
   }
   if (!ask.feedback.empty()) pr.task += "\n" + ask.feedback;
   // Every call of a persona: the same system message, then the profile so far (append-only), then the
@@ -516,19 +533,26 @@ Answer Llm::parse(const engine::Program& prog, const Persona& p, const Ask& ask,
   }
   if (!r.ok()) {
     a.ok = false;
-    a.error = r.error;
+    // A rejected key or an unknown model fails every later call too: the run stops at once. (The
+    // 404 text, which asks the server for its model list, is made once, by the scheduler.)
+    a.fatal = llm::stops_the_run(r.http_status);
+    a.error = r.http_status == 404 ? r.error : llm::describe_failure(s_.provider, r.http_status, r.error);
     return a;
   }
   a.truncated = r.finish_reason == "length";
   const auto& rec = prog.recipe();
   switch (ask.kind) {
-    case Ask::Kind::narrative: a.text = r.content; break;
+    case Ask::Kind::narrative:
+      a.text = r.content;
+      break;
     case Ask::Kind::story: {
       const auto got = llm::extract_json(r.content);
       for (std::uint32_t k : ask.items) {
         const auto& st = rec.story[k];
-        if (!got.value || !got.value->contains(st.output)) a.story.emplace_back(std::nullopt);
-        else a.story.push_back(story_answer(st, (*got.value)[st.output]));
+        if (!got.value || !got.value->contains(st.output))
+          a.story.emplace_back(std::nullopt);
+        else
+          a.story.push_back(story_answer(st, (*got.value)[st.output]));
       }
       break;
     }
@@ -552,15 +576,19 @@ Answer Llm::parse(const engine::Program& prog, const Persona& p, const Ask& ask,
         for (const auto& e : obj["answers"]) {
           if (!e.is_object() || !e.contains("n") || !e.contains("v")) continue;
           const json& nj = e["n"];
-          long n = nj.is_number_integer() ? nj.get<long>() : nj.is_string() ? std::atol(nj.get<std::string>().c_str()) : 0;
+          long n = nj.is_number_integer() ? nj.get<long>()
+                   : nj.is_string()       ? std::atol(nj.get<std::string>().c_str())
+                                          : 0;
           if (n >= 1 && static_cast<std::size_t>(n) <= ask.items.size()) put(static_cast<std::size_t>(n - 1), e["v"]);
         }
       } else {
         // Tolerated: an object keyed by number ("1", "a1").
         for (std::size_t j = 0; j < ask.items.size(); ++j) {
           const std::string n = std::to_string(j + 1);
-          if (obj.contains(n)) put(j, obj[n]);
-          else if (obj.contains("a" + n)) put(j, obj["a" + n]);
+          if (obj.contains(n))
+            put(j, obj[n]);
+          else if (obj.contains("a" + n))
+            put(j, obj["a" + n]);
         }
       }
       for (auto& s : a.slots) s.source = engine::Source::llm;

@@ -15,13 +15,10 @@
 #include <string>
 #include <vector>
 
+#include "cli/coherence_rules.hpp"
 #include "cli/commands.hpp"
 #include "cli/render.hpp"
-#include "coherence/coherence.hpp"
-#include "engine/program.hpp"
 #include "record/record.hpp"
-#include "tables/tables.hpp"
-#include "taxonomy/taxonomy.hpp"
 
 namespace persona::cli {
 
@@ -35,44 +32,16 @@ struct CheckArgs {
   bool quiet = false;
 };
 
-// The facts a record carries: its anchors and derived facts (numbers and strings).
-void record_facts(const record::PersonaRecord& r, cond::Facts& facts) {
-  facts.clear();
-  for (const auto& [name, v] : r.anchors) {
-    if (v.kind == record::Value::Kind::number)
-      facts[name] = v.number;
-    else if (v.kind == record::Value::Kind::string)
-      facts[name] = v.text;
-  }
-}
-
 int run_check(const CheckArgs& a) {
   DiagnosticList diags;
   SourceFiles sources;
   // The rules: the recipe's taxonomy and tables, else stdlib.core with the standard tables.
-  std::unique_ptr<engine::Program> prog;
-  std::shared_ptr<const coherence::Rules> own_rules;
-  std::optional<tax::Taxonomy> own_tax;
-  tables::Library own_tables;
-  const coherence::Rules* rules = nullptr;
-  if (!a.recipe.empty()) {
-    prog = engine::load_program(a.recipe, sources, diags);
+  const auto loaded = load_rules(a.recipe, sources, diags);
+  if (!loaded) {
     print_diagnostics(diags, sources);
-    if (!prog) return Exit::user_error;
-    rules = &prog->model().rules();
-  } else {
-    tax::LoadOptions opts;
-    opts.sources = &sources;
-    opts.vectors = false;
-    own_tax = tax::load_stdlib("core", diags, opts);
-    own_tables.load_stdlib(diags);
-    if (own_tax && !diags.has_errors()) own_rules = coherence::Rules::compile(*own_tax, own_tables, diags);
-    if (diags.has_errors() || !own_rules) {
-      print_diagnostics(diags, sources);
-      return Exit::user_error;
-    }
-    rules = own_rules.get();
+    return Exit::user_error;
   }
+  const coherence::Rules* rules = loaded->rules.get();
   const std::set<std::string> ignored(a.ignore.begin(), a.ignore.end());
 
   record::JsonlReader in;
@@ -102,9 +71,7 @@ int run_check(const CheckArgs& a) {
     }
     ++personas;
     record_facts(r, facts);
-    attrs.clear();
-    for (const auto& at : r.attributes)
-      if (at.value) attrs.push_back({at.path, *at.value});
+    record_attributes(r, attrs);
     auto rep = rules->check(facts, attrs);
     std::erase_if(rep.violations, [&](const coherence::Violation& v) { return ignored.contains(v.family); });
     checked += rep.checked;

@@ -23,6 +23,7 @@ struct ReplArgs {
 };
 
 int do_repl(const ReplArgs& a) {
+  const bool interactive = ::isatty(STDIN_FILENO) == 1;
   repl::Options o;
   o.out = &std::cout;
   o.err = &std::cerr;
@@ -30,11 +31,19 @@ int do_repl(const ReplArgs& a) {
   o.seed = a.seed;
   o.count = a.count;
   o.llm = a.llm;
+  if (interactive) {
+    // Ctrl-C cancels the line being typed or the running command, not the session.
+    o.interrupt = repl::catch_interrupts();
+    if (::isatty(STDOUT_FILENO) == 1) {
+      o.columns = [] { return repl::terminal_columns(); };
+      o.pager = [](const std::string& text) { repl::page_on_terminal(text); };
+    }
+  }
   repl::Session session(o);
   bool loaded = true;
   if (!a.file.empty()) loaded = session.load(a.file);
   int rc = 0;
-  if (::isatty(STDIN_FILENO) == 1) {
+  if (interactive) {
     std::cerr << "persona " << PERSONA_VERSION << " repl: type a statement, or :help\n";
     auto reader = repl::make_terminal_reader(
         [&session](std::string_view line, std::size_t cursor) { return session.complete(line, cursor); },

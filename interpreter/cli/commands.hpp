@@ -7,13 +7,23 @@
 namespace persona::cli {
 
 // Exit codes of every command.
-enum Exit : int { ok = 0, user_error = 1, usage_error = 2, runtime_error = 3, interrupted = 4 };
+enum Exit : int {
+  ok = 0,
+  user_error = 1,
+  usage_error = 2,
+  runtime_error = 3,
+  interrupted = 4,
+  threshold_crossed = 5,  // persona eval --fail-on
+  damaged_input = 6       // persona eval / report: lines that are not personas were skipped
+};
 
 void add_lang_commands(CLI::App& root, int& code);     // check, fmt
 void add_run_command(CLI::App& root, int& code);       // run, plan, bench
 void add_taxonomy_command(CLI::App& root, int& code);  // taxonomy ...
 void add_repl_command(CLI::App& root, int& code);      // repl
 void add_survey_command(CLI::App& root, int& code);    // survey
+void add_eval_command(CLI::App& root, int& code);      // eval
+void add_report_command(CLI::App& root, int& code);    // report
 void add_lsp_command(CLI::App& root, int& code);       // lsp
 void add_generate_command(CLI::App& root, int& code);  // _generate (hidden): man page, completions
 // check-personas: the coherence rules applied to a persona file (cmd_check_personas.cpp)

@@ -99,6 +99,8 @@ int main(int argc, char** argv) {
   add_run_command(app, code);
   add_repl_command(app, code);
   add_survey_command(app, code);
+  add_eval_command(app, code);
+  add_report_command(app, code);
   add_check_personas_command(app, code);
   add_lsp_command(app, code);
   add_generate_command(app, code);

@@ -11,6 +11,7 @@
 #include "exec/exec.hpp"
 #include "exec/journal.hpp"
 #include "llm/cache.hpp"
+#include "llm/models.hpp"
 
 namespace persona::exec {
 
@@ -109,8 +110,10 @@ PoolResult run_pool(const engine::Program& prog, const RunOptions& o, Journal& j
       std::unique_lock lk(mu);
       // Wake up now and then to notice a stop request.
       while (ready[pos % window] == 0)
-        if (cv_ready.wait_for(lk, std::chrono::milliseconds(50), [&] { return ready[pos % window] != 0; })) break;
-        else if (stop_requested(o)) break;
+        if (cv_ready.wait_for(lk, std::chrono::milliseconds(50), [&] { return ready[pos % window] != 0; }))
+          break;
+        else if (stop_requested(o))
+          break;
       if (ready[pos % window] == 0) {
         res.stopped = true;
         break;
@@ -184,6 +187,7 @@ class Loop {
         report(t0, now);
       }
     }
+    if (failed_) client_.cancel_all();
     drain();
     if (o_.progress) report(t0, Clock::now());
     res.interrupted = !failed_ && (interrupted_ || written_ < total_);
@@ -271,10 +275,20 @@ class Loop {
     Slot* sp = &s;
     client_.submit(std::move(req), [this, sp](llm::Response r) {
       engine::Answer a = o_.llm->parse(prog_, sp->job.p, *sp->job.ask, r);
-      if (a.fatal && fatal_reason_.empty())
-        fatal_reason_ = r.status == llm::Response::Status::circuit_open
-                            ? "the provider keeps failing (circuit breaker open): " + r.error
-                            : std::string("interrupted");
+      if (a.fatal && fatal_reason_.empty()) {
+        if (r.status == llm::Response::Status::circuit_open) {
+          fatal_reason_ = "the provider keeps failing (circuit breaker open): " + r.error;
+        } else if (r.status == llm::Response::Status::cancelled) {
+          fatal_reason_ = "interrupted";
+        } else {
+          // A rejected key or an unknown model: stop now, an error rather than an interruption (a
+          // resume would fail the same way); what was written stays in `.part`.
+          fatal_reason_ = llm::describe_failure(o_.llm->setup().provider, r.http_status, r.error);
+          error_ = fatal_reason_;
+          failed_ = true;
+          interrupted_ = true;
+        }
+      }
       deliver(prog_, scratch_, sp->job, a);
       next(*sp);
     });
@@ -342,6 +356,13 @@ RunResult run(const engine::Program& prog, const RunOptions& opts) {
   if (opts.shard_n == 0 || opts.shard_k == 0 || opts.shard_k > opts.shard_n) {
     res.error = "bad shard " + std::to_string(opts.shard_k) + "/" + std::to_string(opts.shard_n);
     return res;
+  }
+  if (opts.llm != nullptr) {
+    // A missing key is said before anything is sent or written.
+    if (std::string why = llm::key_problem(opts.llm->setup().provider); !why.empty()) {
+      res.error = why;
+      return res;
+    }
   }
   const auto fp = fingerprint(prog, opts);
   Journal journal;

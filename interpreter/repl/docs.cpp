@@ -55,7 +55,8 @@ const std::vector<DocEntry>& docs() {
        "output { path \"FILE\"  narrative on|off  core on|off  usage on|off  prompts on|off } sets what `persona "
        "run` writes and where."},
       // ---- distribution keywords ----
-      {"clamp", "keyword", "clamp A..B clips a numeric draw into the range (anchor height ~ normal(168, 9) clamp 140..205)."},
+      {"clamp", "keyword",
+       "clamp A..B clips a numeric draw into the range (anchor height ~ normal(168, 9) clamp 140..205)."},
       {"truncate", "keyword",
        "truncate A..B draws again until a numeric value is inside the range (then clips): anchor age ~ table "
        "stdlib.age_structure by country truncate 18..90."},
@@ -73,16 +74,21 @@ const std::vector<DocEntry>& docs() {
       {"llm", "story",
        "llm \"instruction\" is what a story step asks the model for (\"core values\", \"life attitude\"). Offline, "
        "the engine fills it from lexicons and templates."},
-      {"x", "story", "x N or x A..B makes a story step's output a list of N (or A to B, 1 to 50) items: values <- llm \"core values\" x 3..5."},
+      {"x", "story",
+       "x N or x A..B makes a story step's output a list of N (or A to B, 1 to 50) items: values <- llm \"core "
+       "values\" x 3..5."},
       {"as", "story",
        "as { motto, score: number } makes a story step's output an object with named fields; field types are "
        "text (default), list and number."},
-      {"from", "story", "from a, b names the anchors, derived facts or earlier steps a story step reads; a cycle among steps is an error."},
+      {"from", "story",
+       "from a, b names the anchors, derived facts or earlier steps a story step reads; a cycle among steps is an "
+       "error."},
       {"prompt", "story",
        "prompt \"...\" overrides a story step's (or the narrative's) prompt template; {name} inserts an anchor or "
        "step value. Triple-quoted \"\"\"...\"\"\" strings may span lines."},
       // ---- attribute settings ----
-      {"count", "setting", "count A..B (attributes block): attributes per persona, drawn uniformly in the range. Default 200..250."},
+      {"count", "setting",
+       "count A..B (attributes block): attributes per persona, drawn uniformly in the range. Default 200..250."},
       {"tiers", "setting",
        "tiers near N, mid N, far N: the mix of candidates near to, mid-way from and far from the persona's core "
        "(cosine similarity thirds). Default 5, 3, 2. :why PATH shows an attribute's tier and rank."},
@@ -99,7 +105,8 @@ const std::vector<DocEntry>& docs() {
        "when COND restricts a filter to some personas. Conditions: age >= 16, employment in (a, b), gender != "
        "male, not ..., and, or, parentheses. A condition on a fact the persona lacks is satisfied."},
       {"batch", "setting", "batch N (attributes block): attribute slots filled per model call. Default 40."},
-      {"context", "setting", "context N tokens (attributes block): the profile context budget re-sent with each fill call. Default 600."},
+      {"context", "setting",
+       "context N tokens (attributes block): the profile context budget re-sent with each fill call. Default 600."},
       // ---- stdlib tables ----
       {"stdlib.countries", "table",
        "stdlib.countries: countries of residence (the 45 most populous, UN WPP 2024) weighted by population, with no "
@@ -126,30 +133,72 @@ const std::vector<DocEntry>& docs() {
        "stdlib.core: the standard attribute taxonomy (12 top-level categories, about 3,000 nodes). :tax ls lists "
        "its categories."},
       // ---- REPL commands ----
-      {":help", "command", ":help lists the commands. Statements typed at the prompt extend or replace the current recipe."},
+      {":help", "command",
+       ":help lists the commands. Statements typed at the prompt extend or replace the current recipe."},
       {":load", "command",
        ":load FILE makes the recipe in FILE the current recipe (its statements replace the session's). Relative "
        "paths inside it resolve against its folder."},
-      {":show", "command", ":show prints the current recipe in the canonical layout (persona fmt)."},
-      {":check", "command", ":check checks the whole current recipe and prints every error and warning, or a one-line summary."},
-      {":plan", "command", ":plan prints the recipe's plan: its steps, dependencies and estimated model calls and tokens per persona for the session's backend."},
+      {":reload", "command",
+       ":reload reads the file loaded last again, with its imports and tables (after you changed them on disk); "
+       "changes made in the session since the load are replaced, and :undo brings them back."},
+      {":show", "command",
+       ":show prints the current recipe in the canonical layout (persona fmt); :show NAME one statement "
+       "(:show attributes, :show age); :show persona N [TEXT] persona N of the sample (see :doc :show persona)."},
+      {":show persona", "command",
+       ":show persona N [TEXT] shows persona N of the last :sample or :run, a screen at a time: id and seed, "
+       "anchors, core, the attributes grouped by category with their tier (n near, m mid, f far) and source "
+       "(o options, x lexicon, L llm, t table), the narrative wrapped to the terminal. With TEXT only the "
+       "attributes whose path contains it."},
+      {":check", "command",
+       ":check checks the whole current recipe and prints every error and warning, or a one-line summary."},
+      {":plan", "command",
+       ":plan prints the recipe's plan: its steps, dependencies and estimated model calls and tokens per persona for "
+       "the session's backend."},
       {":sample", "command",
-       ":sample [N] builds N personas offline (deterministic, no network) with the session seed and indices "
-       "0..N-1, and prints each as one JSON line."},
+       ":sample [N] [--json] builds N personas offline (deterministic, no network) with the session seed and "
+       "indices 0..N-1 and prints a line for each (anchors, attribute count); --json prints the JSON lines "
+       "`persona run` writes. The personas are kept for :show persona and :values. Ctrl-C stops it."},
       {":run", "command",
-       ":run [N] builds N personas with the configured backend (:set llm, else the recipe's model provider) and "
-       "prints each as one JSON line. Without an LLM backend in this build it runs offline and says so."},
+       ":run [N] [--json] builds N personas with the configured backend (:set llm, else the recipe's model "
+       "provider), a request at a time, and prints them as :sample does. Without a provider it runs offline and "
+       "says so."},
+      {":values", "command",
+       ":values PATH lists the values one attribute took across the sample, most frequent first, with how many "
+       "personas got it and in which tier; :values NAME does the same for an anchor, derived fact or story "
+       "output (numbers get min, median, mean and max); a category or glob lists the attributes chosen under it."},
       {":tax", "command",
        ":tax ls [PATH] lists the children of a taxonomy node (the categories without PATH); :tax show PATH shows a "
        "node; :tax find TEXT lists nodes whose path contains TEXT (or match a glob)."},
       {":why", "command",
-       ":why PATH explains whether and why the attribute PATH was chosen for the first sample persona: its tier "
-       "and similarity rank and score against the persona's core, each recipe filter, each taxonomy condition."},
+       ":why PATH [persona N] explains whether and why the attribute PATH was chosen for persona N (default 0) of "
+       "the session seed: its tier and similarity rank and score against the persona's core, each recipe filter, "
+       "each taxonomy condition. PATH may be a leaf's name when only one node has it."},
+      {":edit", "command",
+       ":edit opens the recipe in $VISUAL or $EDITOR (:set editor CMD); :edit NAME opens one statement "
+       "(attributes, story, an anchor's name). On save the text is checked: applied when it brings no new error, "
+       "otherwise the errors are listed and the next :edit reopens your text."},
+      {":undo", "command",
+       ":undo takes back the last change to the recipe (a statement, a clause, :edit, :load, :reload, :undo's :redo)."},
+      {":redo", "command", ":redo makes again the change the last :undo took back."},
+      {":diff", "command",
+       ":diff [FILE] prints the differences between the file loaded last (or FILE) and the session's recipe as a "
+       "unified diff, both in the canonical layout so that only what the statements say counts."},
       {":set", "command",
-       ":set seed N | :set count N | :set llm NAME changes the session settings; :set alone prints them."},
-      {":save", "command", ":save FILE writes the current recipe, formatted, to FILE."},
-      {":doc", "command", ":doc NAME prints the documentation of a keyword, stdlib table, story element or command; :doc alone lists the topics."},
-      {":quit", "command", ":quit ends the session (so does end of input, or Ctrl-D)."},
+       ":set seed N | :set count N | :set llm NAME | :set editor CMD changes the session settings; :set alone "
+       "prints them."},
+      {":save", "command",
+       ":save [FILE] writes the current recipe, formatted, to FILE (default: the file loaded last)."},
+      {":doc", "command",
+       ":doc NAME prints the documentation of a keyword, stdlib table, story element or command; :doc alone lists the "
+       "topics."},
+      {"+", "command",
+       "+CLAUSE adds one clause to a block: +exclude \"GLOB\" when COND, +include ..., +count A..B, +tiers ..., "
+       "+walk ..., +batch N, +context N (attributes), +NAME <- llm \"...\" ... (story), +output KEY VALUE. A "
+       "setting, a story step or an output key that is there already is replaced. -CLAUSE removes one: "
+       "-exclude \"GLOB\", -count, -story NAME, -output KEY."},
+      {":quit", "command",
+       ":quit ends the session (so does end of input, or Ctrl-D at an empty prompt). Ctrl-C cancels the line being "
+       "typed or the running command, never the session."},
   };
   return table;
 }

@@ -1,13 +1,13 @@
 // :tax and :why: read-only views of the taxonomy and of one persona's attribute selection.
 #include "repl/explore.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <span>
-
-#include <fmt/format.h>
 
 #include "backend/backend.hpp"
 #include "base/text.hpp"
@@ -17,6 +17,8 @@ namespace persona::repl {
 namespace {
 
 std::string fmt3(double x) { return fmt::format("{:.3f}", x); }
+
+}  // namespace
 
 Answer not_found(const tax::Taxonomy& t, const std::string& path) {
   Answer a;
@@ -37,10 +39,14 @@ Answer not_found(const tax::Taxonomy& t, const std::string& path) {
   std::vector<std::string> paths;
   paths.reserve(t.size());
   for (tax::Vertex v : t.preorder()) paths.push_back(t[v].path);
-  if (auto best = closest_match(path, paths); !best.empty()) a.notes.push_back("did you mean '" + best + "'?");
-  else a.notes.push_back("':tax ls' lists the top-level categories; ':tax find TEXT' searches");
+  if (auto best = closest_match(path, paths); !best.empty())
+    a.notes.push_back("did you mean '" + best + "'?");
+  else
+    a.notes.push_back("':tax ls' lists the top-level categories; ':tax find TEXT' searches");
   return a;
 }
+
+namespace {
 
 std::string child_line(const tax::Taxonomy& t, tax::Vertex c) {
   if (t.is_leaf(c)) return "  " + t[c].name + "\n";
@@ -60,7 +66,15 @@ std::optional<tax::Vertex> resolve_path(const tax::Taxonomy& t, std::string_view
   const std::string lp = text::lower(path);
   for (tax::Vertex v : t.preorder())
     if (text::lower(t[v].path) == lp) return v;
-  return std::nullopt;
+  // A name without its path, when one node has it ("Chronotype").
+  if (path.find('/') != std::string_view::npos) return std::nullopt;
+  std::optional<tax::Vertex> named;
+  for (tax::Vertex v : t.preorder())
+    if (text::lower(t[v].name) == lp) {
+      if (named) return std::nullopt;
+      named = v;
+    }
+  return named;
 }
 
 Answer tax_ls(const tax::Taxonomy& t, const std::string& path) {

@@ -19,8 +19,11 @@ struct Answer {
   [[nodiscard]] bool ok() const { return error.empty(); }
 };
 
-// A node by exact path, a glob that matches one node, or a case-insensitive path.
+// A node by exact path, a glob that matches one node, a case-insensitive path, or the name of a
+// single node ("Chronotype").
 std::optional<tax::Vertex> resolve_path(const tax::Taxonomy& t, std::string_view path);
+// The error for a path that names no node, with "did you mean" notes.
+Answer not_found(const tax::Taxonomy& t, const std::string& path);
 
 Answer tax_ls(const tax::Taxonomy& t, const std::string& path);    // children (roots when path is empty)
 Answer tax_show(const tax::Taxonomy& t, const std::string& path);  // one node in detail

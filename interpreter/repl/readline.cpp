@@ -1,14 +1,20 @@
-// GNU readline behind LineReader: line editing, tab completion, persistent history.
-// The only file that includes readline (its API is global state: one terminal reader at a time).
+// GNU readline behind LineReader: line editing, tab completion, persistent history in which a
+// statement typed over several lines is one entry, and Ctrl-C that cancels the line. Readline runs
+// in its callback mode: the reader waits in select(), so a SIGINT caught by catch_interrupts()
+// wakes it up and the line is dropped. The only file that includes readline (its API is global
+// state: one terminal reader at a time).
+#include <readline/history.h>
+#include <readline/readline.h>
+#include <sys/select.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
-#include <readline/history.h>
-#include <readline/readline.h>
-
 #include "repl/repl.hpp"
+#include "repl/terminal.hpp"
 
 namespace persona::repl {
 
@@ -16,6 +22,21 @@ namespace {
 
 Completer* g_complete = nullptr;
 std::vector<std::string>* g_matches = nullptr;
+std::optional<std::string>* g_line = nullptr;  // where the line handler puts the line read
+bool g_done = false;
+
+// Readline's handler for a finished line (nullptr at end of input).
+void on_line(char* line) {
+  if (g_line != nullptr) {
+    if (line != nullptr)
+      *g_line = std::string(line);
+    else
+      g_line->reset();
+  }
+  std::free(line);
+  g_done = true;
+  rl_callback_handler_remove();
+}
 
 char* next_match(const char* /*text*/, int state) {
   static std::size_t i = 0;
@@ -57,13 +78,22 @@ char** attempted(const char* text, int start, int /*end*/) {
 
 class TerminalReader final : public LineReader {
  public:
-  TerminalReader(Completer complete, std::string history) : complete_(std::move(complete)), history_(std::move(history)) {
+  TerminalReader(Completer complete, std::string history)
+      : complete_(std::move(complete)), history_(std::move(history)) {
     rl_readline_name = "persona";
     g_complete = &complete_;
     g_matches = &matches_;
     rl_attempted_completion_function = attempted;
     rl_basic_word_break_characters = " \t\n\"(),=~{}:";
     rl_completer_quote_characters = nullptr;
+    // Signals are ours (catch_interrupts): readline must not install its handlers.
+    rl_catch_signals = 0;
+    rl_catch_sigwinch = 0;
+    // Timestamps in the history file mark where an entry starts, so that an entry of several lines
+    // reads back as one.
+    history_comment_char = '#';
+    history_write_timestamps = 1;
+    history_multiline_entries = 1;
     using_history();
     stifle_history(1000);
     if (!history_.empty() && read_history(history_.c_str()) != 0) {
@@ -84,16 +114,50 @@ class TerminalReader final : public LineReader {
   TerminalReader& operator=(const TerminalReader&) = delete;
 
   std::optional<std::string> read_line(const std::string& prompt) override {
+    cancelled_ = false;
     std::fflush(stdout);
-    char* raw = readline(prompt.c_str());
-    if (raw == nullptr) {
-      std::fputs("\n", stdout);  // Ctrl-D: end the prompt's line
-      return std::nullopt;
+    std::fflush(stderr);
+    term::clear_interrupt();  // a Ctrl-C that came before this prompt does not cancel it
+    std::optional<std::string> line;
+    g_line = &line;
+    g_done = false;
+    rl_callback_handler_install(prompt.c_str(), on_line);
+    const int fd = fileno(rl_instream != nullptr ? rl_instream : stdin);
+    while (!g_done) {
+      fd_set fds;
+      FD_ZERO(&fds);
+      FD_SET(fd, &fds);
+      if (select(fd + 1, &fds, nullptr, nullptr, nullptr) >= 0) {
+        rl_callback_read_char();
+        continue;
+      }
+      if (errno != EINTR) {
+        rl_callback_handler_remove();
+        break;
+      }
+      if (term::take_resize()) rl_resize_terminal();
+      if (term::take_interrupt()) {
+        // Ctrl-C: the line typed so far is dropped and a new prompt comes.
+        rl_point = rl_end;
+        rl_redisplay();
+        std::fputs("^C", rl_outstream != nullptr ? rl_outstream : stdout);
+        std::fflush(rl_outstream != nullptr ? rl_outstream : stdout);
+        rl_free_line_state();
+        rl_callback_sigcleanup();
+        rl_callback_handler_remove();
+        std::fputs("\n", stdout);
+        std::fflush(stdout);
+        using_history();
+        cancelled_ = true;
+        g_line = nullptr;
+        return std::nullopt;
+      }
     }
-    std::string line(raw);
-    std::free(raw);
+    g_line = nullptr;
+    if (!line) std::fputs("\n", stdout);  // Ctrl-D: end the prompt's line
     return line;
   }
+  [[nodiscard]] bool cancelled() const override { return cancelled_; }
   void remember(const std::string& entry) override {
     const HIST_ENTRY* last = history_length > 0 ? history_get(history_base + history_length - 1) : nullptr;
     if (last != nullptr && entry == last->line) return;
@@ -105,6 +169,7 @@ class TerminalReader final : public LineReader {
   Completer complete_;
   std::string history_;
   std::vector<std::string> matches_;
+  bool cancelled_ = false;
 };
 
 }  // namespace

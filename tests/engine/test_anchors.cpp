@@ -3,8 +3,8 @@
 #include <cmath>
 #include <map>
 
-#include "engine_support.hpp"
 #include "base/rng.hpp"
+#include "engine_support.hpp"
 
 using namespace engine_test;
 using namespace persona;
@@ -143,9 +143,12 @@ TEST_CASE("table anchors: by values in the table's order, derived facts, truncat
     const std::string job = str(p, 2);
     ++jobs[job];
     const std::string emp = std::get<std::string>(p.facts.at("employment"));
-    if (job == "Student") CHECK(emp == "student");
-    else if (job == "Retired") CHECK(emp == "retired");
-    else CHECK(emp == "employed");
+    if (job == "Student")
+      CHECK(emp == "student");
+    else if (job == "Retired")
+      CHECK(emp == "retired");
+    else
+      CHECK(emp == "employed");
     REQUIRE(p.derived.size() == 1);
     CHECK(p.derived[0].first == "employment");
   }

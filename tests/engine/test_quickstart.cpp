@@ -8,14 +8,11 @@
 // check draws the anchor stage of 10,000 personas rather than building them whole.
 #include <cmath>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
-#include <nlohmann/json.hpp>
-
 #include "engine_support.hpp"
-#ifdef PERSONA_HAVE_FRONTEND
 #include "frontend/frontend.hpp"
-#endif
 
 using namespace engine_test;
 using namespace persona;
@@ -23,7 +20,6 @@ using namespace persona;
 namespace {
 
 const engine::Program* quickstart() {
-#ifdef PERSONA_HAVE_FRONTEND
   static std::unique_ptr<engine::Program> model = [] {
     SourceFiles sources;
     DiagnosticList d;
@@ -40,9 +36,6 @@ const engine::Program* quickstart() {
     return engine::Program::compile(std::move(loaded->recipe), loaded->tables, std::move(t), d);
   }();
   return model.get();
-#else
-  return nullptr;
-#endif
 }
 
 // Probability of each label of d, restricted to [lo, hi] for integer ranges (truncation).
@@ -71,8 +64,7 @@ std::map<std::string, double> restricted(const tables::Table& t, const tables::D
 TEST_CASE("quickstart: 1,000 personas meet the acceptance checks", "[engine][quickstart][acceptance]") {
   const engine::Program* m = quickstart();
   if (m == nullptr) {
-    WARN("skipped: the front end or the stdlib is not available");
-    return;
+    FAIL("the quickstart recipe or the stdlib does not load");
   }
   const std::string out = temp_path("quickstart.jsonl");
   exec::RunOptions o;
@@ -129,8 +121,7 @@ TEST_CASE("quickstart: table-drawn anchors match their tables (Jensen-Shannon < 
           "[engine][quickstart][acceptance][distribution]") {
   const engine::Program* m = quickstart();
   if (m == nullptr) {
-    WARN("skipped: the front end or the stdlib is not available");
-    return;
+    FAIL("the quickstart recipe or the stdlib does not load");
   }
   const std::uint64_t N = GENERATE(as<std::uint64_t>(), 10000, 100000);
   const auto anchors = m->model().anchors();

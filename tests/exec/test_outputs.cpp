@@ -1,10 +1,8 @@
 // Every sink writes the same records: the CSV pair holds every field of the JSONL line, a resumed CSV
 // run equals an uninterrupted one, and the recipe's output switches do what the docs say.
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "exec/exec.hpp"
@@ -95,9 +93,9 @@ for row, w in zip(rows, want):
 assert k == len(attrs)
 print('ok', len(rows), k)
 )");
-  const auto py = test::run_command("python3 '" + script.string() + "' '" + jsonl + "' '" +
-                                    (dir / "q.personas.csv").string() + "' '" + (dir / "q.attributes.csv").string() +
-                                    "'");
+  const auto py =
+      test::run_command("python3 '" + script.string() + "' '" + jsonl + "' '" + (dir / "q.personas.csv").string() +
+                        "' '" + (dir / "q.attributes.csv").string() + "'");
   INFO(py.out + py.err);
   CHECK(py.code == 0);
   CHECK(py.out.rfind("ok 40 ", 0) == 0);

@@ -1,12 +1,10 @@
 // One pipeline: the REPL's :run and `persona run --llm` write the same personas for the same recipe,
 // seed and answers; the plan's estimate is the dry run's; `output { prompts on }` keeps every call's text.
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <filesystem>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "exec/exec.hpp"
 #include "llm/fake/fake_server.hpp"
@@ -38,6 +36,7 @@ narrative first-person 60..90 words
 // A recipe and a persona.toml for the fake server in one folder.
 fs::path setup(const std::string& name, const llm::fake::Server& server, const std::string& extra = "") {
   const auto dir = test::scratch_dir(name);
+  ::setenv("PERSONA_PARITY_KEY", "test-key", 1);
   test::write_file(dir / "parity.persona", kSmall + extra);
   test::write_file(dir / "persona.toml", "[providers]\ndefault = \"fake\"\n[providers.fake]\nbase_url = \"" +
                                              server.base_url() +
@@ -53,8 +52,9 @@ TEST_CASE("the REPL's :run and persona run --llm write byte-identical personas f
   llm::fake::Server server;
   REQUIRE(server.start());
   const auto dir = setup("exec-parity", server);
-  const auto cli = test::run_command("'" + std::string(PERSONA_BIN) + "' run parity.persona -n 3 -o out.jsonl "
-                                     "--llm fake --no-cache -q",
+  const auto cli = test::run_command("'" + std::string(PERSONA_BIN) +
+                                         "' run parity.persona -n 3 -o out.jsonl "
+                                         "--llm fake --no-cache -q",
                                      "", dir.string());
   INFO(cli.err);
   REQUIRE(cli.code == 0);
@@ -69,7 +69,7 @@ TEST_CASE("the REPL's :run and persona run --llm write byte-identical personas f
   repl::Session session(o);
   REQUIRE(session.load((dir / "parity.persona").string()));
   session.feed(":set llm fake");
-  session.feed(":run 3");
+  session.feed(":run 3 --json");
   INFO(err.str());
   CHECK(server.requests() == 2 * cli_requests);  // the same calls again, one at a time
   CHECK(server.peak_concurrency() >= 1);
@@ -86,8 +86,8 @@ TEST_CASE("the plan's estimate, the dry run and the budget use the same numbers"
   auto prog = engine::load_program((dir / "parity.persona").string(), sources, diags);
   REQUIRE(prog != nullptr);
   const auto e = prog->estimate();
-  const auto plan = test::run_command("'" + std::string(PERSONA_BIN) + "' plan parity.persona --llm fake", "",
-                                      dir.string());
+  const auto plan =
+      test::run_command("'" + std::string(PERSONA_BIN) + "' plan parity.persona --llm fake", "", dir.string());
   REQUIRE(plan.code == 0);
   CHECK(plan.out.find(std::to_string(e.calls) + " LLM calls") != std::string::npos);
   CHECK(plan.out.find("~" + std::to_string(e.prompt_tokens) + " prompt tokens") != std::string::npos);
@@ -104,8 +104,9 @@ TEST_CASE("output { prompts on } keeps the system and user text of every call of
   llm::fake::Server server;
   REQUIRE(server.start());
   const auto dir = setup("exec-prompts", server, "output {\n  prompts on\n}\n");
-  const auto r = test::run_command("'" + std::string(PERSONA_BIN) + "' run parity.persona -n 2 -o out.jsonl "
-                                   "--llm fake --no-cache -q",
+  const auto r = test::run_command("'" + std::string(PERSONA_BIN) +
+                                       "' run parity.persona -n 2 -o out.jsonl "
+                                       "--llm fake --no-cache -q",
                                    "", dir.string());
   INFO(r.err);
   REQUIRE(r.code == 0);

@@ -1,25 +1,22 @@
 // persona run with an LLM, against the fake OpenAI server on 127.0.0.1 (never the network).
-#include <catch2/catch.hpp>
-
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
-#include "files.hpp"
-
-#include "frontend/frontend.hpp"
 #include "exec/exec.hpp"
+#include "files.hpp"
+#include "frontend/frontend.hpp"
 #include "llm/fake/fake_server.hpp"
 #include "llm/structured.hpp"
 
@@ -56,6 +53,7 @@ backend::Setup setup_for(const llm::fake::Server& server) {
   s.provider.name = "fake";
   s.provider.base_url = server.base_url();
   s.provider.api_key_env = kKeyVar;
+  if (std::getenv(kKeyVar) == nullptr) ::setenv(kKeyVar, kSentinel, 1);
   s.provider.max_concurrency = 16;
   s.provider.timeout_ms = 2000;
   std::string err;
@@ -219,15 +217,17 @@ TEST_CASE("a provider without schema support: extract, repair, ask again for the
     const auto task = user.find("Give this person's value");
     if (task == std::string::npos) {  // story or narrative
       if (user.find("Write the core of this person's life") != std::string::npos)
-        return std::string("Sure! ```json\n{\"values\": [\"thrift\", \"faith\", \"patience\"], \"attitude\": 'steady', "
-                           "\"vignettes\": [\"a flood\"], \"interests\": [\"chess\", \"walks\"],}\n```");
+        return std::string(
+            "Sure! ```json\n{\"values\": [\"thrift\", \"faith\", \"patience\"], \"attitude\": 'steady', "
+            "\"vignettes\": [\"a flood\"], \"interests\": [\"chess\", \"walks\"],}\n```");
       return std::nullopt;
     }
     std::vector<int> numbers;
     std::istringstream lines(user.substr(task));
     std::string line;
     while (std::getline(lines, line))
-      if (!line.empty() && std::isdigit(static_cast<unsigned char>(line[0]))) numbers.push_back(std::atoi(line.c_str()));
+      if (!line.empty() && std::isdigit(static_cast<unsigned char>(line[0])))
+        numbers.push_back(std::atoi(line.c_str()));
     const bool again = user.find("previous answer") != std::string::npos;
     std::string out = "Here you go:\n```json\n{\"answers\": [";
     const std::size_t n = again ? numbers.size() : numbers.size() - std::min<std::size_t>(3, numbers.size() - 1);
@@ -425,8 +425,9 @@ TEST_CASE("SIGKILL at random moments then --resume: each persona exactly once, e
   const std::string cache = (dir / "cache.sqlite").string();
   const std::string out = (dir / "out.jsonl").string(), ref = (dir / "ref.jsonl").string();
   auto args = [&](const std::string& o, bool resume, const std::string& cache_file) {
-    std::vector<std::string> a = {"run", kQuickstart, "--count", "10", "--out", o, "--llm", "fake", "--config", config,
-                                  "--cache", cache_file, "--concurrency", "2", "--quiet"};
+    std::vector<std::string> a = {"run",     kQuickstart, "--count",       "10",       "--out",
+                                  o,         "--llm",     "fake",          "--config", config,
+                                  "--cache", cache_file,  "--concurrency", "2",        "--quiet"};
     if (resume) a.push_back("--resume");
     return a;
   };
@@ -482,9 +483,8 @@ TEST_CASE("a dry run (--dry-run) sends nothing and prints calls, tokens and cost
   const auto dir = scratch("dry");
   const std::string config = write_config(dir, server);
   const std::string out = (dir / "out.jsonl").string();
-  const pid_t pid = spawn({"run", kQuickstart, "--count", "100", "--out", out, "--llm", "fake", "--config", config,
-                           "--dry-run"},
-                          dir);
+  const pid_t pid = spawn(
+      {"run", kQuickstart, "--count", "100", "--out", out, "--llm", "fake", "--config", config, "--dry-run"}, dir);
   CHECK(wait_code(pid) == 0);
   CHECK(server.requests() == 0);
   CHECK(!fs::exists(out));

@@ -1,11 +1,18 @@
 // The session's API (continuation, completion, end of input) and `persona repl` as a program.
-#include <catch2/catch.hpp>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
-
-#include <nlohmann/json.hpp>
+#include <thread>
+#include <vector>
 
 #include "process.hpp"
 #include "repl/repl.hpp"
@@ -126,12 +133,12 @@ TEST_CASE("completion of commands, keywords, names, settings and taxonomy paths"
 
 TEST_CASE("persona repl FILE reads a script from a pipe") {
   const auto o = persona::test::run_persona("repl examples/quickstart.persona",
-                                            ":help\n:plan\nBAD LINE\n:sample 2\n:quit\n");
+                                            ":help\n:plan\nBAD LINE\n:sample 2 --json\n:quit\n");
   CHECK(o.code == 0);
   CHECK(o.err.find("<repl>:3:1: error: unknown statement 'BAD'") != std::string::npos);
   CHECK(o.err.find(" 3 | BAD LINE") != std::string::npos);
-  CHECK(o.out.find(":sample [N]") != std::string::npos);  // :help
-  CHECK(o.out.find("select attributes") != std::string::npos);  // :plan
+  CHECK(o.out.find(":sample [N] [--json]") != std::string::npos);  // :help
+  CHECK(o.out.find("select attributes") != std::string::npos);     // :plan
   std::vector<nlohmann::json> personas;
   for (const auto& l : lines_of(o.out))
     if (!l.empty() && l.front() == '{') personas.push_back(nlohmann::json::parse(l));
@@ -163,7 +170,7 @@ TEST_CASE("persona repl: a recipe typed line by line, then :sample 3") {
       "  count 20..30\n"
       "  tiers near 5, mid 3, far 2\n"
       "}\n"
-      ":sample 3\n";
+      ":sample 3 --json\n";
   const auto o = persona::test::run_persona("repl --echo --seed 4", script);
   CHECK(o.code == 0);
   CHECK(o.err.find("error") == std::string::npos);
@@ -185,4 +192,161 @@ TEST_CASE("persona repl: an unreadable FILE is reported, and the exit code says 
   const auto o = persona::test::run_persona("repl no-such-file.persona", ":quit\n");
   CHECK(o.code == 1);
   CHECK(o.err.find("no-such-file.persona: error: cannot read the file") != std::string::npos);
+}
+
+namespace {
+
+// A reader that plays a script: a line, a recalled entry of several lines, or Ctrl-C (nullopt).
+struct ScriptReader final : persona::repl::LineReader {
+  std::vector<std::optional<std::string>> script;
+  std::size_t next = 0;
+  bool cancel = false;
+  std::vector<std::string> remembered;
+  std::optional<std::string> read_line(const std::string& /*prompt*/) override {
+    cancel = false;
+    if (next >= script.size()) return std::nullopt;
+    auto l = script[next++];
+    cancel = !l.has_value();
+    return l;
+  }
+  void remember(const std::string& entry) override { remembered.push_back(entry); }
+  [[nodiscard]] bool cancelled() const override { return cancel; }
+};
+
+std::size_t width_of(const std::string& s) {
+  std::size_t n = 0;
+  for (char c : s)
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+const std::string kQuickstart = std::string(PERSONA_SOURCE_DIR) + "/examples/quickstart.persona";
+
+}  // namespace
+
+TEST_CASE("a statement typed over several lines is one history entry, and a recalled entry is fed line by line") {
+  std::ostringstream out;
+  Session s(to(out));
+  ScriptReader r;
+  r.script = {"attributes {", "  count 5", "}", ":show", "attributes {\n  count 7\n}", "# a comment", "   "};
+  CHECK(s.run(r) == 0);
+  CHECK(r.remembered ==
+        std::vector<std::string>{"attributes {\n  count 5\n}", ":show", "attributes {\n  count 7\n}", "# a comment"});
+  CHECK(s.recipe_text() == "attributes {\n  count 7\n}\n");
+  CHECK(out.str().find("replaced attributes") != std::string::npos);
+}
+
+TEST_CASE("Ctrl-C drops the statement being typed and the session goes on") {
+  std::ostringstream out;
+  Session s(to(out));
+  ScriptReader r;
+  r.script = {"story {", "  values <- llm \"v\"", std::nullopt, "anchor age = 30", std::nullopt, ":show"};
+  CHECK(s.run(r) == 0);
+  CHECK(out.str().find("the unfinished statement from line 1 was discarded") != std::string::npos);
+  CHECK(s.recipe_text() == "anchor age = 30\n");
+  CHECK(std::find(r.remembered.begin(), r.remembered.end(), "story {\n  values <- llm \"v\"") == r.remembered.end());
+}
+
+TEST_CASE("an interrupt stops a long :sample after whole personas, and they can be shown") {
+  std::ostringstream out;
+  std::atomic<bool> flag{false};
+  auto o = to(out);
+  o.interrupt = &flag;
+  Session s(o);
+  REQUIRE(s.load(kQuickstart));
+  // Ctrl-C, pressed again and again until the command returns (the flag is cleared when it starts).
+  std::atomic<bool> done{false};
+  std::thread presser([&] {
+    while (!done.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      flag.store(true);
+    }
+  });
+  s.feed(":sample 100000");
+  done.store(true);
+  presser.join();
+  const std::string text = out.str();
+  const auto at = text.find("interrupted: ");
+  REQUIRE(at != std::string::npos);
+  std::uint64_t built = std::stoull(text.substr(at + 13));
+  CHECK(built < 100000);
+  CHECK(text.find(" of 100000 personas built") != std::string::npos);
+  flag.store(false);
+  if (built > 0) {
+    out.str("");
+    s.feed(":show persona 0");
+    CHECK(out.str().find("quickstart-000000  persona 0 of " + std::to_string(built)) != std::string::npos);
+  }
+}
+
+TEST_CASE("a persona view keeps every line within the output's width") {
+  for (std::size_t w : {40, 80, 132}) {
+    std::ostringstream out;
+    auto o = to(out);
+    o.columns = [w] { return w; };
+    Session s(o);
+    REQUIRE(s.load(kQuickstart));
+    s.feed(":sample 2");
+    out.str("");
+    s.feed(":show persona 1");
+    const std::string view = out.str();
+    INFO("width " << w);
+    REQUIRE(view.find("Narrative") != std::string::npos);
+    for (const auto& l : lines_of(view)) {
+      INFO(l);
+      CHECK(width_of(l) < w);
+    }
+  }
+}
+
+TEST_CASE("a long view goes through the pager, and :sample lines do not") {
+  std::ostringstream out;
+  std::vector<std::string> paged;
+  auto o = to(out);
+  o.pager = [&](const std::string& text) { paged.push_back(text); };
+  Session s(o);
+  REQUIRE(s.load(kQuickstart));
+  s.feed(":sample 1");
+  CHECK(paged.empty());
+  s.feed(":show persona 0");
+  REQUIRE(paged.size() == 1);
+  CHECK(paged[0].starts_with("quickstart-000000  persona 0 of 1"));
+  CHECK(out.str().find("quickstart-000000  persona 0") == std::string::npos);
+}
+
+TEST_CASE(":reload reads the file and its imports again") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("persona-repl-reload-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "lib.persona") << "distribution pick = { alpha: 1 }\n";
+  std::ofstream(dir / "main.persona") << "recipe \"r\" version \"1\"\nimport \"lib.persona\"\nanchor x ~ pick\n"
+                                         "attributes { count 2 }\nnarrative none\n";
+  std::ostringstream out;
+  Session s(to(out));
+  REQUIRE(s.load((dir / "main.persona").string()));
+  s.feed(":sample 1 --json");
+  CHECK(out.str().find("\"x\":\"alpha\"") != std::string::npos);
+  std::ofstream(dir / "lib.persona") << "distribution pick = { beta: 1 }\n";
+  std::ofstream(dir / "main.persona", std::ios::app) << "anchor y = 3\n";
+  out.str("");
+  s.feed(":sample 1 --json");
+  CHECK(out.str().find("\"x\":\"alpha\"") != std::string::npos);  // not read again until :reload
+  out.str("");
+  s.feed(":reload");
+  s.feed(":sample 1 --json");
+  CHECK(out.str().find("reloaded " + (dir / "main.persona").string() + ": 6 statements") != std::string::npos);
+  CHECK(out.str().find("\"x\":\"beta\",\"y\":3") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("persona repl: in a script :edit needs an editor set with :set editor, and never reads the script") {
+  const auto o = persona::test::run_persona("repl --echo examples/quickstart.persona",
+                                            ":edit attributes\n:set editor sed -i -e s/200..250/20..30/\n"
+                                            ":edit attributes\n:show attributes\n");
+  CHECK(o.code == 0);
+  CHECK(o.err.find("<repl>:1:7: error: ':edit' needs a terminal, or an editor command set with ':set editor CMD'") !=
+        std::string::npos);
+  CHECK(o.err.find("replaced attributes") != std::string::npos);
+  CHECK(o.out.find("  count 20..30\n") != std::string::npos);
 }

@@ -3,17 +3,16 @@
 // with NAME.expected. Sessions run in a fresh scratch folder holding links `examples/` and
 // `transcripts/`, so paths in the transcripts are relative and outputs hold no absolute path.
 // PERSONA_ACCEPT=1 rewrites the .expected files after an intended change.
-#include <catch2/catch.hpp>
+#include <unistd.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #include "golden.hpp"
 #include "repl/repl.hpp"
@@ -34,8 +33,7 @@ std::vector<fs::path> transcripts() {
 
 // Runs one transcript in its own scratch folder; returns what the session wrote.
 std::string run_transcript(const fs::path& in_file) {
-  const fs::path work =
-      fs::temp_directory_path() / ("persona-repl-" + std::to_string(::getpid())) / in_file.stem();
+  const fs::path work = fs::temp_directory_path() / ("persona-repl-" + std::to_string(::getpid())) / in_file.stem();
   fs::remove_all(work);
   fs::create_directories(work);
   fs::create_directory_symlink(fs::path(PERSONA_SOURCE_DIR) / "examples", work / "examples");
@@ -49,12 +47,16 @@ std::string run_transcript(const fs::path& in_file) {
     persona::repl::Options o;
     o.out = &out;
     o.err = &out;
+    o.editor = "true";     // transcripts choose theirs with :set editor
+    o.edit_dir = "edits";  // relative, so the edit files' names hold no absolute path
     persona::repl::Session session(o);
     persona::repl::StreamReader reader(in, &out);
     rc = session.run(reader);
   }
   fs::current_path(cwd);
   fs::remove_all(work);
+  std::error_code ec;
+  fs::remove(work.parent_path(), ec);  // the session's folder, once its last transcript is done
   out << "[exit " << rc << "]\n";
   return out.str();
 }

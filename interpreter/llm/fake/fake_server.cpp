@@ -94,8 +94,10 @@ json value_for(const std::string& key, const json* prop, std::uint64_t h, bool c
   };
   if (is("array")) {
     std::size_t lo = 3, hi = 3;
-    if (prop->contains("minItems") && (*prop)["minItems"].is_number_unsigned()) lo = (*prop)["minItems"].get<std::size_t>();
-    if (prop->contains("maxItems") && (*prop)["maxItems"].is_number_unsigned()) hi = (*prop)["maxItems"].get<std::size_t>();
+    if (prop->contains("minItems") && (*prop)["minItems"].is_number_unsigned())
+      lo = (*prop)["minItems"].get<std::size_t>();
+    if (prop->contains("maxItems") && (*prop)["maxItems"].is_number_unsigned())
+      hi = (*prop)["maxItems"].get<std::size_t>();
     hi = std::max(lo, hi);
     const std::size_t n = careless ? 1 : lo + h % (hi - lo + 1);
     json arr = json::array();
@@ -116,7 +118,8 @@ json value_for(const std::string& key, const json* prop, std::uint64_t h, bool c
   }
   if (is("object") && prop->contains("properties") && (*prop)["properties"].is_object()) {
     json obj = json::object();
-    for (const auto& [k, sub] : (*prop)["properties"].items()) obj[k] = value_for(k, &sub, splitmix64(h ^ stable_hash(k)), careless);
+    for (const auto& [k, sub] : (*prop)["properties"].items())
+      obj[k] = value_for(k, &sub, splitmix64(h ^ stable_hash(k)), careless);
     return obj;
   }
   if (is("number") || is("integer")) return static_cast<double>(1 + h % 40);
@@ -164,9 +167,9 @@ std::optional<std::pair<int, int>> asked_words(const json& req) {
 }
 
 std::string text_of_words(std::size_t n, std::uint64_t h) {
-  static const char* const kWords[] = {"I",     "grew", "up",   "near", "the",    "river", "and",  "still",
-                                       "walk",  "there", "most", "days", "with",   "my",    "dog",  "after",
-                                       "work,", "which", "keeps", "me",  "steady", "when",  "life", "gets", "busy."};
+  static const char* const kWords[] = {"I",     "grew", "up",     "near", "the",  "river", "and",   "still", "walk",
+                                       "there", "most", "days",   "with", "my",   "dog",   "after", "work,", "which",
+                                       "keeps", "me",   "steady", "when", "life", "gets",  "busy."};
   std::string out;
   for (std::size_t i = 0; i < n; ++i) {
     if (i > 0) out += ' ';
@@ -211,6 +214,10 @@ const char* to_string(Fault f) {
       return "unauthorized";
     case Fault::overloaded:
       return "overloaded";
+    case Fault::model_not_found:
+      return "model_not_found";
+    case Fault::context_length:
+      return "context_length";
   }
   return "?";
 }
@@ -235,8 +242,7 @@ std::string Server::default_content(const nlohmann::json& request, bool careless
     const std::string ctx = request.is_object() && request.contains("messages") ? request["messages"].dump() : "";
     const std::uint64_t h = stable_hash(ctx);
     if (auto w = asked_words(request)) {
-      const auto n = careless ? std::size_t{12}
-                              : static_cast<std::size_t>(w->first + (w->second - w->first) / 3);
+      const auto n = careless ? std::size_t{12} : static_cast<std::size_t>(w->first + (w->second - w->first) / 3);
       return text_of_words(n, h);
     }
     return std::string("This is a fake answer (") + std::to_string(h % 10000) + ").";
@@ -415,6 +421,19 @@ struct Server::Impl {
       case Fault::overloaded:
         error_body(res, 529, "Overloaded", "overloaded_error");
         return;
+      case Fault::model_not_found: {
+        const auto j = nlohmann::json::parse(req.body, nullptr, false);
+        const std::string model = j.is_object() ? j.value("model", std::string("?")) : std::string("?");
+        error_body(res, 404, "The model `" + model + "` does not exist or you do not have access to it.",
+                   "invalid_request_error");
+        return;
+      }
+      case Fault::context_length:
+        error_body(res, 400,
+                   "This model's maximum context length is 4096 tokens. However, your messages resulted in " +
+                       std::to_string(rough_tokens(req.body.size()) + 4096) + " tokens.",
+                   "invalid_request_error");
+        return;
       case Fault::hang:
         sleep_ms(cfg.hang_ms);
         break;
@@ -557,6 +576,11 @@ bool Server::start() {
              [this](const httplib::Request& rq, httplib::Response& rs) { impl_->chat(rq, rs, Impl::Wire::ollama); });
   s.svr.Post("/v1/messages",
              [this](const httplib::Request& rq, httplib::Response& rs) { impl_->chat(rq, rs, Impl::Wire::anthropic); });
+  s.svr.Get("/v1/models", [](const httplib::Request&, httplib::Response& rs) {
+    rs.set_content(R"({"object":"list","data":[{"id":"fake-model","object":"model"},)"
+                   R"({"id":"fake-model-large","object":"model"}]})",
+                   "application/json");
+  });
   s.svr.Post("/v1/embeddings",
              [this](const httplib::Request& rq, httplib::Response& rs) { impl_->embeddings(rq, rs); });
   // cpp-httplib listens with a backlog of 5 (compiled into the library): a burst of connections

@@ -38,6 +38,8 @@ enum class Fault {
   close_connection,  // sends headers then closes without a body
   unauthorized,      // 401 echoing the Authorization header back in the error message
   overloaded,        // 529 "overloaded" (Anthropic's answer when it is busy)
+  model_not_found,   // 404 "The model `...` does not exist" (GET /v1/models lists fake-model, fake-model-large)
+  context_length,    // 400 "This model's maximum context length is 4096 tokens ..." (context_length_exceeded)
 };
 
 const char* to_string(Fault f);

@@ -1,0 +1,151 @@
+// Faithful LLM filling, checked on what the server received: every call after the first shows the
+// answers that came before it, the narrative shows all of them, each call's profile is a prefix of
+// the next call's, and a careless model's lists, texts and filler never pass as filled values.
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "files.hpp"
+#include "llm/fake/fake_server.hpp"
+#include "process.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using persona::llm::fake::Server;
+
+namespace {
+
+fs::path setup(const std::string& name, const Server& server, const std::string& output_block) {
+  const auto dir = persona::test::scratch_dir(name);
+  std::string recipe = persona::test::read_file(fs::path(PERSONA_SOURCE_DIR) / "examples" / "quickstart.persona");
+  recipe += output_block;
+  persona::test::write_file(dir / "q.persona", recipe);
+  ::setenv("PERSONA_FAITHFUL_KEY", "k", 1);
+  persona::test::write_file(dir / "persona.toml",
+                            "[providers]\ndefault = \"fake\"\n[providers.fake]\nbase_url = \"" + server.base_url() +
+                                "\"\nmodel = \"fake-model\"\napi_key_env = \"PERSONA_FAITHFUL_KEY\"\n"
+                                "max_concurrency = 8\n");
+  return dir;
+}
+
+std::string leaf_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
+// The profile part of a call's user text: everything before the blank line that starts the task.
+std::string profile_of(const std::string& user) {
+  const auto cut = user.find("\n\n");
+  return cut == std::string::npos ? user : user.substr(0, cut + 1);
+}
+
+bool filler(const std::string& v) {
+  std::string low;
+  for (char c : v.substr(0, 24)) low += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* w : {"no ", "none", "n/a", "not applicable", "nothing", "does not ", "not currently "})
+    if (low.rfind(w, 0) == 0) return true;
+  return low == "no";
+}
+
+}  // namespace
+
+TEST_CASE("every call after the first sees at least 95% of the earlier answers, the narrative all of them") {
+  Server server;
+  REQUIRE(server.start());
+  const auto dir = setup("faithful-sees", server, "output {\n  prompts on\n}\n");
+  const auto r = persona::test::run_command(
+      "'" + std::string(PERSONA_BIN) + "' run q.persona -n 3 -o out.jsonl --llm fake --no-cache -q", "", dir.string());
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto lines = persona::test::read_lines(dir / "out.jsonl");
+  REQUIRE(lines.size() == 3);
+  for (const auto& line : lines) {
+    const auto j = json::parse(line);
+    // "Leaf = value" for every attribute that got an answer, as the profile writes it.
+    std::vector<std::string> shown_as;
+    for (const auto& a : j["attributes"])
+      shown_as.push_back(leaf_of(a["path"].get<std::string>()) + " = " +
+                         (a["status"] == "filled" ? a["value"].get<std::string>() : std::string("n/a")) + "\n");
+    REQUIRE(shown_as.size() >= 200);
+    const auto& calls = j["prompts"];
+    REQUIRE(calls.size() >= 4);
+    CHECK(calls.size() <= 10);
+    std::size_t fills_after_first = 0;
+    for (std::size_t k = 0; k < calls.size(); ++k) {
+      const std::string user = calls[k]["user"].get<std::string>();
+      const std::string step = calls[k]["step"].get<std::string>();
+      std::size_t visible = 0;
+      for (const auto& s : shown_as) visible += user.find(s) != std::string::npos ? 1 : 0;
+      const auto before = calls[k]["answers_before"].get<std::size_t>();
+      INFO("persona " << j["id"] << ", call " << k << " (" << step << "): " << visible << " answers visible, " << before
+                      << " came before");
+      if (step == "narrative") {
+        CHECK(visible == shown_as.size());
+      } else if (before > 0) {
+        ++fills_after_first;
+        CHECK(static_cast<double>(visible) >= 0.95 * static_cast<double>(before));
+      }
+      // Append-only: the next call starts with this call's profile, so a prefix cache serves it.
+      if (k + 1 < calls.size()) {
+        const std::string next = calls[k + 1]["user"].get<std::string>();
+        CHECK(next.rfind(profile_of(user), 0) == 0);
+      }
+    }
+    CHECK(fills_after_first >= 2);
+  }
+}
+
+TEST_CASE(
+    "against a careless model, lists and texts end within their bounds or with a problem, and no filler is "
+    "stored as a value") {
+  persona::llm::fake::Config cfg;
+  cfg.careless = true;
+  Server server(cfg);
+  REQUIRE(server.start());
+  const auto dir = setup("faithful-careless", server, "");
+  const auto r = persona::test::run_command(
+      "'" + std::string(PERSONA_BIN) + "' run q.persona -n 4 -o out.jsonl --llm fake --no-cache", "", dir.string());
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto lines = persona::test::read_lines(dir / "out.jsonl");
+  REQUIRE(lines.size() == 4);
+  // quickstart: values x 3..5, vignettes x 1..3, interests x 2..4; narrative 150..400 words.
+  const std::vector<std::tuple<std::string, std::size_t, std::size_t>> lists = {
+      {"values", 3, 5}, {"vignettes", 1, 3}, {"interests", 2, 4}};
+  std::size_t not_applicable = 0, short_lists = 0;
+  for (const auto& line : lines) {
+    const auto j = json::parse(line);
+    const std::string problems = j.contains("problems") ? j["problems"].dump() : std::string();
+    INFO(j["id"] << " problems: " << problems);
+    for (const auto& [name, lo, hi] : lists) {
+      const auto n = j["core"][name].size();
+      if (n < lo || n > hi) {
+        ++short_lists;
+        CHECK(problems.find("'" + name + "' has " + std::to_string(n) + " item") != std::string::npos);
+      }
+    }
+    const std::string narrative = j["narrative"].get<std::string>();
+    std::size_t words = 0;
+    bool in_word = false;
+    for (char c : narrative) {
+      const bool space = std::isspace(static_cast<unsigned char>(c)) != 0;
+      if (!space && !in_word) ++words;
+      in_word = !space;
+    }
+    if (words < 150 || words > 400)
+      CHECK(problems.find("narrative: " + std::to_string(words) + " words") != std::string::npos);
+    for (const auto& a : j["attributes"]) {
+      const std::string status = a["status"].get<std::string>();
+      if (status == "not_applicable") ++not_applicable;
+      if (status == "filled" && a["source"] == "llm") {
+        INFO(a["path"] << " = " << a["value"]);
+        CHECK_FALSE(filler(a["value"].get<std::string>()));
+      }
+      if (status != "filled") CHECK(a["value"].is_null());
+    }
+  }
+  // The careless server did give short lists and filler: the checks above were exercised.
+  CHECK(short_lists > 0);
+  CHECK(not_applicable > 0);
+  // The summary counts what was not filled.
+  CHECK(r.err.find("problems") != std::string::npos);
+}
