@@ -122,11 +122,11 @@ class Program {
 // where context_tokens is the profile the call sends (anchors, story, earlier answers). Calibrated on
 // the requests the LLM backend sends, counted as the loopback server does (request bytes / 4).
 inline constexpr std::int64_t kSystemTokens = 180;         // system.txt and the request envelope
-inline constexpr std::int64_t kSlotPromptTokens = 20;      // "12 Leaf (the gist of its description)"
-inline constexpr std::int64_t kSlotCompletionTokens = 12;  // {"n":12,"v":"a short value"}
+inline constexpr std::int64_t kSlotPromptTokens = 6;       // "12 Leaf (the gist of its description)"
+inline constexpr std::int64_t kSlotCompletionTokens = 7;   // {"n":12,"v":"a short value"}
 inline constexpr std::int64_t kFillTaskTokens = 120;       // batch.txt and the answers' schema
 inline constexpr std::int64_t kFactTokens = 8;             // "occupation: Sales workers" in the profile
-inline constexpr std::int64_t kAnswerTokens = 9;           // "Leaf = value; " in the profile
+inline constexpr std::int64_t kAnswerTokens = 10;          // "Leaf = value" lines in the profile
 Estimate estimate_call(std::int64_t instruction_tokens, std::int64_t context_tokens, std::int64_t slots,
                        std::int64_t extra_completion);
 // Rough token count of a text (words * 1.35, at least 1 for non-empty text).

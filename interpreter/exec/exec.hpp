@@ -135,6 +135,9 @@ double cost_usd(const llm::Provider& p, const engine::Usage& u);
 nlohmann::ordered_json fingerprint(const engine::Program& prog, const RunOptions& opts);
 // "" when `was` and `now` agree; otherwise a message naming the first input that changed and how.
 std::string fingerprint_difference(const nlohmann::ordered_json& was, const nlohmann::ordered_json& now);
+// Every difference, in fingerprint order (`persona diff`); `earlier` names the run `was` comes from.
+std::vector<std::string> fingerprint_differences(const nlohmann::ordered_json& was, const nlohmann::ordered_json& now,
+                                                 const std::string& earlier);
 nlohmann::ordered_json manifest(const engine::Program& prog, const RunOptions& opts, const RunResult& res,
                                 const std::string& started, const std::string& finished);
 std::string now_iso();

@@ -22,8 +22,10 @@ std::string file_hash(const std::string& path) {
 json params_json(const lang::Recipe& r) {
   json params = json::object();
   for (const auto& [k, v] : r.model.params) {
-    if (const double* d = std::get_if<double>(&v)) params[k] = *d;
-    else params[k] = std::get<std::string>(v);
+    if (const double* d = std::get_if<double>(&v))
+      params[k] = *d;
+    else
+      params[k] = std::get<std::string>(v);
   }
   return params;
 }
@@ -42,8 +44,10 @@ json fingerprint(const engine::Program& prog, const RunOptions& opts) {
   json out = json::object();
   for (const auto& [k, v] : r.output) {
     if (k == "path") continue;  // where the output goes is not what it holds
-    if (const double* d = std::get_if<double>(&v)) out[k] = *d;
-    else out[k] = std::get<std::string>(v);
+    if (const double* d = std::get_if<double>(&v))
+      out[k] = *d;
+    else
+      out[k] = std::get<std::string>(v);
   }
   statements.push_back({"output", out.dump()});
   fp["recipe"] = {{"name", r.name}, {"version", r.version}, {"statements", statements}};
@@ -73,37 +77,63 @@ json fingerprint(const engine::Program& prog, const RunOptions& opts) {
   return fp;
 }
 
-std::string fingerprint_difference(const json& was, const json& now) {
+std::vector<std::string> fingerprint_differences(const json& was, const json& now, const std::string& earlier) {
   auto text = [](const json& j) { return j.is_string() ? j.get<std::string>() : j.dump(); };
+  std::vector<std::string> out;
   for (const auto& [section, value] : now.items()) {
-    if (!was.contains(section)) return "the interrupted run has no '" + section + "' in its record (an older version)";
+    if (!was.contains(section)) {
+      out.push_back(earlier + " has no '" + section + "' in its record (an older version)");
+      continue;
+    }
     const json& old = was[section];
     if (old == value) continue;
-    if (section == "recipe") {
+    if (section == "recipe" && value.is_object() && value.contains("statements")) {
       const json& a = old.contains("statements") ? old["statements"] : json::array();
       const json& b = value["statements"];
-      for (std::size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
-        if (i < a.size() && i < b.size() && a[i] == b[i]) continue;
-        if (i >= a.size()) return "the recipe changed: '" + text(b[i][0]) + "' was added";
-        if (i >= b.size()) return "the recipe changed: '" + text(a[i][0]) + "' was removed";
-        if (a[i][0] != b[i][0])
-          return "the recipe changed: '" + text(a[i][0]) + "' is now '" + text(b[i][0]) + "'";
-        return "the recipe changed: " + text(b[i][0]) + " was `" + text(a[i][1]) + "`, now `" + text(b[i][1]) + "`";
+      const std::size_t before = out.size();
+      // Statements are keyed by what they are ("anchor age", "fill batch 2"): a statement added in
+      // the middle is one difference, not a shift of every later one.
+      auto find = [&](const json& list, const json& key) -> const json* {
+        for (const auto& st : list)
+          if (st.is_array() && st.size() == 2 && st[0] == key) return &st;
+        return nullptr;
+      };
+      for (const auto& st : b) {
+        if (!st.is_array() || st.size() != 2) continue;
+        const json* was_st = find(a, st[0]);
+        if (was_st == nullptr)
+          out.push_back("the recipe changed: '" + text(st[0]) + "' was added");
+        else if ((*was_st)[1] != st[1])
+          out.push_back("the recipe changed: " + text(st[0]) + " was `" + text((*was_st)[1]) + "`, now `" +
+                        text(st[1]) + "`");
       }
-      return "the recipe's name or version changed";
+      for (const auto& st : a)
+        if (st.is_array() && st.size() == 2 && find(b, st[0]) == nullptr)
+          out.push_back("the recipe changed: '" + text(st[0]) + "' was removed");
+      if (out.size() == before) out.emplace_back("the recipe's name or version changed");
+      continue;
     }
-    if (value.is_object()) {
+    if (value.is_object() && old.is_object()) {
       for (const auto& [k, v] : value.items()) {
-        if (!old.contains(k)) return section + " " + k + " is new (not in the interrupted run)";
-        if (old[k] != v)
-          return section + ": " + k + " changed (was " + text(old[k]) + ", now " + text(v) + ")";
+        if (!old.contains(k))
+          out.push_back(section + " " + k + " is new (not in " + earlier + ")");
+        else if (old[k] != v)
+          out.push_back(section + ": " + k + " changed (was " + text(old[k]) + ", now " + text(v) + ")");
       }
       for (const auto& [k, v] : old.items())
-        if (!value.contains(k)) return section + " " + k + " is gone (the interrupted run had " + text(v) + ")";
+        if (!value.contains(k)) out.push_back(section + " " + k + " is gone (" + earlier + " had " + text(v) + ")");
+      continue;
     }
-    return section + " changed (was " + text(old) + ", now " + text(value) + ")";
+    out.push_back(section + " changed (was " + text(old) + ", now " + text(value) + ")");
   }
-  return {};
+  for (const auto& [section, value] : was.items())
+    if (!now.contains(section)) out.push_back(section + " is gone (" + earlier + " had " + text(value) + ")");
+  return out;
+}
+
+std::string fingerprint_difference(const json& was, const json& now) {
+  auto all = fingerprint_differences(was, now, "the interrupted run");
+  return all.empty() ? std::string() : all.front();
 }
 
 json manifest(const engine::Program& prog, const RunOptions& opts, const RunResult& res, const std::string& started,
@@ -113,8 +143,8 @@ json manifest(const engine::Program& prog, const RunOptions& opts, const RunResu
   const RunTotals& t = res.totals;
   json j;
   j["engine"] = {{"name", "persona"}, {"version", PERSONA_VERSION}};
-  j["recipe"] = {{"name", r.name}, {"version", r.version}, {"file", r.file}, {"files", r.files},
-                 {"text_hash", r.text_hash}};
+  j["recipe"] = {
+      {"name", r.name}, {"version", r.version}, {"file", r.file}, {"files", r.files}, {"text_hash", r.text_hash}};
   const auto st = m.taxonomy().stats();
   j["taxonomy"] = {{"name", r.taxonomy},
                    {"content_hash", m.taxonomy().content_hash()},
@@ -124,8 +154,8 @@ json manifest(const engine::Program& prog, const RunOptions& opts, const RunResu
   json tables = json::array();
   for (const auto& a : m.anchors())
     if (a.table != nullptr)
-      tables.push_back({{"anchor", a.anchor->name}, {"table", a.table->name}, {"source", a.table->source},
-                        {"year", a.table->year}});
+      tables.push_back(
+          {{"anchor", a.anchor->name}, {"table", a.table->name}, {"source", a.table->source}, {"year", a.table->year}});
   j["tables"] = tables;
   json model = {{"backend", opts.llm == nullptr ? "offline" : "llm"}};
   if (opts.llm != nullptr) {
@@ -141,40 +171,39 @@ json manifest(const engine::Program& prog, const RunOptions& opts, const RunResu
   j["model"] = model;
   j["seed"] = opts.seed;
   const engine::Estimate e = prog.estimate();
-  j["parameters"] = {{"count", opts.count},
-                     {"threads", std::max(1u, opts.threads)},
-                     {"shard", std::to_string(opts.shard_k) + "/" + std::to_string(opts.shard_n)},
-                     {"attributes",
-                      {{"min_count", r.attributes.min_count},
-                       {"max_count", r.attributes.max_count},
-                       {"tiers", {r.attributes.near, r.attributes.mid, r.attributes.far}},
-                       {"walk", r.attributes.walk},
-                       {"prefer", r.attributes.prefer},
-                       {"batch", r.attributes.batch},
-                       {"context_tokens", r.attributes.context_tokens}}},
-                     {"narrative",
-                      {{"voice", r.narrative.voice},
-                       {"min_words", r.narrative.min_words},
-                       {"max_words", r.narrative.max_words}}},
-                     {"command_line", opts.command_line}};
+  j["parameters"] = {
+      {"count", opts.count},
+      {"threads", std::max(1u, opts.threads)},
+      {"shard", std::to_string(opts.shard_k) + "/" + std::to_string(opts.shard_n)},
+      {"attributes",
+       {{"min_count", r.attributes.min_count},
+        {"max_count", r.attributes.max_count},
+        {"tiers", {r.attributes.near, r.attributes.mid, r.attributes.far}},
+        {"walk", r.attributes.walk},
+        {"prefer", r.attributes.prefer},
+        {"batch", r.attributes.batch},
+        {"context_tokens", r.attributes.context_tokens}}},
+      {"narrative",
+       {{"voice", r.narrative.voice}, {"min_words", r.narrative.min_words}, {"max_words", r.narrative.max_words}}},
+      {"command_line", opts.command_line}};
   j["output"] = {{"path", opts.out}, {"bytes", t.bytes}, {"format", std::string(record::to_string(opts.format))}};
   if (opts.format == record::Format::csv) j["output"]["files"] = record::output_files(opts.format, opts.out);
   json statuses = json::object();
   for (const auto& [k, v] : status_kinds(t)) statuses[k] = v;
-  j["counts"] = {{"personas", t.personas},
-                 {"attributes", t.attributes},
-                 {"filled", t.filled},
-                 {"not_filled", t.not_filled},
-                 {"not_filled_by_status", statuses},
-                 {"attributes_min", t.min_attributes},
-                 {"attributes_max", t.max_attributes},
-                 {"tiers", {{"near", t.tier[0]}, {"mid", t.tier[1]}, {"far", t.tier[2]}}},
-                 {"sources",
-                  {{"options", t.source[0]}, {"lexicon", t.source[1]}, {"llm", t.source[2]}, {"table", t.source[3]}}},
-                 {"resumed", t.resumed},
-                 {"reasked", t.reasks},
-                 {"personas_with_problems", t.with_problems},
-                 {"problems", t.problems}};
+  j["counts"] = {
+      {"personas", t.personas},
+      {"attributes", t.attributes},
+      {"filled", t.filled},
+      {"not_filled", t.not_filled},
+      {"not_filled_by_status", statuses},
+      {"attributes_min", t.min_attributes},
+      {"attributes_max", t.max_attributes},
+      {"tiers", {{"near", t.tier[0]}, {"mid", t.tier[1]}, {"far", t.tier[2]}}},
+      {"sources", {{"options", t.source[0]}, {"lexicon", t.source[1]}, {"llm", t.source[2]}, {"table", t.source[3]}}},
+      {"resumed", t.resumed},
+      {"reasked", t.reasks},
+      {"personas_with_problems", t.with_problems},
+      {"problems", t.problems}};
   const bool offline = opts.llm == nullptr;
   j["totals"] = {{"calls", t.usage.calls},
                  {"prompt_tokens", t.usage.prompt_tokens},

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -81,6 +82,8 @@ class Terminal {
       if (ok(screen())) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
+    // Timed out: show the screen the wait gave up on (the test log keeps it).
+    std::cerr << "terminal: timed out after 20 s; the screen was:\n" << screen() << "\n";
     return false;
   }
   bool wait_for(const std::string& text) {
