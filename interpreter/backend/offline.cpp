@@ -1,8 +1,8 @@
 // The offline backend: deterministic values with no network.
 //
 // - Attributes with value options: a weighted draw among the options that do not contradict the
-//   persona's facts (the rule table below), from the leaf's own stream (seed, index, "fill:"+path).
-//   Source "options".
+//   persona's facts (coherence::Rules::draw: conditional weights and option links read from the
+//   taxonomy's rules files), from the leaf's own stream (seed, index, "fill:"+path). Source "options".
 // - Attributes without options: a draw from a small lexicon chosen by the leaf's words (frequency,
 //   level, yes/no-like, amount, duration, free descriptors). Source "lexicon".
 // - Story steps: lexicons of values, attitudes, vignettes and hobbies with templates that use the
@@ -240,28 +240,18 @@ void story_value(const Model& m, const Persona& p, const std::vector<CoreValue>&
   cv.done = true;
 }
 
-// One slot's value: a weighted draw among the options the facts allow, else a lexicon word.
-void slot_value(const Model& m, const Persona& p, RuleMask forbidden, std::uint32_t leaf, SlotAnswer& s) {
+// One slot's value: a weighted draw among the options the facts allow (coherence::Rules::draw:
+// conditional weights, zero for options a rule forbids), else a lexicon word.
+void slot_value(const Model& m, const Persona& p, std::uint32_t leaf, SlotAnswer& s) {
   const LeafInfo& li = m.leaf(leaf);
   Rng rng = Rng::derive_hashed(p.run_seed, p.index, li.fill_hash);  // stream "fill:" + path
   s.option = -1;
   s.state = SlotAnswer::State::value;
   if (!li.options.empty()) {
-      double total = 0;
-      for (const auto& o : li.options)
-        if ((o.rules & forbidden) == 0) total += o.weight;
-      if (total > 0) {
-        double x = rng.uniform() * total;
-        std::size_t chosen = 0;
-        for (std::size_t k = 0; k < li.options.size(); ++k) {
-          const auto& o = li.options[k];
-          if ((o.rules & forbidden) != 0 || o.weight <= 0) continue;
-          chosen = k;
-          x -= o.weight;
-          if (x < 0) break;
-        }
-        s.value = li.options[chosen].label;
-        s.option = static_cast<std::int32_t>(chosen);
+      const int chosen = m.rules().draw(p.coherence, li.vertex, rng);
+      if (chosen >= 0) {
+        s.value = li.options[static_cast<std::size_t>(chosen)].label;
+        s.option = chosen;
         s.source = Source::options;
         return;
       }
@@ -508,10 +498,8 @@ void Offline::answer(const Program& prog, const Persona& p, const Ask& ask, Answ
       break;
     }
     case Ask::Kind::fill: {
-      const RuleMask forbidden = forbidden_rules(p.facts);
       a.slots.resize(ask.items.size());
-      for (std::size_t j = 0; j < ask.items.size(); ++j)
-        slot_value(m, p, forbidden, p.attributes[ask.items[j]].leaf, a.slots[j]);
+      for (std::size_t j = 0; j < ask.items.size(); ++j) slot_value(m, p, p.attributes[ask.items[j]].leaf, a.slots[j]);
       break;
     }
     case Ask::Kind::narrative: a.text = narrative_text(m, p); break;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/files.hpp"
+#include "cli/coherence_rules.hpp"
 #include "cli/commands.hpp"
 #include "cli/render.hpp"
 #include "engine/program.hpp"
@@ -82,6 +83,33 @@ std::optional<Setup> prepare(const EvalArgs& a, const char* command) {
     std::vector<std::pair<std::string, std::size_t>> leaves;
     for (auto v : tax->roots()) leaves.emplace_back((*tax)[v].name, tax->leaf_count(v));
     s.targets = eval::targets_from_recipe(loaded->recipe, loaded->tables, leaves);
+  }
+  // Contradictions and semantic twins: the coherence rules of the recipe's taxonomy (else stdlib.core).
+  {
+    SourceFiles sources;
+    DiagnosticList rd;
+    auto rules = load_rules(a.recipe, sources, rd);
+    if (!rules) {
+      print_diagnostics(rd, sources);
+      std::cerr << "persona " << command << ": error: the coherence rules do not load\n";
+      return std::nullopt;
+    }
+    auto shared = std::make_shared<const LoadedRules>(std::move(*rules));
+    s.options.contradictions = [shared](const record::PersonaRecord& r) {
+      std::vector<eval::Violation> out;
+      for (auto& v : check_record(*shared->rules, r).violations) {
+        std::string message = v.statement;
+        for (const auto& [what, value] : v.involved) message += "; " + what + " = " + value;
+        out.push_back({std::move(v.rule), std::move(message)});
+      }
+      return out;
+    };
+    s.options.meaning = [shared](std::string_view path) {
+      const tax::Taxonomy& t = *shared->taxonomy;
+      if (auto v = t.find(path)) return "m" + std::to_string(t.meaning_id(*v));
+      const auto slash = path.rfind('/');
+      return tax::fold_name(slash == std::string_view::npos ? path : path.substr(slash + 1));
+    };
   }
   return s;
 }

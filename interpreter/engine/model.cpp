@@ -74,6 +74,9 @@ std::unique_ptr<Model> Model::create(lang::Recipe recipe, std::shared_ptr<const 
   // The default similarity: semantic when WordNet is there (built at the first selection), else
   // tfidf, said once here.
   if (r.attributes.max_count > 0 && !sim::wordnet_present(sim::default_wordnet_dir(), sink)) m->similarity_ = "tfidf";
+  // Coherence: facts, conditional weights and option links (errors name the rules file and line).
+  m->rules_ = coherence::Rules::compile(t, *m->tables_, sink);
+  if (!m->rules_) return nullptr;
 
   // ---- anchors ----
   for (const auto& a : r.anchors) {
@@ -136,7 +139,6 @@ std::unique_ptr<Model> Model::create(lang::Recipe recipe, std::shared_ptr<const 
     if (tax::fold_name(t[v].name).starts_with("demographic")) demo_root = v;
 
   // ---- leaves ----
-  std::unordered_map<std::string, std::uint32_t> fold_ids;
   std::map<std::vector<std::uint32_t>, std::uint32_t> set_ids;
   std::unordered_map<std::string, std::uint32_t> cond_ids;
   std::vector<std::uint32_t> leaf_of_vertex(t.size(), UINT32_MAX);
@@ -150,7 +152,7 @@ std::unique_ptr<Model> Model::create(lang::Recipe recipe, std::shared_ptr<const 
     li.vertex = v;
     li.name = n.name;
     const std::string folded = tax::fold_name(n.name);
-    li.fold_id = fold_ids.emplace(folded, static_cast<std::uint32_t>(fold_ids.size())).first->second;
+    li.fold_id = t.meaning_id(v);
     li.fill_hash = stable_hash("fill:" + n.path);
     li.walk_weight = static_cast<float>(0.25 + t.long_tail(v));
     // Under the demographic root?
@@ -165,16 +167,12 @@ std::unique_ptr<Model> Model::create(lang::Recipe recipe, std::shared_ptr<const 
     li.restates_anchor = exact_names.count(folded) > 0 || (in_demo && demo_names.count(folded) > 0);
     if (li.restates_anchor) ++m->restating_;
     li.lexicon = lexicon_for(n);
-    RuleMask all = ~RuleMask{0};
     for (const auto& o : n.values) {
       OptionInfo oi;
       oi.label = o.label;
       oi.weight = o.weight > 0 ? o.weight : 0.0;
-      oi.rules = option_rules(o.label, n.path);
-      all &= oi.rules;
       li.options.push_back(std::move(oi));
     }
-    li.all_rules = n.values.empty() ? 0 : all;
     // Condition set: distinct conditions (by canonical text) on the leaf and its ancestors.
     std::vector<std::uint32_t> ids;
     for (const cond::Condition* c : t.inherited_conditions(v)) {
@@ -190,7 +188,28 @@ std::unique_ptr<Model> Model::create(lang::Recipe recipe, std::shared_ptr<const 
     leaf_of_vertex[v] = static_cast<std::uint32_t>(m->leaves_.size());
     m->leaves_.push_back(std::move(li));
   }
-  m->fold_count_ = fold_ids.size();
+  m->fold_count_ = t.meaning_count();
+  // Latent conditions: those reading a fact of the coherence rules that no anchor supplies.
+  {
+    std::set<std::string, std::less<>> supplied;
+    for (const auto& ai : m->anchors_) {
+      if (ai.anchor != nullptr) supplied.insert(ai.anchor->name);
+      supplied.insert(ai.derived.begin(), ai.derived.end());
+    }
+    std::vector<std::string> vars;
+    m->cond_latent_.assign(m->conditions_.size(), 0);
+    for (std::size_t c = 0; c < m->conditions_.size(); ++c) {
+      vars.clear();
+      cond::collect_vars(*m->conditions_[c], vars);
+      for (const auto& var : vars)
+        if (!supplied.contains(var) && m->rules_->fact_index(var)) m->cond_latent_[c] = 1;
+    }
+    for (const auto& set : m->cond_sets_) {
+      auto& latent = m->set_latent_.emplace_back();
+      for (auto c : set)
+        if (m->cond_latent_[c]) latent.push_back(c);
+    }
+  }
   // A filter's glob selects nodes; a selected node selects every leaf of its subtree
   // (`include *` = every top-level category = everything).
   for (std::size_t f = 0; f < glob_hits.size(); ++f)

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "check/recipe.hpp"
-#include "engine/rules.hpp"
+#include "coherence/coherence.hpp"
 #include "diag/diagnostic.hpp"
 #include "similarity/scorer.hpp"
 #include "tables/tables.hpp"
@@ -18,26 +18,23 @@
 
 namespace persona::engine {
 
-
 // Lexicon classes for leaves without value options (offline backend).
 enum class Lexicon : std::uint8_t { frequency, level, yes_no, amount, duration, descriptor };
 
 struct OptionInfo {
   std::string label;
   double weight = 1;
-  RuleMask rules = 0;
 };
 
 struct LeafInfo {
   tax::Vertex vertex = 0;
-  std::uint32_t fold_id = 0;     // same id = same folded name (tax::fold_name)
+  std::uint32_t fold_id = 0;     // same id = same meaning (Taxonomy::meaning_id: folded name or twins class)
   std::uint32_t cond_set = 0;    // index into Model's condition sets
   std::uint64_t fill_hash = 0;   // stable_hash("fill:" + path): the leaf's fill stream
   std::uint64_t filter_bits = 0; // bit f set when recipe filter f's glob matches the leaf
   float walk_weight = 1;         // 0.25 + long_tail: random-BFS key weight
   bool restates_anchor = false;  // excluded: restates an anchor (e.g. "Age Bracket" with an age anchor)
   Lexicon lexicon = Lexicon::descriptor;
-  RuleMask all_rules = ~RuleMask{0};  // AND of the options' rules (0 = some option has no rule)
   std::string name;              // leaf name
   std::vector<OptionInfo> options;
   std::vector<std::uint32_t> near_dups;  // other leaves with TF-IDF cosine >= 0.9
@@ -61,6 +58,8 @@ class Model {
   [[nodiscard]] const lang::Recipe& recipe() const { return recipe_; }
   [[nodiscard]] const tax::Taxonomy& taxonomy() const { return *tax_; }
   [[nodiscard]] const tables::Library& tables() const { return *tables_; }
+  // Facts, conditional option weights and consistency rules of the taxonomy (interpreter/coherence).
+  [[nodiscard]] const coherence::Rules& rules() const { return *rules_; }
   [[nodiscard]] std::span<const LeafInfo> leaves() const { return leaves_; }
   [[nodiscard]] const LeafInfo& leaf(std::uint32_t i) const { return leaves_[i]; }
   [[nodiscard]] std::span<const AnchorInfo> anchors() const { return anchors_; }
@@ -68,6 +67,13 @@ class Model {
   [[nodiscard]] std::span<const cond::Condition* const> conditions() const { return conditions_; }
   [[nodiscard]] const std::vector<std::uint32_t>& condition_set(std::uint32_t i) const { return cond_sets_[i]; }
   [[nodiscard]] std::size_t condition_set_count() const { return cond_sets_.size(); }
+  // Conditions that read a latent fact (drawn by the coherence rules, not an anchor or a derived
+  // fact): candidate lists treat them as holding and selection checks them per persona, so that the
+  // candidate cache stays keyed by the anchors.
+  [[nodiscard]] bool condition_latent(std::size_t c) const { return cond_latent_[c] != 0; }
+  [[nodiscard]] const std::vector<std::uint32_t>& latent_conditions(std::uint32_t set) const {
+    return set_latent_[set];
+  }
   // Leaves that restate anchors (excluded from selection), for diagnostics.
   [[nodiscard]] std::size_t restating_leaves() const { return restating_; }
   // The taxonomy's display name ("stdlib.core" or the file).
@@ -89,10 +95,13 @@ class Model {
   lang::Recipe recipe_;
   std::shared_ptr<const tables::Library> tables_;
   std::shared_ptr<const tax::Taxonomy> tax_;
+  std::shared_ptr<const coherence::Rules> rules_;
   std::vector<LeafInfo> leaves_;
   std::vector<AnchorInfo> anchors_;
   std::vector<const cond::Condition*> conditions_;  // distinct taxonomy conditions (by canonical text)
   std::vector<std::vector<std::uint32_t>> cond_sets_;
+  std::vector<std::uint8_t> cond_latent_;               // per condition
+  std::vector<std::vector<std::uint32_t>> set_latent_;  // per condition set: its latent conditions
   std::size_t fold_count_ = 0;
   std::size_t restating_ = 0;
   std::string similarity_ = "semantic";

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "check/recipe.hpp"
+#include "coherence/coherence.hpp"
 #include "cond/condition.hpp"
 
 namespace persona::engine {
@@ -97,6 +98,10 @@ struct Persona {
   std::vector<std::string> problems;  // anchor draws that failed, tiers that ran short, ...
   std::uint32_t context_dropped = 0;  // earlier answers left out of prompts for the context budget
   std::vector<CallLog> calls;         // `output { prompts on }` only
+  // The coherence rules' facts (anchors + latent facts drawn once the anchors are complete, see
+  // bind_facts) and their memoised condition outcomes: what the offline draw, the selection and the
+  // check of LLM answers ask.
+  coherence::State coherence;
 };
 
 }  // namespace persona::engine

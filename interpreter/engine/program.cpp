@@ -145,6 +145,7 @@ void Program::begin(std::uint64_t seed, std::uint64_t index, Persona& p) const {
   p.usage = {};
   p.problems.clear();
   p.calls.clear();
+  p.coherence.unbind();  // latent facts are drawn once the anchors are complete (bind_facts)
 }
 
 namespace {

@@ -10,7 +10,6 @@
 
 #include "base/rng.hpp"
 #include "base/text.hpp"
-#include "engine/rules.hpp"
 #include "engine/steps.hpp"
 #include "similarity/embedding_scorer.hpp"
 
@@ -20,10 +19,11 @@ namespace persona::engine {
 // Scratch
 
 struct Scratch::Impl {
-  // Candidate lists by (condition outcomes, active filters, forbidden rules).
+  // Candidate lists by (condition outcomes on anchors, active filters).
   std::unordered_map<std::string, std::vector<std::uint32_t>> candidates;
   std::string key;
   std::vector<std::uint8_t> set_ok;
+  std::vector<std::int8_t> latent_truth;  // per condition, this persona: -1 not evaluated, 0 / 1
   std::vector<float> scores;
   std::vector<std::string> query;
   // The similarity scorer's per-thread state, for the scorer it was made by.
@@ -115,20 +115,15 @@ bool included(const Model& m, const LeafInfo& li, const FilterState& fs) {
   return f < 0 ? !fs.has_include : m.recipe().attributes.filters[static_cast<std::size_t>(f)].include;
 }
 
-bool some_option_allowed(const LeafInfo& li, RuleMask forbidden) {
-  if (li.options.empty()) return true;
-  for (const auto& o : li.options)
-    if ((o.rules & forbidden) == 0 && o.weight > 0) return true;
-  return false;
-}
-
 const std::vector<std::uint32_t>& candidates(const Model& m, const Persona& p, Scratch::Impl& s) {
   const auto conds = m.conditions();
   s.key.clear();
   // Condition outcomes, 8 per byte.
   std::uint8_t byte = 0;
   for (std::size_t i = 0; i < conds.size(); ++i) {
-    if (cond::evaluate(*conds[i], p.facts)) byte |= static_cast<std::uint8_t>(1u << (i & 7));
+    // Conditions on latent facts count as holding here (checked per persona when a leaf is picked),
+    // so the cache stays keyed by the anchors.
+    if (m.condition_latent(i) || cond::evaluate(*conds[i], p.facts)) byte |= static_cast<std::uint8_t>(1u << (i & 7));
     if ((i & 7) == 7) {
       s.key.push_back(static_cast<char>(byte));
       byte = 0;
@@ -136,9 +131,7 @@ const std::vector<std::uint32_t>& candidates(const Model& m, const Persona& p, S
   }
   s.key.push_back(static_cast<char>(byte));
   const FilterState fs = filter_state(m, p.facts);
-  const RuleMask forbidden = forbidden_rules(p.facts);
   s.key.append(reinterpret_cast<const char*>(&fs.active), sizeof fs.active);
-  s.key.append(reinterpret_cast<const char*>(&forbidden), sizeof forbidden);
   if (auto it = s.candidates.find(s.key); it != s.candidates.end()) return it->second;
 
   if (s.candidates.size() >= 4096) s.candidates.clear();  // bounded memory
@@ -155,7 +148,6 @@ const std::vector<std::uint32_t>& candidates(const Model& m, const Persona& p, S
   for (std::uint32_t i = 0; i < leaves.size(); ++i) {
     const LeafInfo& li = leaves[i];
     if (li.restates_anchor || !s.set_ok[li.cond_set] || !included(m, li, fs)) continue;
-    if (!some_option_allowed(li, forbidden)) continue;  // every option contradicts the facts
     out.push_back(i);
   }
   return s.candidates.emplace(s.key, std::move(out)).first->second;
@@ -226,6 +218,7 @@ void select_attributes(const Model& m, Persona& p, Scratch& scratch) {
   Scratch::Impl& s = scratch.impl();
   const auto& as = m.recipe().attributes;
   const tax::Taxonomy& t = m.taxonomy();
+  bind_facts(m, p);  // a recipe without anchors: the latent facts are drawn here
 
   // Target count, uniform in [min_count, max_count].
   Rng count_rng = Rng::derive(p.run_seed, p.index, "select:count");
@@ -289,6 +282,15 @@ void select_attributes(const Model& m, Persona& p, Scratch& scratch) {
   s.fold_used.resize(m.fold_count(), 0);
   s.blocked.resize(m.leaves().size(), 0);
   s.chosen.clear();
+  s.latent_truth.assign(m.conditions().size(), -1);
+  auto latent_hold = [&](std::uint32_t set) {  // conditions on latent facts, which candidates() skips
+    for (std::uint32_t c : m.latent_conditions(set)) {
+      auto& v = s.latent_truth[c];
+      if (v < 0) v = cond::evaluate(*m.conditions()[c], p.facts) ? 1 : 0;
+      if (v == 0) return false;
+    }
+    return true;
+  };
   auto pick = [&](int tier, int want) {
     int got = 0;
     Cursor& c = cur[tier];
@@ -296,6 +298,8 @@ void select_attributes(const Model& m, Persona& p, Scratch& scratch) {
       const std::uint32_t li = c.next(static_cast<std::size_t>(want - got));
       const LeafInfo& L = m.leaf(li);
       if (s.fold_used[L.fold_id] || s.blocked[li]) continue;
+      if (!latent_hold(L.cond_set)) continue;                    // not applicable given the latent facts
+      if (!m.rules().possible(p.coherence, L.vertex)) continue;  // every option contradicts the facts
       s.fold_used[L.fold_id] = 1;
       s.touched_folds.push_back(L.fold_id);
       for (std::uint32_t d : L.near_dups)
@@ -447,10 +451,9 @@ Explanation explain_selection(const Program& prog, Persona& p, Scratch& scratch,
   m.scorer().score_all(query, scratch.impl().scorer_cache(m.scorer()), scores);
 
   const FilterState fs = filter_state(m, p.facts);
-  const RuleMask forbidden = forbidden_rules(p.facts);
   auto candidate = [&](const LeafInfo& leaf) {
     return !leaf.restates_anchor && t.applicable(leaf.vertex, p.facts) && included(m, leaf, fs) &&
-           some_option_allowed(leaf, forbidden);
+           m.rules().possible(p.coherence, leaf.vertex);
   };
   std::size_t n = 0, above = 0, ties = 0;
   const float mine = scores[L.vertex];
@@ -520,11 +523,8 @@ Explanation explain_selection(const Program& prog, Persona& p, Scratch& scratch,
     }
   }
   if (L.restates_anchor) o += "  restates an anchor: never selected\n";
-  if (!some_option_allowed(L, forbidden)) {
-    std::vector<std::string> names;
-    for (auto r : rule_names(forbidden)) names.emplace_back(r);
-    o += "  every value option contradicts the persona's facts (" + text::join(names, ", ") + ")\n";
-  }
+  if (!m.rules().possible(p.coherence, L.vertex))
+    o += "  every value option contradicts the persona's facts (" + m.rules().statement(L.vertex, 0) + ")\n";
 
   if (slot != nullptr) {
     o += "  verdict: chosen in the " + std::string(to_string(slot->tier)) + " tier\n";

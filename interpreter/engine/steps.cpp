@@ -10,7 +10,6 @@
 
 #include "base/rng.hpp"
 #include "base/text.hpp"
-#include "engine/rules.hpp"
 
 namespace persona::engine {
 
@@ -197,7 +196,14 @@ std::optional<Ask> AnchorStep::run(Persona& p, Scratch&) const {
     p.facts[a.name] = *value;
     p.anchors[i_] = std::move(value);
   }
+  if (i_ + 1 == m_.anchors().size()) bind_facts(m_, p);  // the anchors are complete
   return std::nullopt;
+}
+
+void bind_facts(const Model& m, Persona& p) {
+  if (p.coherence.bound()) return;
+  m.rules().begin(p.coherence, p.facts, p.run_seed, p.index);
+  m.rules().export_facts(p.coherence, p.facts);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -448,9 +454,9 @@ std::optional<Ask> FillStep::apply(Persona& p, Scratch&, const Ask& ask, Answer&
     }
     return std::nullopt;
   }
-  RuleMask forbidden = 0;
-  bool have_forbidden = false;
   std::vector<std::uint32_t> missing;
+  std::vector<std::uint32_t> contradicting;  // values a coherence rule forbids, asked again once
+  std::string rule_feedback;
   // Every answer that arrives (a value or "does not apply") joins the profile later calls see.
   auto answered = [&](std::uint32_t pos) { p.answered.push_back(pos); };
   for (std::size_t j = 0; j < ask.items.size(); ++j) {
@@ -460,6 +466,7 @@ std::optional<Ask> FillStep::apply(Persona& p, Scratch&, const Ask& ask, Answer&
       missing.push_back(ask.items[j]);
       continue;
     }
+    const bool rule_reasked = sl.reason == kRuleReasked;  // this slot's value was refused once already
     sl.source = s->source;
     sl.option = s->option;
     sl.reason.clear();
@@ -481,24 +488,25 @@ std::optional<Ask> FillStep::apply(Persona& p, Scratch&, const Ask& ask, Answer&
       continue;
     }
     const LeafInfo& L = m_.leaf(sl.leaf);
-    RuleMask rules = 0;
-    if (s->option >= 0 && static_cast<std::size_t>(s->option) < L.options.size()) {
-      rules = L.options[static_cast<std::size_t>(s->option)].rules;
-    } else if (s->source == Source::llm) {
-      rules = option_rules(v, m_.taxonomy()[L.vertex].path);
-    }
-    if (rules != 0) {
-      if (!have_forbidden) {
-        forbidden = forbidden_rules(p.facts);
-        have_forbidden = true;
+    // A value that is one of the leaf's options must be one the coherence rules allow this persona
+    // (free text that matches no option cannot be checked here).
+    std::optional<std::size_t> k;
+    if (s->option >= 0 && static_cast<std::size_t>(s->option) < L.options.size())
+      k = static_cast<std::size_t>(s->option);
+    else if (s->source == Source::llm && !L.options.empty())
+      k = m_.rules().option_of(L.vertex, v);
+    if (k && !m_.rules().allowed(p.coherence, L.vertex, *k)) {
+      sl.status = SlotStatus::failed;
+      sl.value.clear();
+      sl.option = -1;
+      if (!rule_reasked && ask.attempt < kReasksMissing) {
+        sl.reason = kRuleReasked;
+        contradicting.push_back(ask.items[j]);
+        rule_feedback += "\n- " + m_.rules().statement(L.vertex, *k);
+      } else {
+        sl.reason = "rejected: contradicts the persona's facts";
       }
-      if ((rules & forbidden) != 0) {
-        sl.status = SlotStatus::failed;
-        sl.value.clear();
-        sl.option = -1;
-        sl.reason = "rejected: contradicts the anchors";
-        continue;
-      }
+      continue;
     }
     if (v.size() == s->value.size()) {
       sl.value.swap(s->value);
@@ -510,10 +518,17 @@ std::optional<Ask> FillStep::apply(Persona& p, Scratch&, const Ask& ask, Answer&
     answered(ask.items[j]);
   }
   p.answer_blocks.push_back(p.answered.size());
-  if (!missing.empty() && ask.attempt < kReasksMissing) {
+  // `contradicting` is empty from the last attempt on (see above).
+  if (ask.attempt < kReasksMissing && (!missing.empty() || !contradicting.empty())) {
     Ask again = ask;
     again.items = std::move(missing);
-    again.feedback = "missing keys";
+    again.feedback = again.items.empty() ? std::string() : std::string("missing keys");
+    if (!contradicting.empty()) {
+      again.items.insert(again.items.end(), contradicting.begin(), contradicting.end());
+      std::sort(again.items.begin(), again.items.end());
+      again.feedback += std::string(again.feedback.empty() ? "" : ". ") +
+                        "These values contradict the person's profile; give another value:" + rule_feedback;
+    }
     ++again.attempt;
     return again;
   }

@@ -12,6 +12,9 @@ namespace persona::engine {
 // How many times a step asks again for what an answer lacked before keeping what it has.
 inline constexpr int kReasksMissing = 2;  // keys absent or not JSON
 inline constexpr int kReasksShape = 1;    // list sizes, word ranges
+// A fill value a coherence rule forbids is asked again once, quoting the rule; the slot keeps this
+// reason until the re-ask's answer arrives (a second forbidden value is then rejected).
+inline constexpr const char* kRuleReasked = "rejected once: asked again";
 
 class AnchorStep final : public Step {
  public:
@@ -92,6 +95,10 @@ class NarrativeStep final : public Step {
   std::uint32_t index_;
 };
 
+// Draws the persona's latent facts (coherence::Rules::begin: partner, children, religion, ... from
+// Rng::derive(seed, index, "fact:" + name), conditioned on the anchors) and adds them to p.facts.
+// Run by the last anchor step, else by the selection; a no-op once done for this persona.
+void bind_facts(const Model& m, Persona& p);
 // The selection itself (select.cpp), shared by SelectStep and explain_selection().
 void select_attributes(const Model& m, Persona& p, Scratch& scratch);
 // Slots [first, last) of fill batch k.

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <set>
 
+#include "taxonomy/rules.hpp"
 #include "taxonomy/taxonomy.hpp"
 #include "util/stdlib_path.hpp"
 
@@ -132,12 +133,18 @@ std::shared_ptr<lang::TaxonomyInfo> describe(const tax::Taxonomy& t, std::vector
   const auto leaves = t.leaves();
   for (std::size_t i = 0; i < leaves.size(); ++i) leaf_of[leaves[i]] = static_cast<std::uint32_t>(i);
   std::map<std::string, std::size_t> index;  // fact -> position in info->facts
+  // Latent facts the taxonomy's rules draw per persona when no anchor gives them (`absent draw`,
+  // interpreter/coherence): every persona has them, so they are not facts the recipe must supply.
+  auto drawn = [&](const std::string& var) {
+    const tax::FactDecl* f = t.rules().fact(var);
+    return f != nullptr && f->drawable();
+  };
   for (tax::Vertex v : t.preorder()) {
     for (const auto& nc : t[v].conditions) {
       std::vector<std::string> vars;
       cond::collect_vars(nc.condition, vars);
       for (const auto& var : vars) {
-        if (index.count(var)) continue;
+        if (index.count(var) || drawn(var)) continue;
         index[var] = info->facts.size();
         info->facts.push_back(lang::TaxonomyInfo::FactUse{var, 0, nc.text, nc.condition.where});
       }
@@ -150,7 +157,8 @@ std::shared_ptr<lang::TaxonomyInfo> describe(const tax::Taxonomy& t, std::vector
       cond::collect_vars(*c, vars);
       read.insert(vars.begin(), vars.end());
     }
-    for (const auto& var : read) ++info->facts[index.at(var)].attributes;
+    for (const auto& var : read)
+      if (auto it = index.find(var); it != index.end()) ++info->facts[it->second].attributes;
   }
   return info;
 }

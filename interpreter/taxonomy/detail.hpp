@@ -36,6 +36,7 @@ struct RawNode {
   std::string description;
   std::vector<ValueOption> values;
   std::vector<NodeCondition> conditions;
+  std::vector<Weighting> weightings;
   SourceRange where;
   std::vector<RawNode> kids;
 };

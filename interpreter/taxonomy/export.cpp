@@ -55,10 +55,11 @@ std::string to_tax(const Taxonomy& t) {
       for (std::size_t i = 0; i < n.values.size(); ++i) {
         if (i > 0) out += " | ";
         out += n.values[i].label;
-        if (n.values[i].weight != 1.0) out += " @" + detail::format_weight(n.values[i].weight);
+        if (n.values[i].weighted || n.values[i].weight != 1.0) out += " @" + detail::format_weight(n.values[i].weight);
       }
       out += '\n';
     }
+    for (const auto& w : n.weightings) out += indent + "  ~ " + w.text + "\n";
     for (const auto& c : n.conditions) out += indent + "  ? " + c.text + "\n";
   }
   return out;

@@ -10,6 +10,7 @@
 #include "base/files.hpp"
 #include "detail.hpp"
 #include "diag/source.hpp"
+#include "rules.hpp"
 #include "util/stdlib_path.hpp"
 
 namespace persona::tax {
@@ -141,6 +142,7 @@ Graph build_graph(std::vector<RawNode>& forest) {
     n.description = std::move(item.node->description);
     n.values = std::move(item.node->values);
     n.conditions = std::move(item.node->conditions);
+    n.weightings = std::move(item.node->weightings);
     n.where = std::move(item.node->where);
     const Vertex v = boost::add_vertex(std::move(n), g);
     if (item.parent) boost::add_edge(*item.parent, v, g);
@@ -425,9 +427,10 @@ struct TaxParser {
       }
       const int level = static_cast<int>(ws / 2);
       const std::uint32_t ccol = static_cast<std::uint32_t>(ws) + 1;
-      if (content.front() == '=' || content.front() == '?') {
+      if (content.front() == '=' || content.front() == '?' || content.front() == '~') {
         const bool is_value = content.front() == '=';
-        const char* what = is_value ? "value" : "condition";
+        const bool is_weighting = content.front() == '~';
+        const char* what = is_value ? "value" : is_weighting ? "weighting" : "condition";
         if (content.size() > 1 && content[1] != ' ') {
           // "=foo" / "?foo": treat as a node name with a forbidden leading character below.
         } else {
@@ -445,6 +448,11 @@ struct TaxParser {
                   std::string("a ") + what + " line must be indented one level (2 spaces) under its node");
           } else if (is_value) {
             parse_values(line, content.substr(1), lineno, *owner->node);
+          } else if (is_weighting) {
+            detail::CountingSink counting(sink);
+            auto w = parse_weighting(line, content.substr(1), lineno, file, owner->node->values, counting);
+            errors += counting.errors;
+            if (w) owner->node->weightings.push_back(std::move(*w));
           } else {
             parse_condition(line, content.substr(1), lineno, *owner->node);
           }
@@ -530,6 +538,7 @@ struct TaxParser {
           continue;
         }
         o.weight = w;
+        o.weighted = true;
       }
       if (label.empty()) {
         error(lineno, col_of(line, t), static_cast<std::uint32_t>(t.size()), "empty-option",
@@ -566,7 +575,7 @@ struct TaxParser {
 };
 
 void post_checks(const std::vector<RawNode>& forest, const LoadOptions& opts, DiagnosticSink& sink, int depth,
-                 bool tax_format) {
+                 bool tax_format, std::size_t& errors) {
   for (const auto& n : forest) {
     if (opts.warn_depth > 0 && depth > opts.warn_depth)
       sink.warning(n.where, "depth-limit",
@@ -574,13 +583,34 @@ void post_checks(const std::vector<RawNode>& forest, const LoadOptions& opts, Di
                        std::to_string(opts.warn_depth) + ")");
     if (tax_format && opts.require_leaf_descriptions && n.kids.empty() && n.description.empty())
       sink.warning(n.where, "missing-description", "the leaf '" + n.name + "' has no description");
-    post_checks(n.kids, opts, sink, depth + 1, tax_format);
+    if (!n.values.empty()) {
+      std::size_t weighted = 0;
+      double total = 0;
+      for (const auto& o : n.values) {
+        weighted += o.weighted ? 1 : 0;
+        total += o.weight;
+      }
+      if (weighted > 0 && weighted < n.values.size())
+        sink.warning(n.where, "mixed-weights",
+                     "some options of '" + n.name + "' have weights and others do not (those count 1)");
+      if (total <= 0) {
+        sink.error(n.where, "zero-weights",
+                   "the weights of '" + n.name + "' do not form a distribution (they sum to 0)");
+        ++errors;
+      }
+    }
+    if (!n.weightings.empty() && !n.kids.empty())
+      sink.warning(n.weightings.front().where, "inner-weighting",
+                   "'~' lines weigh a leaf's options; '" + n.name + "' is not a leaf");
+    post_checks(n.kids, opts, sink, depth + 1, tax_format, errors);
   }
 }
 
 std::optional<Taxonomy> finish(std::vector<RawNode>& forest, DiagnosticSink& sink, const LoadOptions& opts,
                                bool tax_format) {
-  post_checks(forest, opts, sink, 1, tax_format);
+  std::size_t errors = 0;
+  post_checks(forest, opts, sink, 1, tax_format, errors);
+  if (errors > 0) return std::nullopt;
   Graph g = detail::build_graph(forest);
   return Taxonomy::from_graph(std::move(g), sink, BuildOptions{opts.vectors});
 }
@@ -600,6 +630,40 @@ bool parse_tax_into(std::string_view text, const std::string& file, DiagnosticSi
   TaxParser p{file, sink, forest, top_seen};
   p.parse(text);
   return p.errors == 0;
+}
+
+// The `*.rules` files (name order) and `twins.toml` of a taxonomy directory.
+bool attach_books(Taxonomy& t, const fs::path& dir, DiagnosticSink& sink, const LoadOptions& opts) {
+  std::error_code ec;
+  std::vector<fs::path> rule_files;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.is_regular_file(ec) && e.path().extension() == ".rules") rule_files.push_back(e.path());
+  std::sort(rule_files.begin(), rule_files.end(),
+            [](const fs::path& a, const fs::path& b) { return a.filename().string() < b.filename().string(); });
+  bool ok = true;
+  if (!rule_files.empty()) {
+    std::vector<std::pair<std::string, std::string>> texts;
+    for (const auto& f : rule_files) {
+      auto text = detail::read_file(f, sink);
+      if (!text) {
+        ok = false;
+        continue;
+      }
+      std::string copy = *text;
+      keep_text(opts, f.string(), *text);
+      texts.emplace_back(f.string(), std::move(copy));
+    }
+    ok = ok && load_rules(t, texts, sink);
+  }
+  const fs::path twins = dir / "twins.toml";
+  if (fs::is_regular_file(twins, ec)) {
+    auto text = detail::read_file(twins, sink);
+    if (!text) return false;
+    std::string copy = *text;
+    keep_text(opts, twins.string(), *text);
+    ok = load_twins(t, copy, twins.string(), sink) && ok;
+  }
+  return ok;
 }
 
 }  // namespace
@@ -661,7 +725,10 @@ std::optional<Taxonomy> load(const fs::path& path, DiagnosticSink& sink, const L
         ok = parse_tax_into(kept, name, sink, forest, top_seen) && ok;
       }
       if (!ok) return std::nullopt;
-      return finish(forest, sink, opts, true);
+      auto t = finish(forest, sink, opts, true);
+      if (!t) return std::nullopt;
+      if (!attach_books(*t, path, sink, opts)) return std::nullopt;
+      return t;
     }
     auto text = detail::read_file(path, sink);
     if (!text) return std::nullopt;

@@ -8,8 +8,8 @@
 #include <map>
 #include <set>
 
-#include "detail.hpp"
 #include "base/rng.hpp"
+#include "detail.hpp"
 
 namespace persona::tax {
 
@@ -18,7 +18,9 @@ Taxonomy::~Taxonomy() = default;
 Taxonomy::Taxonomy(Taxonomy&&) noexcept = default;
 Taxonomy& Taxonomy::operator=(Taxonomy&&) noexcept = default;
 
-Taxonomy::Taxonomy(const Taxonomy& o) : g_(std::make_unique<Graph>(*o.g_)) { build(BuildOptions{o.has_vectors()}); }
+Taxonomy::Taxonomy(const Taxonomy& o) : g_(std::make_unique<Graph>(*o.g_)), rules_(o.rules_), twins_(o.twins_) {
+  build(BuildOptions{o.has_vectors()});
+}
 
 Taxonomy& Taxonomy::operator=(const Taxonomy& o) {
   if (this != &o) {
@@ -195,6 +197,7 @@ void Taxonomy::build(const BuildOptions& opts) {
       mix(detail::format_weight(o.weight));
     }
     for (const auto& c : node.conditions) mix(cond::to_string(c.condition));
+    for (const auto& w : node.weightings) mix(w.text);
     mix("\x1e");
   }
   static const char* hex = "0123456789abcdef";
@@ -205,6 +208,7 @@ void Taxonomy::build(const BuildOptions& opts) {
   }
   tfidf_.reset();
   if (opts.vectors) tfidf_ = std::make_unique<detail::TfIdfModel>(*this);
+  assign_meanings();
 }
 
 std::optional<Vertex> Taxonomy::parent(Vertex v) const {

@@ -40,7 +40,24 @@ namespace persona::tax {
 
 struct ValueOption {
   std::string label;
-  double weight = 1.0;  // relative frequency; 1 when the file gives none
+  double weight = 1.0;    // relative frequency; 1 when the file gives none
+  bool weighted = false;  // the file gave a weight (`@w`)
+};
+
+// A `~` line of a leaf (or of a fact in a rules file): how the option weights depend on who the
+// persona is. The first `when` whose condition holds wins; else a `table` whose lookup finds a
+// distribution; else the weights of the `=` lines. `uniform` documents why a leaf has no weights.
+struct Weighting {
+  enum class Kind : std::uint8_t { when, table, uniform };
+  Kind kind = Kind::when;
+  std::string text;  // as written after "~ "
+  SourceRange where;
+  cond::Condition condition;    // when
+  std::string condition_text;   // when: the condition as written
+  std::vector<double> weights;  // when: parallel to the options (0 for an option the line omits)
+  std::string table;            // table: "stdlib.religion"
+  std::vector<std::string> by;  // table: the facts the lookup keys on, in the table's order
+  std::string reason;           // uniform: why equal weights are right
 };
 
 struct NodeCondition {
@@ -55,6 +72,7 @@ struct Node {
   int depth = 0;            // top-level category = 1
   std::vector<ValueOption> values;
   std::vector<NodeCondition> conditions;  // this node's own `?` lines
+  std::vector<Weighting> weightings;      // this node's own `~` lines, in file order
   SourceRange where;                      // the node's line
 };
 
@@ -80,6 +98,8 @@ struct SparseVector {
 namespace detail {
 class TfIdfModel;
 }
+struct RuleBook;  // rules.hpp: facts and option links read from `*.rules` files
+struct TwinBook;  // rules.hpp: classes of leaves that carry one meaning, from `twins.toml`
 
 struct BuildOptions {
   bool vectors = true;  // compute TF-IDF vectors and the inverted index
@@ -154,8 +174,22 @@ class Taxonomy {
   // Approximate heap bytes held (graph, indexes, vectors).
   [[nodiscard]] std::size_t memory_bytes() const;
 
+  // ---- meaning (one attribute per meaning) ----
+  // Leaves with the same id carry the same attribute: the same folded name (fold_name), or one
+  // class of `twins.toml`. Ids are dense in [0, meaning_count()); inner nodes get ids too.
+  [[nodiscard]] std::uint32_t meaning_id(Vertex v) const { return meaning_[v]; }
+  [[nodiscard]] std::size_t meaning_count() const { return meaning_count_; }
+  // The twin classes and merges read with the taxonomy (empty when there is no `twins.toml`).
+  [[nodiscard]] const TwinBook& twins() const;
+  // Facts and option links read from the `*.rules` files next to the taxonomy (empty when none).
+  [[nodiscard]] const RuleBook& rules() const;
+  // Used by the loaders (rules.cpp): attach parsed books; set_twins recomputes the meaning ids.
+  void set_rules(std::shared_ptr<const RuleBook> rules);
+  void set_twins(std::shared_ptr<const TwinBook> twins);
+
  private:
   void build(const BuildOptions& opts);
+  void assign_meanings();
 
   std::unique_ptr<Graph> g_;  // on the heap: indexes point into its vertex properties
   std::vector<Vertex> roots_;
@@ -172,6 +206,10 @@ class Taxonomy {
   std::unordered_map<std::string_view, Vertex> by_path_;
   std::string hash_;
   std::unique_ptr<detail::TfIdfModel> tfidf_;
+  std::vector<std::uint32_t> meaning_;
+  std::size_t meaning_count_ = 0;
+  std::shared_ptr<const RuleBook> rules_;
+  std::shared_ptr<const TwinBook> twins_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -187,7 +225,9 @@ struct LoadOptions {
   SourceFiles* sources = nullptr;
 };
 
-// A `.tax` file, a directory of `.tax` files (file-name order) or a reference `.json` file.
+// A `.tax` file, a directory of `.tax` files (file-name order) or a reference `.json` file. A
+// directory's `*.rules` files (facts and option links, see docs/taxonomy-format.md) and its
+// `twins.toml` (classes of leaves with one meaning) are read and checked with it.
 std::optional<Taxonomy> load(const std::filesystem::path& path, DiagnosticSink& sink, const LoadOptions& opts = {});
 // `.tax` text. `file` names the text in diagnostics. Several texts: see load_tax_texts.
 std::optional<Taxonomy> load_tax_text(std::string_view text, const std::string& file, DiagnosticSink& sink,

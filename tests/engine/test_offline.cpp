@@ -1,24 +1,14 @@
-// The offline backend: consistency rules, lexicon values, story shapes, narrative length, variety.
+// The offline backend: values that respect the coherence rules, lexicon values, story shapes,
+// narrative length, variety.
 #include <set>
 
 #include "engine_support.hpp"
+#include "taxonomy/rules.hpp"
 
 using namespace engine_test;
 using namespace persona;
 
 namespace {
-
-cond::Facts facts(double age, const std::string& employment, const std::string& gender = "female") {
-  cond::Facts f;
-  f["age"] = age;
-  f["employment"] = employment;
-  f["gender"] = gender;
-  return f;
-}
-
-bool allowed(std::string_view option, const cond::Facts& f, std::string_view path = "A/B/C") {
-  return (engine::option_rules(option, path) & engine::forbidden_rules(f)) == 0;
-}
 
 const char* kLifeTax =
     "Life | Life\n"
@@ -36,41 +26,28 @@ const char* kLifeTax =
 
 }  // namespace
 
-TEST_CASE("consistency rules", "[engine][offline][rules]") {
-  const auto student20 = facts(20, "student");
-  const auto retired70 = facts(70, "retired");
-  const auto worker40 = facts(40, "employed");
-  const auto jobless30 = facts(30, "unemployed");
-  CHECK_FALSE(allowed("retired", student20));
-  CHECK_FALSE(allowed("receives a state pension", student20));
-  CHECK(allowed("retired", retired70));
-  CHECK(allowed("saving for retirement", facts(62, "employed")));  // age >= 60
-  CHECK(allowed("does homework with classmates", student20));
-  CHECK_FALSE(allowed("does homework with classmates", worker40));
-  CHECK_FALSE(allowed("looks after grandchildren", student20));
-  CHECK(allowed("looks after grandchildren", retired70));
-  CHECK_FALSE(allowed("mostly colleagues", jobless30));
-  CHECK_FALSE(allowed("mostly colleagues", retired70));
-  CHECK(allowed("mostly colleagues", worker40));
-  CHECK(allowed("self-employed", worker40));
-  CHECK_FALSE(allowed("unemployed and looking for work", worker40));
-  CHECK(allowed("unemployed and looking for work", jobless30));
-  // Gendered options only in gender/sex leaves; transgender options are left alone.
-  CHECK_FALSE(allowed("man or boy", facts(30, "employed", "female"), "Demographic Information/Sex and Gender/Gender Identity"));
-  CHECK(allowed("woman or girl", facts(30, "employed", "female"), "Demographic Information/Sex and Gender/Gender Identity"));
-  CHECK(allowed("transgender man", facts(30, "employed", "female"), "Demographic Information/Sex and Gender/Gender Identity"));
-  CHECK(allowed("men's football", facts(30, "employed", "female"), "Hobbies/Sports/Team Sport"));
-  // Whole-option rules.
-  CHECK_FALSE(allowed("childhood", worker40));
-  CHECK(allowed("friends from childhood", worker40));
-  // Unknown facts never forbid.
-  CHECK(allowed("retired", cond::Facts{}));
-  CHECK(engine::rule_names(engine::option_rules("retired colleagues", "")).size() == 2);
-}
-
 TEST_CASE("offline values respect the anchors: no retirement values for a 20-year-old student",
           "[engine][offline][rules]") {
-  auto t = make_taxonomy(kLifeTax);
+  // The consistency rules are data (a rules file next to the taxonomy, interpreter/coherence).
+  DiagnosticList d;
+  auto tx = tax::load_tax_text(kLifeTax, "life.tax", d);
+  REQUIRE(tx);
+  REQUIRE(tax::load_rules(
+      *tx,
+      {{"life.rules",
+        "fact age | Age\n  type number\n  absent skip\n"
+        "fact employment | Status\n  = employed | student | retired | unemployed\n  absent skip\n"
+        "leaf **/Current Situation\n"
+        "  retired and enjoying it | drawing a pension: employment = retired or age >= 60\n"
+        "  going to classmates' homes | doing homework: employment = student or age < 25\n"
+        "  working with colleagues: employment = employed\n"
+        "  looking after grandchildren: age >= 35\n"
+        "  job hunting: employment = unemployed\n"
+        "leaf **/Pension Plan Type\n"
+        "  state pension | private pension | retirement savings account: employment = retired or age >= 60\n"}},
+      d));
+  INFO(dump(d));
+  auto t = std::make_shared<const tax::Taxonomy>(std::move(*tx));
   auto r = base_recipe(1, 6);
   r.anchors.push_back(fixed_anchor("age", 20.0));
   r.anchors.push_back(fixed_anchor("employment", std::string("student")));
@@ -93,12 +70,54 @@ TEST_CASE("offline values respect the anchors: no retirement values for a 20-yea
   CHECK(seen.count("relaxing at home") == 1);
 }
 
+TEST_CASE("a leaf whose applicability reads a latent fact is chosen only for personas whose drawn fact meets it",
+          "[engine][offline][rules]") {
+  // `partner` is no anchor: the rules draw it per persona; candidate lists ignore the condition and
+  // selection checks it against the drawn value.
+  DiagnosticList d;
+  auto tx = tax::load_tax_text(
+      "Life | Life\n"
+      "  Couple | Couple\n"
+      "    Partner Name Style | How the person addresses the partner\n"
+      "      ? partner = together\n"
+      "      = first name | nickname\n"
+      "    Sleep Pattern | How the person sleeps\n"
+      "      = early bird | night owl\n",
+      "life.tax", d);
+  REQUIRE(tx);
+  const bool loaded =
+      tax::load_rules(*tx, {{"life.rules", "fact partner | Partner\n  = none @50 | together @50\n  absent draw\n"}}, d);
+  INFO(dump(d));
+  REQUIRE(loaded);
+  auto t = std::make_shared<const tax::Taxonomy>(std::move(*tx));
+  auto m = make_model(base_recipe(2, 2), nullptr, t);
+  const auto partner = m->model().rules().fact_index("partner");
+  REQUIRE(partner.has_value());
+  std::size_t with = 0, without = 0;
+  for (std::uint64_t i = 0; i < 200; ++i) {
+    const auto p = build(*m, 3, i);
+    const bool together = p.coherence.label(*partner) == "together";
+    bool chosen = false;
+    for (const auto& s : p.attributes) chosen = chosen || m->model().leaf(s.leaf).name == "Partner Name Style";
+    CHECK(chosen == together);
+    (together ? with : without) += 1;
+  }
+  CHECK(with > 50);
+  CHECK(without > 50);
+}
+
 TEST_CASE("leaves without options get lexicon values chosen by their words", "[engine][offline]") {
   auto t = make_taxonomy(kLifeTax);
   auto r = base_recipe(6, 6);
   auto m = make_model(r, nullptr, t);
-  const std::set<std::string> freq = {"never", "rarely", "a few times a year", "about once a month",
-                                      "a few times a month", "weekly", "several times a week", "daily"};
+  const std::set<std::string> freq = {"never",
+                                      "rarely",
+                                      "a few times a year",
+                                      "about once a month",
+                                      "a few times a month",
+                                      "weekly",
+                                      "several times a week",
+                                      "daily"};
   const std::set<std::string> level = {"very low", "low", "moderate", "fairly high", "high", "very high"};
   const std::set<std::string> yesno = {"yes", "no", "partly", "used to", "not yet, but plans to"};
   for (std::uint64_t i = 0; i < 30; ++i) {

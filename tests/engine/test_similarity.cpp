@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "engine_support.hpp"
+#include "frontend/frontend.hpp"
 #include "similarity/embedding_scorer.hpp"
 
 using namespace engine_test;
@@ -21,6 +22,15 @@ std::shared_ptr<const tax::Taxonomy> core_taxonomy() {
     return std::make_shared<const tax::Taxonomy>(std::move(*loaded));
   }();
   return t;
+}
+
+// The stdlib tables: the taxonomy's coherence rules draw religion and languages from them.
+std::shared_ptr<const tables::Library> stdlib_library() {
+  DiagnosticList d;
+  auto lib = frontend::stdlib_tables(d);
+  INFO(dump(d));
+  REQUIRE(lib != nullptr);
+  return lib;
 }
 
 lang::Recipe nurse_recipe() {
@@ -48,7 +58,7 @@ void check_tiers_follow(const engine::Program& prog, const engine::Persona& p, c
 }  // namespace
 
 TEST_CASE("by default the tiers are the semantic scorer's thirds, and the plan says so", "[engine][similarity]") {
-  auto prog = make_model(nurse_recipe(), nullptr, core_taxonomy());
+  auto prog = make_model(nurse_recipe(), stdlib_library(), core_taxonomy());
   CHECK(prog->model().similarity() == "semantic");
   CHECK(prog->model().scorer().name() == "semantic");
   CHECK(prog->to_text().find("by semantic") != std::string::npos);
@@ -64,15 +74,15 @@ TEST_CASE("by default the tiers are the semantic scorer's thirds, and the plan s
 }
 
 TEST_CASE("programs over the same taxonomy share one semantic scorer", "[engine][similarity]") {
-  auto a = make_model(nurse_recipe(), nullptr, core_taxonomy());
-  auto b = make_model(nurse_recipe(), nullptr, core_taxonomy());
+  auto a = make_model(nurse_recipe(), stdlib_library(), core_taxonomy());
+  auto b = make_model(nurse_recipe(), stdlib_library(), core_taxonomy());
   CHECK(&a->model().scorer() == &b->model().scorer());
 }
 
 TEST_CASE("a scorer given to the program ranks the tiers, and an embeddings scorer asks for the core's vector",
           "[engine][similarity]") {
   const auto t = core_taxonomy();
-  auto prog = make_model(nurse_recipe(), nullptr, t);
+  auto prog = make_model(nurse_recipe(), stdlib_library(), t);
   // Node vectors with distinct cosines to any core vector.
   std::vector<std::vector<float>> vectors(t->size(), std::vector<float>(16, 0.0f));
   for (tax::Vertex v = 0; v < t->size(); ++v)

@@ -73,10 +73,17 @@ TEST_CASE("persona eval --fail-on with an unknown metric is a usage error with a
   CHECK(o.err.find("unknown metric 'filer' (did you mean 'filler'?)") != std::string::npos);
   o = run_persona("eval " + q(kFixture) + " --fail-on 'filler>>x'");
   CHECK(o.code == 2);
-  // A metric that was not computed cannot pass a gate silently.
-  o = run_persona("eval " + q(kFixture) + " -q --fail-on 'contradictions>0.01'");
+  // A metric that was not computed cannot pass a gate silently (anchor fidelity needs --recipe).
+  o = run_persona("eval " + q(kFixture) + " -q --fail-on 'anchor_js.age>0.5'");
   CHECK(o.code == 2);
   CHECK(o.err.find("was not computed") != std::string::npos);
+}
+
+TEST_CASE("persona eval counts contradictions with the coherence rules of stdlib.core", "[eval][cli]") {
+  // The fixture was drawn by v0.1.0, before the coherence rules: every persona breaks some.
+  const auto o = run_persona("eval " + q(kFixture) + " -q --fail-on 'contradictions>0.01'");
+  CHECK(o.code == 5);
+  CHECK(o.err.find("contradictions>0.01 crossed") != std::string::npos);
 }
 
 TEST_CASE("persona eval on damaged input names each bad line, evaluates the rest and exits 6", "[eval][cli]") {

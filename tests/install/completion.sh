@@ -13,7 +13,8 @@ complete_words() {
   _persona
   echo "${COMPREPLY[*]}"
 }
-[ "$(complete_words persona ch)" = "check" ] || fail "persona ch<TAB> is not check"
+[ "$(complete_words persona ch)" = "check check-personas" ] || fail "persona ch<TAB> is not check check-personas"
+[ "$(complete_words persona fm)" = "fmt" ] || fail "persona fm<TAB> is not fmt"
 [ "$(complete_words persona l)" = "lsp" ] || fail "persona l<TAB> is not lsp"
 [ "$(complete_words persona taxonomy st)" = "stats" ] || fail "persona taxonomy st<TAB> is not stats"
 got="$(complete_words persona run --c)"

@@ -8,7 +8,8 @@ page="$gen/persona.1"
 commands="$("$build/persona" --help | sed -n '/^Subcommands:/,$p' | awk 'NR > 1 && NF { print $1 }')"
 [ -n "$commands" ] || fail "persona --help lists no commands"
 for c in $commands; do
-  grep -q "^\.SS \"persona $c" "$page" || fail "the man page does not document 'persona $c'"
+  # roff writes a hyphen as \- (check-personas -> check\-personas)
+  grep -qF ".SS \"persona ${c//-/\\-}" "$page" || fail "the man page does not document 'persona $c'"
 done
 command -v groff >/dev/null || fail "groff is missing (bash .ci/setup installs groff-base)"
 warnings="$(groff -man -Tutf8 -ww -z "$page" 2>&1)"

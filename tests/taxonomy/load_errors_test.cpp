@@ -215,8 +215,8 @@ TEST_CASE("cycles and multiple parents in a raw graph are reported", "[taxonomy]
   CHECK(has(d, "multiple-parents", 2));
 
   tax::Graph ok;
-  const auto x = boost::add_vertex(tax::Node{"X", "", "", 0, {}, {}, {}}, ok);
-  const auto y = boost::add_vertex(tax::Node{"Y", "", "", 0, {}, {}, {}}, ok);
+  const auto x = boost::add_vertex(tax::Node{"X", "", "", 0, {}, {}, {}, {}}, ok);
+  const auto y = boost::add_vertex(tax::Node{"Y", "", "", 0, {}, {}, {}, {}}, ok);
   boost::add_edge(x, y, ok);
   d.clear();
   auto t = tax::Taxonomy::from_graph(ok, d);
