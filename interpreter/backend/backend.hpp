@@ -7,8 +7,8 @@
 // for both.
 #pragma once
 
-#include <filesystem>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -25,8 +25,7 @@ class Offline {
  public:
   // Answers `ask` into `out` (cleared first; its buffers are reused, so a worker that keeps one Answer
   // allocates nothing in the steady state).
-  void answer(const engine::Program& prog, const engine::Persona& p, const engine::Ask& ask,
-              engine::Answer& out) const;
+  void answer(const engine::Program& prog, const engine::Persona& p, const engine::Ask& ask, engine::Answer& out) const;
   [[nodiscard]] engine::Answer answer(const engine::Program& prog, const engine::Persona& p,
                                       const engine::Ask& ask) const {
     engine::Answer a;

@@ -414,10 +414,17 @@ llm::Request Llm::request(const engine::Program& prog, const Persona& p, const A
   }
   Prompt pr;
   switch (ask.kind) {
-    case Ask::Kind::story: pr = story_prompt(m, p, s_, ask); break;
-    case Ask::Kind::fill: pr = fill_prompt(m, p, s_, ask); break;
-    case Ask::Kind::narrative: pr = narrative_prompt(m, p, s_); break;
-    case Ask::Kind::embed: break;
+    case Ask::Kind::story:
+      pr = story_prompt(m, p, s_, ask);
+      break;
+    case Ask::Kind::fill:
+      pr = fill_prompt(m, p, s_, ask);
+      break;
+    case Ask::Kind::narrative:
+      pr = narrative_prompt(m, p, s_);
+      break;
+    case Ask::Kind::embed:
+      break;
   }
   if (!ask.feedback.empty()) pr.task += "\n" + ask.feedback;
   // Every call of a persona: the same system message, then the profile so far (append-only), then the
@@ -576,8 +583,11 @@ Answer Llm::parse(const engine::Program& prog, const Persona& p, const Ask& ask,
   a.truncated = r.finish_reason == "length";
   const auto& rec = prog.recipe();
   switch (ask.kind) {
-    case Ask::Kind::narrative: a.text = r.content; break;
-    case Ask::Kind::embed: break;
+    case Ask::Kind::narrative:
+      a.text = r.content;
+      break;
+    case Ask::Kind::embed:
+      break;
     case Ask::Kind::story: {
       const auto got = llm::extract_json(r.content);
       for (std::uint32_t k : ask.items) {

@@ -29,62 +29,120 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Lexicons
 
-constexpr std::array<std::string_view, 8> kFrequency = {"never", "rarely", "a few times a year", "about once a month",
-                                                        "a few times a month", "weekly", "several times a week",
+constexpr std::array<std::string_view, 8> kFrequency = {"never",
+                                                        "rarely",
+                                                        "a few times a year",
+                                                        "about once a month",
+                                                        "a few times a month",
+                                                        "weekly",
+                                                        "several times a week",
                                                         "daily"};
 constexpr std::array<std::string_view, 6> kLevel = {"very low", "low", "moderate", "fairly high", "high", "very high"};
 constexpr std::array<std::string_view, 5> kYesNo = {"yes", "no", "partly", "used to", "not yet, but plans to"};
 constexpr std::array<std::string_view, 6> kAmount = {"none", "one", "two", "a few", "several", "many"};
 constexpr std::array<std::string_view, 5> kDuration = {"less than a year", "one to three years", "three to five years",
                                                        "five to ten years", "more than ten years"};
-constexpr std::array<std::string_view, 12> kDescriptor = {"traditional", "modern",   "practical",   "unconventional",
-                                                          "mixed",       "flexible", "modest",      "ambitious",
+constexpr std::array<std::string_view, 12> kDescriptor = {"traditional",  "modern",   "practical",   "unconventional",
+                                                          "mixed",        "flexible", "modest",      "ambitious",
                                                           "conventional", "eclectic", "understated", "improvised"};
 
-constexpr std::array<std::string_view, 30> kValues = {
-    "family",        "honesty",        "hard work",     "faith",          "independence", "compassion",
-    "loyalty",       "education",      "tradition",     "freedom",        "security",     "fairness",
-    "respect for elders", "community", "curiosity",     "self-discipline", "generosity",  "humility",
-    "courage",       "health",         "creativity",    "achievement",    "harmony",      "justice",
-    "gratitude",     "perseverance",   "hospitality",   "patience",       "self-reliance", "kindness"};
+constexpr std::array<std::string_view, 30> kValues = {"family",
+                                                      "honesty",
+                                                      "hard work",
+                                                      "faith",
+                                                      "independence",
+                                                      "compassion",
+                                                      "loyalty",
+                                                      "education",
+                                                      "tradition",
+                                                      "freedom",
+                                                      "security",
+                                                      "fairness",
+                                                      "respect for elders",
+                                                      "community",
+                                                      "curiosity",
+                                                      "self-discipline",
+                                                      "generosity",
+                                                      "humility",
+                                                      "courage",
+                                                      "health",
+                                                      "creativity",
+                                                      "achievement",
+                                                      "harmony",
+                                                      "justice",
+                                                      "gratitude",
+                                                      "perseverance",
+                                                      "hospitality",
+                                                      "patience",
+                                                      "self-reliance",
+                                                      "kindness"};
 constexpr std::array<std::string_view, 16> kAttitudeAdj = {
-    "pragmatic", "hopeful",  "cautious",   "easygoing", "determined", "reflective", "sceptical", "cheerful",
-    "stoic",     "curious",  "protective", "restless",  "content",    "driven",     "gentle",    "outspoken"};
-constexpr std::array<std::string_view, 14> kMaxims = {
-    "hard times pass if you keep going",     "people matter more than things",
-    "you make your own luck",                "it is better to plan than to regret",
-    "every day should hold one small joy",   "what you give comes back to you",
-    "one should never stop learning",        "a promise is a debt",
-    "the family comes first",                "honest work is never shameful",
-    "change is easier when you face it early", "you should leave a place better than you found it",
-    "patience opens more doors than force",  "nobody gets through life alone"};
-constexpr std::array<std::string_view, 18> kEvents = {
-    "I lost my first job",
-    "my grandmother taught me to cook for a whole family",
-    "I moved to a new neighbourhood without knowing anyone",
-    "I helped a neighbour rebuild after a storm",
-    "I failed an exam I had worked hard for",
-    "I started a small business with a friend",
-    "I cared for a sick parent for a year",
-    "I travelled alone for the first time",
-    "I joined a community choir",
-    "I learned to repair engines from an uncle",
-    "I won a local competition nobody expected me to win",
-    "I met the friend who has stood by me ever since",
-    "I saved for months to buy my first bicycle",
-    "I spoke up at a public meeting for the first time",
-    "I was cheated out of a month's earnings",
-    "I organised a festival in my street",
-    "I taught my younger cousins to read",
-    "I changed my mind about something I had believed all my life"};
-constexpr std::array<std::string_view, 32> kHobbies = {
-    "gardening",        "reading novels",    "football",          "cooking for friends", "hiking",
-    "chess",            "playing guitar",    "painting",          "fishing",             "photography",
-    "dancing",          "knitting",          "cycling",           "volunteering",        "birdwatching",
-    "woodworking",      "video games",       "running",           "yoga",                "board games",
-    "baking",           "singing in a choir", "learning languages", "listening to podcasts", "crossword puzzles",
-    "swimming",         "traditional crafts", "calligraphy",      "camping",             "martial arts",
-    "watching cricket", "keeping bees"};
+    "pragmatic", "hopeful", "cautious",   "easygoing", "determined", "reflective", "sceptical", "cheerful",
+    "stoic",     "curious", "protective", "restless",  "content",    "driven",     "gentle",    "outspoken"};
+constexpr std::array<std::string_view, 14> kMaxims = {"hard times pass if you keep going",
+                                                      "people matter more than things",
+                                                      "you make your own luck",
+                                                      "it is better to plan than to regret",
+                                                      "every day should hold one small joy",
+                                                      "what you give comes back to you",
+                                                      "one should never stop learning",
+                                                      "a promise is a debt",
+                                                      "the family comes first",
+                                                      "honest work is never shameful",
+                                                      "change is easier when you face it early",
+                                                      "you should leave a place better than you found it",
+                                                      "patience opens more doors than force",
+                                                      "nobody gets through life alone"};
+constexpr std::array<std::string_view, 18> kEvents = {"I lost my first job",
+                                                      "my grandmother taught me to cook for a whole family",
+                                                      "I moved to a new neighbourhood without knowing anyone",
+                                                      "I helped a neighbour rebuild after a storm",
+                                                      "I failed an exam I had worked hard for",
+                                                      "I started a small business with a friend",
+                                                      "I cared for a sick parent for a year",
+                                                      "I travelled alone for the first time",
+                                                      "I joined a community choir",
+                                                      "I learned to repair engines from an uncle",
+                                                      "I won a local competition nobody expected me to win",
+                                                      "I met the friend who has stood by me ever since",
+                                                      "I saved for months to buy my first bicycle",
+                                                      "I spoke up at a public meeting for the first time",
+                                                      "I was cheated out of a month's earnings",
+                                                      "I organised a festival in my street",
+                                                      "I taught my younger cousins to read",
+                                                      "I changed my mind about something I had believed all my life"};
+constexpr std::array<std::string_view, 32> kHobbies = {"gardening",
+                                                       "reading novels",
+                                                       "football",
+                                                       "cooking for friends",
+                                                       "hiking",
+                                                       "chess",
+                                                       "playing guitar",
+                                                       "painting",
+                                                       "fishing",
+                                                       "photography",
+                                                       "dancing",
+                                                       "knitting",
+                                                       "cycling",
+                                                       "volunteering",
+                                                       "birdwatching",
+                                                       "woodworking",
+                                                       "video games",
+                                                       "running",
+                                                       "yoga",
+                                                       "board games",
+                                                       "baking",
+                                                       "singing in a choir",
+                                                       "learning languages",
+                                                       "listening to podcasts",
+                                                       "crossword puzzles",
+                                                       "swimming",
+                                                       "traditional crafts",
+                                                       "calligraphy",
+                                                       "camping",
+                                                       "martial arts",
+                                                       "watching cricket",
+                                                       "keeping bees"};
 
 template <std::size_t N>
 std::string_view pick(const std::array<std::string_view, N>& a, Rng& rng) {
@@ -149,8 +207,10 @@ std::vector<std::string> input_items(const Model& m, const std::vector<CoreValue
 std::string one_item(StoryKind kind, const Model& m, const Persona& p, const std::vector<CoreValue>& core,
                      std::size_t step, Rng& rng) {
   switch (kind) {
-    case StoryKind::values: return std::string(pick(kValues, rng));
-    case StoryKind::hobbies: return std::string(pick(kHobbies, rng));
+    case StoryKind::values:
+      return std::string(pick(kValues, rng));
+    case StoryKind::hobbies:
+      return std::string(pick(kHobbies, rng));
     case StoryKind::attitude: {
       const auto ins = input_items(m, core, step);
       std::string s = "I am ";
@@ -183,7 +243,8 @@ std::string one_item(StoryKind kind, const Model& m, const Persona& p, const std
       s += '.';
       return s;
     }
-    case StoryKind::generic: return std::string(pick(kDescriptor, rng));
+    case StoryKind::generic:
+      return std::string(pick(kDescriptor, rng));
   }
   return {};
 }
@@ -204,14 +265,20 @@ void story_value(const Model& m, const Persona& p, const std::vector<CoreValue>&
   cv.fields.clear();
   using K = lang::StoryShape::Kind;
   switch (st.shape.kind) {
-    case K::text: cv.text = one_item(kind, m, p, core, step, rng); break;
+    case K::text:
+      cv.text = one_item(kind, m, p, core, step, rng);
+      break;
     case K::list: {
       const int lo = std::max(0, st.shape.min_items);
       const int hi = std::max(lo, st.shape.max_items);
-      const auto n = static_cast<std::size_t>(lo + static_cast<int>(rng.below(static_cast<std::uint64_t>(hi - lo + 1))));
-      if (kind == StoryKind::values) pick_distinct(kValues, n, rng, cv.items);
-      else if (kind == StoryKind::hobbies) pick_distinct(kHobbies, n, rng, cv.items);
-      else if (kind == StoryKind::generic) pick_distinct(kDescriptor, n, rng, cv.items);
+      const auto n =
+          static_cast<std::size_t>(lo + static_cast<int>(rng.below(static_cast<std::uint64_t>(hi - lo + 1))));
+      if (kind == StoryKind::values)
+        pick_distinct(kValues, n, rng, cv.items);
+      else if (kind == StoryKind::hobbies)
+        pick_distinct(kHobbies, n, rng, cv.items);
+      else if (kind == StoryKind::generic)
+        pick_distinct(kDescriptor, n, rng, cv.items);
       else
         for (std::size_t i = 0; i < n; ++i) cv.items.push_back(one_item(kind, m, p, core, step, rng));
       break;
@@ -227,9 +294,12 @@ void story_value(const Model& m, const Persona& p, const std::vector<CoreValue>&
           f.number = static_cast<double>(1 + rng.below(10));
         } else if (ftype == "list") {
           const std::size_t n = 2 + rng.below(2);
-          if (fk == StoryKind::values) pick_distinct(kValues, n, rng, f.items);
-          else if (fk == StoryKind::hobbies) pick_distinct(kHobbies, n, rng, f.items);
-          else pick_distinct(kDescriptor, n, rng, f.items);
+          if (fk == StoryKind::values)
+            pick_distinct(kValues, n, rng, f.items);
+          else if (fk == StoryKind::hobbies)
+            pick_distinct(kHobbies, n, rng, f.items);
+          else
+            pick_distinct(kDescriptor, n, rng, f.items);
         } else {
           f.text = one_item(fk, m, p, core, step, rng);
         }
@@ -248,27 +318,39 @@ void slot_value(const Model& m, const Persona& p, std::uint32_t leaf, SlotAnswer
   s.option = -1;
   s.state = SlotAnswer::State::value;
   if (!li.options.empty()) {
-      const int chosen = m.rules().draw(p.coherence, li.vertex, rng);
-      if (chosen >= 0) {
-        s.value = li.options[static_cast<std::size_t>(chosen)].label;
-        s.option = chosen;
-        s.source = Source::options;
-        return;
-      }
-      // Every option contradicts the facts (selection normally avoids such leaves).
-      s.state = SlotAnswer::State::refused;
-      s.value = "no value option consistent with the anchors";
+    const int chosen = m.rules().draw(p.coherence, li.vertex, rng);
+    if (chosen >= 0) {
+      s.value = li.options[static_cast<std::size_t>(chosen)].label;
+      s.option = chosen;
       s.source = Source::options;
       return;
     }
-    switch (li.lexicon) {
-      case Lexicon::frequency: s.value = pick(kFrequency, rng); break;
-      case Lexicon::level: s.value = pick(kLevel, rng); break;
-      case Lexicon::yes_no: s.value = pick(kYesNo, rng); break;
-      case Lexicon::amount: s.value = pick(kAmount, rng); break;
-      case Lexicon::duration: s.value = pick(kDuration, rng); break;
-      case Lexicon::descriptor: s.value = pick(kDescriptor, rng); break;
-    }
+    // Every option contradicts the facts (selection normally avoids such leaves).
+    s.state = SlotAnswer::State::refused;
+    s.value = "no value option consistent with the anchors";
+    s.source = Source::options;
+    return;
+  }
+  switch (li.lexicon) {
+    case Lexicon::frequency:
+      s.value = pick(kFrequency, rng);
+      break;
+    case Lexicon::level:
+      s.value = pick(kLevel, rng);
+      break;
+    case Lexicon::yes_no:
+      s.value = pick(kYesNo, rng);
+      break;
+    case Lexicon::amount:
+      s.value = pick(kAmount, rng);
+      break;
+    case Lexicon::duration:
+      s.value = pick(kDuration, rng);
+      break;
+    case Lexicon::descriptor:
+      s.value = pick(kDescriptor, rng);
+      break;
+  }
   s.source = Source::lexicon;
 }
 
@@ -277,9 +359,9 @@ namespace {
 bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
 
 struct Voice {
-  std::string subject;  // "I" / "Amina"
-  std::string pronoun;  // "I" / "they" (after the first sentence)
-  std::string be;       // "am" / "is" (with subject), "are" with they
+  std::string subject;     // "I" / "Amina"
+  std::string pronoun;     // "I" / "they" (after the first sentence)
+  std::string be;          // "am" / "is" (with subject), "are" with they
   std::string possessive;  // "my" / "their"
   bool first = true;
 };
@@ -315,7 +397,8 @@ std::string join_list(const std::vector<std::string>& items) {
 }
 
 std::string lower_first(std::string s) {
-  if (s.size() > 1 && s[0] >= 'A' && s[0] <= 'Z' && !(s[1] >= 'A' && s[1] <= 'Z')) s[0] = static_cast<char>(s[0] - 'A' + 'a');
+  if (s.size() > 1 && s[0] >= 'A' && s[0] <= 'Z' && !(s[1] >= 'A' && s[1] <= 'Z'))
+    s[0] = static_cast<char>(s[0] - 'A' + 'a');
   return s;
 }
 
@@ -366,17 +449,25 @@ std::string narrative_text(const Model& m, const Persona& p) {
     if (name) s = "My name is " + *name + ".";
     std::string t = "I am";
     if (age) t += " " + *age + " years old";
-    if (city && country) t += std::string(age ? " and" : "") + " live in " + *city + ", " + *country;
-    else if (country) t += std::string(age ? " and" : "") + " live in " + *country;
-    else if (city) t += std::string(age ? " and" : "") + " live in " + *city;
+    if (city && country)
+      t += std::string(age ? " and" : "") + " live in " + *city + ", " + *country;
+    else if (country)
+      t += std::string(age ? " and" : "") + " live in " + *country;
+    else if (city)
+      t += std::string(age ? " and" : "") + " live in " + *city;
     if (t != "I am") s += (s.empty() ? "" : " ") + t + ".";
     if (!s.empty()) sentences.push_back(s);
   }
-  if (employment && *employment == "student") sentences.emplace_back("I am a student.");
-  else if (employment && *employment == "retired") sentences.emplace_back("I am retired now.");
-  else if (employment && *employment == "unemployed") sentences.emplace_back("I am looking for work at the moment.");
-  else if (employment && *employment == "homemaker") sentences.emplace_back("I look after our home and family.");
-  else if (occupation) sentences.push_back("My work falls under " + lower_first(*occupation) + ".");
+  if (employment && *employment == "student")
+    sentences.emplace_back("I am a student.");
+  else if (employment && *employment == "retired")
+    sentences.emplace_back("I am retired now.");
+  else if (employment && *employment == "unemployed")
+    sentences.emplace_back("I am looking for work at the moment.");
+  else if (employment && *employment == "homemaker")
+    sentences.emplace_back("I look after our home and family.");
+  else if (occupation)
+    sentences.push_back("My work falls under " + lower_first(*occupation) + ".");
   // Other anchors not covered above.
   for (std::size_t a = 0; a < m.recipe().anchors.size(); ++a) {
     const auto& an = m.recipe().anchors[a].name;
@@ -393,12 +484,16 @@ std::string narrative_text(const Model& m, const Persona& p) {
     if (kind == StoryKind::generic) kind = story_kind(story[k].output);
     switch (kind) {
       case StoryKind::values:
-        if (!cv.items.empty()) sentences.push_back("What matters most to me is " + join_list(cv.items) + ".");
-        else if (!cv.text.empty()) sentences.push_back("What matters most to me is " + cv.text + ".");
+        if (!cv.items.empty())
+          sentences.push_back("What matters most to me is " + join_list(cv.items) + ".");
+        else if (!cv.text.empty())
+          sentences.push_back("What matters most to me is " + cv.text + ".");
         break;
       case StoryKind::hobbies:
-        if (!cv.items.empty()) sentences.push_back("In my free time I enjoy " + join_list(cv.items) + ".");
-        else if (!cv.text.empty()) sentences.push_back("In my free time I enjoy " + cv.text + ".");
+        if (!cv.items.empty())
+          sentences.push_back("In my free time I enjoy " + join_list(cv.items) + ".");
+        else if (!cv.text.empty())
+          sentences.push_back("In my free time I enjoy " + cv.text + ".");
         break;
       default:
         if (!cv.text.empty()) sentences.push_back(capitalise(cv.text));
@@ -454,10 +549,14 @@ std::string narrative_text(const Model& m, const Persona& p) {
       for (std::size_t c = 0; c < form.size(); ++c) {
         if (form[c] == '{' && c + 2 < form.size() && form[c + 2] == '}') {
           const char k = form[c + 1];
-          if (k == 'n') s += nm;
-          else if (k == 'N') s += capitalise(nm);
-          else if (k == 'v') s += sl.value;
-          else if (k == 'V') s += capitalise(sl.value);
+          if (k == 'n')
+            s += nm;
+          else if (k == 'N')
+            s += capitalise(nm);
+          else if (k == 'v')
+            s += sl.value;
+          else if (k == 'V')
+            s += capitalise(sl.value);
           c += 2;
         } else {
           s += form[c];
@@ -468,10 +567,12 @@ std::string narrative_text(const Model& m, const Persona& p) {
       emit(std::move(s));
     }
   }
-  static constexpr std::array<std::string_view, 6> kFill = {
-      "That is more or less who I am.", "Life has not always been easy, but it has been mine.",
-      "I try to take each day as it comes.", "People who know me say I am easy to talk to.",
-      "I still have plans I want to see through.", "Most days are ordinary, and I like them that way."};
+  static constexpr std::array<std::string_view, 6> kFill = {"That is more or less who I am.",
+                                                            "Life has not always been easy, but it has been mine.",
+                                                            "I try to take each day as it comes.",
+                                                            "People who know me say I am easy to talk to.",
+                                                            "I still have plans I want to see through.",
+                                                            "Most days are ordinary, and I like them that way."};
   for (std::size_t k = 0; wout < lo && k < 64; ++k) emit(std::string(kFill[k % kFill.size()]));
   (void)used;
   return out;
@@ -502,7 +603,9 @@ void Offline::answer(const Program& prog, const Persona& p, const Ask& ask, Answ
       for (std::size_t j = 0; j < ask.items.size(); ++j) slot_value(m, p, p.attributes[ask.items[j]].leaf, a.slots[j]);
       break;
     }
-    case Ask::Kind::narrative: a.text = narrative_text(m, p); break;
+    case Ask::Kind::narrative:
+      a.text = narrative_text(m, p);
+      break;
     case Ask::Kind::embed:  // only a program given an embeddings scorer asks, and only an LLM answers
       a.ok = false;
       a.fatal = true;

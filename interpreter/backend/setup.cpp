@@ -102,7 +102,8 @@ std::optional<Setup> resolve(const lang::Recipe& r, const ResolveOptions& o, Dia
   }
   if (!config.empty()) {
     if (!std::filesystem::exists(config, ec)) {
-      sink.error(SourceRange{config.string(), 0, 0, 0}, "no-config", "cannot read " + config.string() + ": no such file");
+      sink.error(SourceRange{config.string(), 0, 0, 0}, "no-config",
+                 "cannot read " + config.string() + ": no such file");
       return std::nullopt;
     }
     have_file = true;
@@ -137,17 +138,20 @@ std::optional<Setup> resolve(const lang::Recipe& r, const ResolveOptions& o, Dia
     std::string known;
     for (const auto& q : set->providers) known += (known.empty() ? "" : ", ") + q.name;
     sink.error(SourceRange{have_file ? config.string() : std::string("--llm"), 0, 0, 0}, "unknown-provider",
-               "no provider '" + name + "'" + (have_file ? " in " + config.string() : std::string()) + " (known: " +
-                   (known.empty() ? std::string("none") : known) + ", offline)");
+               "no provider '" + name + "'" + (have_file ? " in " + config.string() : std::string()) +
+                   " (known: " + (known.empty() ? std::string("none") : known) + ", offline)");
     return std::nullopt;
   }
   Setup s;
   s.provider = *p;
   if (have_file && p->defined_at.line != 0) s.config_file = config.string();
   for (const auto& [k, v] : r.model.params) {
-    if (k == "temperature" && std::holds_alternative<double>(v)) s.temperature = std::get<double>(v);
-    else if (k == "max_tokens" && std::holds_alternative<double>(v)) s.max_tokens = static_cast<int>(std::get<double>(v));
-    else if (k == "model" && std::holds_alternative<std::string>(v)) s.provider.model = std::get<std::string>(v);
+    if (k == "temperature" && std::holds_alternative<double>(v))
+      s.temperature = std::get<double>(v);
+    else if (k == "max_tokens" && std::holds_alternative<double>(v))
+      s.max_tokens = static_cast<int>(std::get<double>(v));
+    else if (k == "model" && std::holds_alternative<std::string>(v))
+      s.provider.model = std::get<std::string>(v);
   }
   if (!o.model.empty()) s.provider.model = o.model;
   std::string err;

@@ -1,5 +1,6 @@
 // persona run FILE --count N --seed S --out PATH [--format jsonl|csv] [--threads N] [--shard K/N] [--llm NAME] ...
 // persona plan FILE [--format text|dot] [--llm NAME]
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -9,8 +10,6 @@
 #include <iostream>
 #include <optional>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "base/text.hpp"
 #include "cli/commands.hpp"
@@ -105,11 +104,11 @@ void print_summary(const exec::RunResult& res, const exec::RunOptions& o, bool l
   const double np = t.personas > 0 ? static_cast<double>(t.personas) : 1.0;
   std::string line;
   if (!llm) {
-    line = fmt::format("wrote {} personas ({:.1f} attributes each, {}..{}) to {} in {:.2f} s ({:.0f} personas/s); "
-                       "backend offline (values from the taxonomy and templates, no model)",
-                       t.personas, static_cast<double>(t.attributes) / np, t.min_attributes, t.max_attributes,
-                       o.out == "-" ? "stdout" : o.out, t.seconds,
-                       t.seconds > 0 ? static_cast<double>(t.personas) / t.seconds : 0.0);
+    line = fmt::format(
+        "wrote {} personas ({:.1f} attributes each, {}..{}) to {} in {:.2f} s ({:.0f} personas/s); "
+        "backend offline (values from the taxonomy and templates, no model)",
+        t.personas, static_cast<double>(t.attributes) / np, t.min_attributes, t.max_attributes,
+        o.out == "-" ? "stdout" : o.out, t.seconds, t.seconds > 0 ? static_cast<double>(t.personas) / t.seconds : 0.0);
   } else {
     line = fmt::format(
         "wrote {} personas to {} in {:.2f} s: {:.1f} attributes each ({:.1f} filled by the LLM), {:.1f} calls, "
@@ -205,16 +204,17 @@ int do_run(const RunArgs& a) {
     std::cout << fmt::format("per persona: {} calls, {} prompt + {} completion tokens (estimate), ${:.6f}\n", e.calls,
                              e.prompt_tokens, e.completion_tokens, per);
     const auto np = static_cast<std::int64_t>(personas);
-    std::cout << fmt::format("{} personas: {} calls, {} prompt + {} completion tokens, ${:.4f} at ${}/M input, "
-                             "${}/M output, ${}/M cached input\n",
-                             personas, e.calls * np, e.prompt_tokens * np, e.completion_tokens * np,
-                             per * static_cast<double>(personas), p.price_input_per_mtok, p.price_output_per_mtok,
-                             p.price_cached_input_per_mtok);
+    std::cout << fmt::format(
+        "{} personas: {} calls, {} prompt + {} completion tokens, ${:.4f} at ${}/M input, "
+        "${}/M output, ${}/M cached input\n",
+        personas, e.calls * np, e.prompt_tokens * np, e.completion_tokens * np, per * static_cast<double>(personas),
+        p.price_input_per_mtok, p.price_output_per_mtok, p.price_cached_input_per_mtok);
     if (p.price_input_per_mtok == 0 && p.price_output_per_mtok == 0) {
-      std::cout << fmt::format("note: provider '{}' has no prices; set price_input_per_mtok, price_output_per_mtok "
-                               "and price_cached_input_per_mtok under [providers.{}] in persona.toml for a cost "
-                               "estimate\n",
-                               p.name, p.name);
+      std::cout << fmt::format(
+          "note: provider '{}' has no prices; set price_input_per_mtok, price_output_per_mtok "
+          "and price_cached_input_per_mtok under [providers.{}] in persona.toml for a cost "
+          "estimate\n",
+          p.name, p.name);
     }
     return Exit::ok;
   }
@@ -222,8 +222,10 @@ int do_run(const RunArgs& a) {
   const bool tty = stderr_is_tty();
   if (setup) {
     if (!a.no_cache) {
-      if (!a.cache.empty()) o.cache_path = a.cache;
-      else if (o.out != "-") o.cache_path = o.out + ".cache.sqlite";
+      if (!a.cache.empty())
+        o.cache_path = a.cache;
+      else if (o.out != "-")
+        o.cache_path = o.out + ".cache.sqlite";
     }
     if (a.budget) o.budget_usd = *a.budget;
     o.concurrency = a.concurrency;
@@ -248,13 +250,16 @@ int do_run(const RunArgs& a) {
       std::string line = fmt::format("{}/{} personas", p.done, p.total);
       if (with_llm) {
         const std::string eta = p.eta_seconds < 0 ? std::string("?") : fmt::format("{:.0f}s", p.eta_seconds);
-        line += fmt::format(", {} of at most {} requests in flight, {} prompt + {} completion tokens, ${:.4f}, {:.0f}s, "
-                            "ETA {}",
-                            p.in_flight, p.max_in_flight, fmt_tokens(static_cast<double>(p.prompt_tokens)),
-                            fmt_tokens(static_cast<double>(p.completion_tokens)), p.cost, p.seconds, eta);
+        line += fmt::format(
+            ", {} of at most {} requests in flight, {} prompt + {} completion tokens, ${:.4f}, {:.0f}s, "
+            "ETA {}",
+            p.in_flight, p.max_in_flight, fmt_tokens(static_cast<double>(p.prompt_tokens)),
+            fmt_tokens(static_cast<double>(p.completion_tokens)), p.cost, p.seconds, eta);
       }
-      if (tty) std::cerr << "\r\033[K" << line << std::flush;
-      else std::cerr << "progress: " << line << "\n";
+      if (tty)
+        std::cerr << "\r\033[K" << line << std::flush;
+      else
+        std::cerr << "progress: " << line << "\n";
     };
   }
   g_stop.store(false);

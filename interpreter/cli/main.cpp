@@ -69,8 +69,9 @@ namespace {
 
 // Shell quoting: plain words as they are, anything else in single quotes.
 std::string quote(const std::string& a) {
-  const bool plain = !a.empty() && a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-                                                       "-_./=:,+@%") == std::string::npos;
+  const bool plain = !a.empty() && a.find_first_not_of(
+                                       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                       "-_./=:,+@%") == std::string::npos;
   if (plain) return a;
   std::string q = "'";
   for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);

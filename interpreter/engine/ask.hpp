@@ -38,10 +38,10 @@ struct SlotAnswer {
 };
 
 struct Answer {
-  bool ok = true;     // false: the call failed after its retries; `error` says why
-  std::string error;  // "HTTP 500 ...", "timeout", ...
-  bool fatal = false;  // the run must stop (circuit open, cancelled): the step records nothing
-  bool truncated = false;  // the model stopped at its token limit (finish_reason "length")
+  bool ok = true;                               // false: the call failed after its retries; `error` says why
+  std::string error;                            // "HTTP 500 ...", "timeout", ...
+  bool fatal = false;                           // the run must stop (circuit open, cancelled): the step records nothing
+  bool truncated = false;                       // the model stopped at its token limit (finish_reason "length")
   std::vector<std::optional<CoreValue>> story;  // story: parallel to Ask::items (nullopt: not given)
   std::vector<SlotAnswer> slots;                // fill: parallel to Ask::items
   std::string text;                             // narrative

@@ -1,4 +1,6 @@
 // Model::create: the per-(recipe, taxonomy, tables) precomputation behind the hot path.
+#include "engine/model.hpp"
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -6,20 +8,19 @@
 
 #include "base/rng.hpp"
 #include "base/text.hpp"
-#include "engine/model.hpp"
 #include "taxonomy/taxonomy.hpp"
 
 namespace persona::engine {
 
 namespace {
 
-
 // Leaves that restate an anchor. Under "Demographic Information" a leaf whose folded name is one
 // of the anchor's synonyms restates it; anywhere, a leaf whose folded name equals the anchor's.
 const std::map<std::string, std::vector<std::string>>& anchor_synonyms() {
   static const std::map<std::string, std::vector<std::string>> m = {
-      {"age", {"age", "current age", "chronological age", "age bracket", "age group", "age band", "generational cohort",
-               "year of birth", "birth year", "age in years"}},
+      {"age",
+       {"age", "current age", "chronological age", "age bracket", "age group", "age band", "generational cohort",
+        "year of birth", "birth year", "age in years"}},
       {"gender", {"gender", "sex", "sex recorded at birth", "biological sex", "sex at birth"}},
       {"sex", {"gender", "sex", "sex recorded at birth", "biological sex", "sex at birth"}},
       {"country", {"country", "country of residence", "current country", "country of birth and residence"}},
@@ -27,8 +28,8 @@ const std::map<std::string, std::vector<std::string>>& anchor_synonyms() {
       {"occupation", {"occupation", "current occupation", "job title", "profession", "job", "occupation category"}},
       {"name", {"name", "given name", "first name", "full name"}},
       {"given_name", {"name", "given name", "first name"}},
-      {"employment", {"employment status", "activity status", "labour force status", "work status",
-                      "employment situation"}},
+      {"employment",
+       {"employment status", "activity status", "labour force status", "work status", "employment situation"}},
       {"religion", {"religion", "religion identified with"}},
       {"marital_status", {"marital status", "legal marital status"}},
       {"education", {"highest education level", "education level"}},
@@ -47,8 +48,10 @@ Lexicon lexicon_for(const tax::Node& n) {
   if (any({"frequency", "often", "habit", "routine", "regularity"}) || desc.starts_with("how often"))
     return Lexicon::frequency;
   if (any({"number", "count", "amount", "size", "how many"}) || desc.starts_with("how many")) return Lexicon::amount;
-  if (any({"duration", "years", "length", "age at", "tenure"}) || desc.starts_with("how long")) return Lexicon::duration;
-  if (desc.starts_with("whether") || name.starts_with("has ") || name.starts_with("is ") || any({"ownership", "possession", "status"}))
+  if (any({"duration", "years", "length", "age at", "tenure"}) || desc.starts_with("how long"))
+    return Lexicon::duration;
+  if (desc.starts_with("whether") || name.starts_with("has ") || name.starts_with("is ") ||
+      any({"ownership", "possession", "status"}))
     return Lexicon::yes_no;
   if (any({"level", "degree", "importance", "satisfaction", "confidence", "intensity", "strength", "tolerance",
            "interest", "skill", "proficiency", "openness", "sensitivity", "salience", "engagement", "trust"}))
@@ -88,8 +91,8 @@ std::unique_ptr<Model> Model::create(lang::Recipe recipe, std::shared_ptr<const 
     if (src.kind == K::table) {
       ai.table = m->tables_->find(src.table);
       if (ai.table == nullptr) {
-        sink.error(a.where, "unknown-table", "anchor `" + a.name + "` draws from table `" + src.table +
-                                                 "`, which is not loaded");
+        sink.error(a.where, "unknown-table",
+                   "anchor `" + a.name + "` draws from table `" + src.table + "`, which is not loaded");
         ok = false;
       } else {
         ai.derived = ai.table->derived_facts();

@@ -28,14 +28,14 @@ struct OptionInfo {
 
 struct LeafInfo {
   tax::Vertex vertex = 0;
-  std::uint32_t fold_id = 0;     // same id = same meaning (Taxonomy::meaning_id: folded name or twins class)
-  std::uint32_t cond_set = 0;    // index into Model's condition sets
-  std::uint64_t fill_hash = 0;   // stable_hash("fill:" + path): the leaf's fill stream
-  std::uint64_t filter_bits = 0; // bit f set when recipe filter f's glob matches the leaf
-  float walk_weight = 1;         // 0.25 + long_tail: random-BFS key weight
-  bool restates_anchor = false;  // excluded: restates an anchor (e.g. "Age Bracket" with an age anchor)
+  std::uint32_t fold_id = 0;      // same id = same meaning (Taxonomy::meaning_id: folded name or twins class)
+  std::uint32_t cond_set = 0;     // index into Model's condition sets
+  std::uint64_t fill_hash = 0;    // stable_hash("fill:" + path): the leaf's fill stream
+  std::uint64_t filter_bits = 0;  // bit f set when recipe filter f's glob matches the leaf
+  float walk_weight = 1;          // 0.25 + long_tail: random-BFS key weight
+  bool restates_anchor = false;   // excluded: restates an anchor (e.g. "Age Bracket" with an age anchor)
   Lexicon lexicon = Lexicon::descriptor;
-  std::string name;              // leaf name
+  std::string name;  // leaf name
   std::vector<OptionInfo> options;
   std::vector<std::uint32_t> near_dups;  // other leaves with TF-IDF cosine >= 0.9
 };

@@ -2,17 +2,17 @@
 // the plan graph and its text and DOT renderings.
 #include "engine/program.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <boost/graph/graphviz.hpp>
+#include <boost/graph/topological_sort.hpp>
 #include <charconv>
 #include <cmath>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <queue>
 #include <sstream>
-
-#include <boost/graph/graphviz.hpp>
-#include <boost/graph/topological_sort.hpp>
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "base/rng.hpp"
 #include "base/text.hpp"
@@ -155,7 +155,9 @@ record::Value core_value(const CoreValue& cv) {
   if (!cv.done) return v;
   using K = lang::StoryShape::Kind;
   switch (cv.kind) {
-    case K::text: v = record::Value::of(cv.text); break;
+    case K::text:
+      v = record::Value::of(cv.text);
+      break;
     case K::list:
       v.kind = record::Value::Kind::list;
       v.items = cv.items;
@@ -219,13 +221,18 @@ void Program::to_record(const Persona& p, record::PersonaRecord& rec) const {
     const LeafInfo& L = m.leaf(s.leaf);
     record::Attribute& a = rec.attributes[i];
     a.path = t[L.vertex].path;
-    if (s.status == SlotStatus::filled) a.value = s.value;
-    else a.value.reset();
+    if (s.status == SlotStatus::filled)
+      a.value = s.value;
+    else
+      a.value.reset();
     a.tier = to_string(s.tier);
     a.source = to_string(s.source);
-    if (s.status == SlotStatus::filled) a.status = "filled";
-    else if (s.status == SlotStatus::pending) a.status = "pending";
-    else a.status = s.reason.empty() ? std::string("failed") : s.reason;
+    if (s.status == SlotStatus::filled)
+      a.status = "filled";
+    else if (s.status == SlotStatus::pending)
+      a.status = "pending";
+    else
+      a.status = s.reason.empty() ? std::string("failed") : s.reason;
   }
   rec.has_narrative = output_on(r, "narrative");
   rec.narrative = rec.has_narrative ? p.narrative : std::string();
@@ -285,15 +292,18 @@ std::string Program::to_text(std::string_view backend) const {
     const Estimate e = s.estimate();
     out += fmt::format("{:3}. {:<22} {}", i + 1, s.name(), s.detail());
     if (e.calls > 0)
-      out += fmt::format("  [{} call, ~{} prompt + ~{} completion tokens]", e.calls, e.prompt_tokens,
-                         e.completion_tokens);
+      out +=
+          fmt::format("  [{} call, ~{} prompt + ~{} completion tokens]", e.calls, e.prompt_tokens, e.completion_tokens);
     if (!s.after.empty()) {
       std::vector<std::string> deps;
       for (std::size_t a : s.after) deps.push_back(steps_[a]->name());
       // The selection reads every anchor and story step: say so instead of listing them all.
-      if (s.kind() == Step::Kind::select) out += "\n       after: every anchor and story step";
-      else if (s.kind() == Step::Kind::fill) out += "\n       after: " + steps_[s.after.front()]->name();
-      else out += "\n       after: " + text::join(deps, ", ");
+      if (s.kind() == Step::Kind::select)
+        out += "\n       after: every anchor and story step";
+      else if (s.kind() == Step::Kind::fill)
+        out += "\n       after: " + steps_[s.after.front()]->name();
+      else
+        out += "\n       after: " + text::join(deps, ", ");
     }
     out += '\n';
     if (s.kind() == Step::Kind::story) calls[0] += e.calls;
@@ -335,10 +345,14 @@ struct StepWriter {
         shape = "ellipse";
         color = "darkgreen";
         break;
-      case Step::Kind::select: shape = "diamond"; break;
+      case Step::Kind::select:
+        shape = "diamond";
+        break;
       case Step::Kind::story:
       case Step::Kind::fill:
-      case Step::Kind::narrative: color = "blue"; break;
+      case Step::Kind::narrative:
+        color = "blue";
+        break;
     }
     os << "[label=\"" << esc(s.name) << "\\n" << esc(s.detail) << "\", shape=" << shape << ", color=" << color << "]";
   }

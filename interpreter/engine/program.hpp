@@ -14,18 +14,17 @@
 // persona, and return Asks; schedulers (interpreter/exec) decide who answers and when.
 #pragma once
 
+#include <boost/graph/adjacency_list.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <boost/graph/adjacency_list.hpp>
-
+#include "diag/source.hpp"
 #include "engine/ask.hpp"
 #include "engine/model.hpp"
 #include "engine/persona.hpp"
-#include "diag/source.hpp"
 #include "record/record.hpp"
 
 namespace persona::engine {
@@ -114,7 +113,7 @@ class Program {
   [[nodiscard]] PlanGraph graph() const;
   // What `persona plan` prints; `backend` names who answers ("offline" or a provider).
   [[nodiscard]] std::string to_text(std::string_view backend = "offline") const;
-  [[nodiscard]] std::string to_dot() const;   // Graphviz (boost::write_graphviz)
+  [[nodiscard]] std::string to_dot() const;  // Graphviz (boost::write_graphviz)
 
  private:
   Program() = default;
@@ -128,12 +127,12 @@ class Program {
 //   completion = slots * kSlotCompletionTokens + extra_completion
 // where context_tokens is the profile the call sends (anchors, story, earlier answers). Calibrated on
 // the requests the LLM backend sends, counted as the loopback server does (request bytes / 4).
-inline constexpr std::int64_t kSystemTokens = 180;         // system.txt and the request envelope
-inline constexpr std::int64_t kSlotPromptTokens = 6;       // "12 Leaf (the gist of its description)"
-inline constexpr std::int64_t kSlotCompletionTokens = 7;   // {"n":12,"v":"a short value"}
-inline constexpr std::int64_t kFillTaskTokens = 120;       // batch.txt and the answers' schema
-inline constexpr std::int64_t kFactTokens = 8;             // "occupation: Sales workers" in the profile
-inline constexpr std::int64_t kAnswerTokens = 10;          // "Leaf = value" lines in the profile
+inline constexpr std::int64_t kSystemTokens = 180;        // system.txt and the request envelope
+inline constexpr std::int64_t kSlotPromptTokens = 6;      // "12 Leaf (the gist of its description)"
+inline constexpr std::int64_t kSlotCompletionTokens = 7;  // {"n":12,"v":"a short value"}
+inline constexpr std::int64_t kFillTaskTokens = 120;      // batch.txt and the answers' schema
+inline constexpr std::int64_t kFactTokens = 8;            // "occupation: Sales workers" in the profile
+inline constexpr std::int64_t kAnswerTokens = 10;         // "Leaf = value" lines in the profile
 Estimate estimate_call(std::int64_t instruction_tokens, std::int64_t context_tokens, std::int64_t slots,
                        std::int64_t extra_completion);
 // Rough token count of a text (words * 1.35, at least 1 for non-empty text).

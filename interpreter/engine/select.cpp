@@ -1,12 +1,12 @@
 // The selection step (the method's stage 2: candidates, core similarity, near/mid/far tiers,
 // random-BFS picking with deduplication) and its explanation for the REPL's :why.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "base/rng.hpp"
 #include "base/text.hpp"
@@ -39,7 +39,7 @@ struct Scratch::Impl {
   struct Ranked {
     std::uint64_t key;  // ascending = better
     std::uint32_t leaf;
-    float walk;         // random-BFS key within the tier, ascending = earlier
+    float walk;  // random-BFS key within the tier, ascending = earlier
   };
   std::vector<Ranked> ranked;
   std::vector<std::uint8_t> fold_used;
@@ -246,8 +246,9 @@ void select_attributes(const Model& m, Persona& p, Scratch& scratch) {
     if (random_walk) {
       // Efraimidis-Spirakis key: -log(u) / w ascending == the weighted random order that
       // Taxonomy::random_bfs_leaves uses (weight 0.25 + long_tail) over the tier's leaves.
-      const double u = (static_cast<double>(splitmix64(walk_seed ^ (std::uint64_t{li} * 0x9e3779b97f4a7c15ULL)) >> 11) + 0.5) *
-                       0x1.0p-53;
+      const double u =
+          (static_cast<double>(splitmix64(walk_seed ^ (std::uint64_t{li} * 0x9e3779b97f4a7c15ULL)) >> 11) + 0.5) *
+          0x1.0p-53;
       walk = neg_log(u) / (long_tail ? L.walk_weight : 1.0f);
     } else if (as.walk == "bfs") {
       walk = static_cast<float>(t[L.vertex].depth) * 1e6f + static_cast<float>(li);
@@ -260,13 +261,15 @@ void select_attributes(const Model& m, Persona& p, Scratch& scratch) {
   const auto [b1, b2] = tier_bounds(n);
   auto by_rank = [](const auto& a, const auto& b) { return a.key < b.key; };
   if (n > 0) {
-    if (b1 < n) std::nth_element(s.ranked.begin(), s.ranked.begin() + static_cast<std::ptrdiff_t>(b1), s.ranked.end(), by_rank);
+    if (b1 < n)
+      std::nth_element(s.ranked.begin(), s.ranked.begin() + static_cast<std::ptrdiff_t>(b1), s.ranked.end(), by_rank);
     if (b2 < n && b2 > b1)
-      std::nth_element(s.ranked.begin() + static_cast<std::ptrdiff_t>(b1), s.ranked.begin() + static_cast<std::ptrdiff_t>(b2),
-                       s.ranked.end(), by_rank);
+      std::nth_element(s.ranked.begin() + static_cast<std::ptrdiff_t>(b1),
+                       s.ranked.begin() + static_cast<std::ptrdiff_t>(b2), s.ranked.end(), by_rank);
   }
   auto* base = s.ranked.data();
-  Cursor cur[3] = {{base, base + b1, base, base}, {base + b1, base + b2, base + b1, base + b1},
+  Cursor cur[3] = {{base, base + b1, base, base},
+                   {base + b1, base + b2, base + b1, base + b1},
                    {base + b2, base + n, base + b2, base + b2}};
 
   // Quotas by the tier ratio.
@@ -342,7 +345,6 @@ void select_attributes(const Model& m, Persona& p, Scratch& scratch) {
   }
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // The step
 
@@ -412,8 +414,8 @@ Explanation explain_selection(const Program& prog, Persona& p, Scratch& scratch,
   }
   select_attributes(m, p, scratch);
   std::string& o = ex.text;
-  o += t[*v].path + (t.is_leaf(*v) ? "" : "/") + "  for " + p.id + " (seed " + std::to_string(p.run_seed) +
-       ", index " + std::to_string(p.index) + ")\n";
+  o += t[*v].path + (t.is_leaf(*v) ? "" : "/") + "  for " + p.id + " (seed " + std::to_string(p.run_seed) + ", index " +
+       std::to_string(p.index) + ")\n";
   const auto leaves = m.leaves();
   if (!t.is_leaf(*v)) {
     std::vector<std::string> chosen;
@@ -460,8 +462,10 @@ Explanation explain_selection(const Program& prog, Persona& p, Scratch& scratch,
   for (const auto& leaf : leaves) {
     if (!candidate(leaf)) continue;
     ++n;
-    if (scores[leaf.vertex] > mine) ++above;
-    else if (scores[leaf.vertex] == mine && &leaf != &L) ++ties;
+    if (scores[leaf.vertex] > mine)
+      ++above;
+    else if (scores[leaf.vertex] == mine && &leaf != &L)
+      ++ties;
   }
   const bool is_candidate = candidate(L);
   const auto [b1, b2] = tier_bounds(n);
@@ -490,9 +494,12 @@ Explanation explain_selection(const Program& prog, Persona& p, Scratch& scratch,
       o += ": ";
       const bool hits = f < 64 && ((L.filter_bits >> f) & 1u) != 0;
       const bool active = f < 64 && ((fs.active >> f) & 1u) != 0;
-      if (!hits) o += "glob does not match";
-      else if (!active) o += "glob matches, condition false for this persona";
-      else o += std::string("applies -> ") + (flt.include ? "included" : "excluded");
+      if (!hits)
+        o += "glob does not match";
+      else if (!active)
+        o += "glob matches, condition false for this persona";
+      else
+        o += std::string("applies -> ") + (flt.include ? "included" : "excluded");
       o += "\n";
     }
     const int decided = deciding_filter(L, fs);

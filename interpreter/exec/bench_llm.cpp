@@ -1,6 +1,9 @@
 // persona-bench-generate [--latency-ms 200] [--concurrency 32] [--count N] [--recipe FILE]
 // Runs the quickstart through the asynchronous driver against the fake OpenAI server and prints
 // personas/s next to the server-bound limit C / (L x calls per persona) and the ratio.
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -8,9 +11,6 @@
 #include <filesystem>
 #include <iostream>
 #include <string>
-#include <unistd.h>
-
-#include <fmt/format.h>
 
 #include "exec/exec.hpp"
 #include "frontend/frontend.hpp"
@@ -24,10 +24,14 @@ int main(int argc, char** argv) {
   std::string recipe = std::string(PERSONA_SOURCE_DIR) + "/examples/quickstart.persona";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
-    if (a == "--latency-ms") latency = std::atoi(argv[i + 1]);
-    else if (a == "--concurrency") conc = std::atoi(argv[i + 1]);
-    else if (a == "--count") count = std::atol(argv[i + 1]);
-    else if (a == "--recipe") recipe = argv[i + 1];
+    if (a == "--latency-ms")
+      latency = std::atoi(argv[i + 1]);
+    else if (a == "--concurrency")
+      conc = std::atoi(argv[i + 1]);
+    else if (a == "--count")
+      count = std::atol(argv[i + 1]);
+    else if (a == "--recipe")
+      recipe = argv[i + 1];
     else {
       std::cerr << "usage: persona-bench-generate [--latency-ms L] [--concurrency C] [--count N] [--recipe F]\n";
       return 2;
@@ -96,8 +100,9 @@ int main(int argc, char** argv) {
       tt.personas, latency, conc, per_calls,
       static_cast<double>(tt.usage.prompt_tokens) / static_cast<double>(tt.personas),
       static_cast<double>(tt.source[2]) / static_cast<double>(tt.personas));
-  std::cout << fmt::format("generate: {:.2f} personas/s in {:.1f} s; server-bound limit C/(L x calls) = {:.2f}/s; "
-                           "ratio {:.3f}; server peak concurrency {}\n",
-                           rate, secs, limit, rate / limit, server.peak_concurrency());
+  std::cout << fmt::format(
+      "generate: {:.2f} personas/s in {:.1f} s; server-bound limit C/(L x calls) = {:.2f}/s; "
+      "ratio {:.3f}; server peak concurrency {}\n",
+      rate, secs, limit, rate / limit, server.peak_concurrency());
   return 0;
 }

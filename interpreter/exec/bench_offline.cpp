@@ -5,6 +5,9 @@
 //   persona-bench-engine --child N FILE     (internal: one run of N personas to /dev/null)
 //
 // Build with -DCMAKE_BUILD_TYPE=Release for figures worth reporting.
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -13,12 +16,9 @@
 #include <iostream>
 #include <string>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include "exec/exec.hpp"
-#include "util/stdlib_path.hpp"
 #include "frontend/frontend.hpp"
+#include "util/stdlib_path.hpp"
 
 namespace {
 
@@ -113,9 +113,12 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--child" && i + 2 < argc) return child(std::strtoull(argv[i + 1], nullptr, 10), argv[i + 2]);
-    if (a == "--recipe" && i + 1 < argc) file = argv[++i];
-    else if (a == "--count" && i + 1 < argc) count = std::strtoull(argv[++i], nullptr, 10);
-    else if (a == "--quick") quick = true;
+    if (a == "--recipe" && i + 1 < argc)
+      file = argv[++i];
+    else if (a == "--count" && i + 1 < argc)
+      count = std::strtoull(argv[++i], nullptr, 10);
+    else if (a == "--quick")
+      quick = true;
     else {
       std::cerr << "usage: persona-bench-engine [--recipe FILE] [--count N] [--quick]\n";
       return 2;
@@ -181,10 +184,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   const double growth_mb = static_cast<double>(b.hwm_kb - a.hwm_kb) / 1024.0;
-  std::printf("peak memory (VmHWM): %lu personas %.1f MB (%.1f s), %lu personas %.1f MB (%.1f s): growth %.1f MB "
-              "(target < 20) %s\n",
-              static_cast<unsigned long>(small), static_cast<double>(a.hwm_kb) / 1024.0, a.seconds,
-              static_cast<unsigned long>(large), static_cast<double>(b.hwm_kb) / 1024.0, b.seconds, growth_mb,
-              growth_mb < 20 ? "PASS" : "FAIL");
+  std::printf(
+      "peak memory (VmHWM): %lu personas %.1f MB (%.1f s), %lu personas %.1f MB (%.1f s): growth %.1f MB "
+      "(target < 20) %s\n",
+      static_cast<unsigned long>(small), static_cast<double>(a.hwm_kb) / 1024.0, a.seconds,
+      static_cast<unsigned long>(large), static_cast<double>(b.hwm_kb) / 1024.0, b.seconds, growth_mb,
+      growth_mb < 20 ? "PASS" : "FAIL");
   return 0;
 }

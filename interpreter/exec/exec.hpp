@@ -16,11 +16,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "backend/backend.hpp"
 #include "engine/program.hpp"
@@ -37,7 +36,7 @@ struct Job {
   std::size_t pc = 0;
   std::optional<engine::Ask> ask;  // set while waiting for an answer
   bool finished = false;
-  bool aborted = false;  // a fatal answer (circuit open, cancelled): the persona is not written
+  bool aborted = false;      // a fatal answer (circuit open, cancelled): the persona is not written
   std::uint32_t reasks = 0;  // answers this persona's steps asked again
   engine::Answer answer;     // reused by the offline scheduler
 };
@@ -47,8 +46,8 @@ void start(const engine::Program& prog, engine::Scratch& s, std::uint64_t seed, 
 // Applies an answer to the pending ask, then advances to the next ask or the end.
 void deliver(const engine::Program& prog, engine::Scratch& s, Job& job, engine::Answer& answer);
 // A whole persona with the offline backend.
-void build_offline(const engine::Program& prog, const backend::Offline& offline, engine::Scratch& s,
-                   std::uint64_t seed, std::uint64_t index, Job& job);
+void build_offline(const engine::Program& prog, const backend::Offline& offline, engine::Scratch& s, std::uint64_t seed,
+                   std::uint64_t index, Job& job);
 
 // ---- totals ----
 
@@ -57,8 +56,8 @@ struct RunTotals {
   std::uint64_t attributes = 0;
   std::uint64_t filled = 0;
   std::uint64_t not_filled = 0;
-  std::uint64_t tier[3] = {0, 0, 0};    // near, mid, far
-  std::uint64_t source[4] = {0, 0, 0, 0};  // options, lexicon, llm, table (filled attributes)
+  std::uint64_t tier[3] = {0, 0, 0};              // near, mid, far
+  std::uint64_t source[4] = {0, 0, 0, 0};         // options, lexicon, llm, table (filled attributes)
   std::map<std::string, std::uint64_t> statuses;  // not-filled attributes by status ("not_applicable", "llm: ...")
   std::uint64_t with_problems = 0;
   std::uint64_t problems = 0;

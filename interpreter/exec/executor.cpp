@@ -47,8 +47,8 @@ void deliver(const engine::Program& prog, engine::Scratch& s, Job& job, engine::
   advance(prog, s, job);
 }
 
-void build_offline(const engine::Program& prog, const backend::Offline& offline, engine::Scratch& s,
-                   std::uint64_t seed, std::uint64_t index, Job& job) {
+void build_offline(const engine::Program& prog, const backend::Offline& offline, engine::Scratch& s, std::uint64_t seed,
+                   std::uint64_t index, Job& job) {
   start(prog, s, seed, index, job);
   while (job.ask) {
     offline.answer(prog, job.p, *job.ask, job.answer);

@@ -102,10 +102,8 @@ bool Journal::open(const engine::Program& prog, const RunOptions& opts, const nl
     files_[1].pending = record::csv_attributes_header();
   }
   if (opts.manifest) {
-    nlohmann::ordered_json rec = {{"status", "running"},
-                                  {"command_line", opts.command_line},
-                                  {"started", now_iso()},
-                                  {"fingerprint", fp}};
+    nlohmann::ordered_json rec = {
+        {"status", "running"}, {"command_line", opts.command_line}, {"started", now_iso()}, {"fingerprint", fp}};
     if (!files::write_atomic(record_path_, rec.dump(2) + "\n", error)) return false;
   }
   return true;
@@ -118,8 +116,8 @@ bool Journal::scan(const engine::Program& prog, const RunOptions& opts, std::str
   auto check = [&](std::uint64_t line) {
     const std::string want = expected_id(prog, opts, done_);
     if (done_ >= total || r.id != want) {
-      error = files_[0].part + ": persona " + std::to_string(line) + " is " + (r.id.empty() ? "?" : r.id) +
-              ", not " + want + " of this run; remove the file or run without --resume";
+      error = files_[0].part + ": persona " + std::to_string(line) + " is " + (r.id.empty() ? "?" : r.id) + ", not " +
+              want + " of this run; remove the file or run without --resume";
       return false;
     }
     account(r, resumed_);
@@ -185,8 +183,10 @@ bool Journal::scan(const engine::Program& prog, const RunOptions& opts, std::str
 
 void Journal::format(const record::PersonaRecord& r, std::vector<std::string>& bufs) const {
   bufs.resize(files_.size());
-  if (opts_.format == record::Format::jsonl) record::write_jsonl(r, bufs[0]);
-  else record::write_csv_long(r, columns_, bufs[0], bufs[1]);
+  if (opts_.format == record::Format::jsonl)
+    record::write_jsonl(r, bufs[0]);
+  else
+    record::write_csv_long(r, columns_, bufs[0], bufs[1]);
 }
 
 bool Journal::write(std::vector<std::string>& bufs, std::string& error) {
@@ -202,7 +202,8 @@ bool Journal::flush(std::string& error) {
   for (auto& f : files_) {
     if (f.pending.empty()) continue;
     if (stream_) {
-      if (opts_.stream) opts_.stream(f.pending);
+      if (opts_.stream)
+        opts_.stream(f.pending);
       else if (std::fwrite(f.pending.data(), 1, f.pending.size(), stdout) != f.pending.size() ||
                std::fflush(stdout) != 0) {
         error = std::string("cannot write standard output: ") + std::strerror(errno);

@@ -5,10 +5,9 @@
 #pragma once
 
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "exec/exec.hpp"
 
@@ -23,8 +22,7 @@ class Journal {
 
   // Opens the output: a fresh `.part` per file (or the stream for "-"), or with opts.resume the
   // interrupted run's `.part` files after checking the run record against `fp`.
-  bool open(const engine::Program& prog, const RunOptions& opts, const nlohmann::ordered_json& fp,
-            std::string& error);
+  bool open(const engine::Program& prog, const RunOptions& opts, const nlohmann::ordered_json& fp, std::string& error);
   [[nodiscard]] std::uint64_t done() const { return done_; }
   [[nodiscard]] const RunTotals& resumed() const { return resumed_; }
   [[nodiscard]] std::size_t files() const { return files_.size(); }

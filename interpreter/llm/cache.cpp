@@ -1,12 +1,12 @@
 #include "llm/cache.hpp"
 
-#include "base/files.hpp"
-
 #include <sqlite3.h>
 
 #include <array>
 #include <cstdint>
 #include <cstring>
+
+#include "base/files.hpp"
 
 namespace persona::llm {
 namespace {

@@ -1,5 +1,4 @@
 #include "llm/client.hpp"
-#include "llm/client_internal.hpp"
 
 #include <curl/curl.h>
 
@@ -12,11 +11,12 @@
 #include <mutex>
 #include <unordered_map>
 
-#include "llm/cache.hpp"
-#include "llm/dialect.hpp"
-#include "llm/structured.hpp"
 #include "base/rng.hpp"
 #include "base/text.hpp"
+#include "llm/cache.hpp"
+#include "llm/client_internal.hpp"
+#include "llm/dialect.hpp"
+#include "llm/structured.hpp"
 
 namespace persona::llm {
 
@@ -112,10 +112,10 @@ struct Client::Impl {
     job->done = std::move(cb);
     job->url = dialect.url(provider, job->req.endpoint);
     if (job->url.empty()) {
-      complete(std::move(job), status_only(Job{}, Response::Status::failed,
-                                           "the " + std::string(dialect.name()) + " style has no " +
-                                               (job->req.endpoint == Endpoint::embeddings ? "embeddings" : "chat") +
-                                               " endpoint"));
+      complete(std::move(job),
+               status_only(Job{}, Response::Status::failed,
+                           "the " + std::string(dialect.name()) + " style has no " +
+                               (job->req.endpoint == Endpoint::embeddings ? "embeddings" : "chat") + " endpoint"));
       return;
     }
     try {

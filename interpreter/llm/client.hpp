@@ -82,7 +82,7 @@ struct Stats {
   long rate_limited = 0;  // 429 answers
   long cache_hits = 0;
   long connections = 0;  // new connections opened (the rest of the attempts reused one)
-  int in_flight = 0;  // transfers on the wire now (never above the concurrency limit)
+  int in_flight = 0;     // transfers on the wire now (never above the concurrency limit)
   int in_flight_peak = 0;
   int concurrency_limit = 0;  // current AIMD limit
   int concurrency_min = 0;    // lowest limit reached

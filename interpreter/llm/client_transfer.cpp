@@ -1,7 +1,6 @@
 // The client's transfer helpers: libcurl callbacks, error excerpts, status names and statistics.
 #include <csignal>
 #include <mutex>
-
 #include <nlohmann/json.hpp>
 
 #include "base/text.hpp"
@@ -11,8 +10,6 @@
 namespace persona::llm {
 namespace detail {
 
-
-
 void global_init() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -21,7 +18,6 @@ void global_init() {
     std::signal(SIGPIPE, SIG_IGN);
   });
 }
-
 
 // A short, redacted excerpt of a server body for error messages.
 std::string excerpt(const std::string& body, std::string_view key) {
@@ -43,8 +39,6 @@ std::string excerpt(const std::string& body, std::string_view key) {
   }
   return msg;
 }
-
-
 
 std::size_t on_write(char* ptr, std::size_t size, std::size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
@@ -83,8 +77,6 @@ std::size_t on_header(char* ptr, std::size_t size, std::size_t n, void* user) {
   }
   return size * n;
 }
-
-
 
 }  // namespace detail
 
@@ -134,6 +126,5 @@ nlohmann::json Stats::to_json() const {
           {"cached_tokens", usage.cached_tokens},
           {"cost", cost}};
 }
-
 
 }  // namespace persona::llm

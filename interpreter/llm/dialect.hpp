@@ -9,11 +9,10 @@
 // A new provider style is one more file here and one line in dialect_for().
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "llm/client.hpp"
 #include "llm/providers.hpp"

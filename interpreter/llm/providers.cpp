@@ -1,13 +1,13 @@
 #include "llm/providers.hpp"
 
-#include "llm/dialect.hpp"
-
 #include <toml++/toml.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <system_error>
+
+#include "llm/dialect.hpp"
 
 namespace persona::llm {
 namespace {
@@ -225,8 +225,8 @@ std::string redact_url(const std::string& url) {
         std::string name = out.substr(i, eq - i);
         for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         if (name.find("key") != std::string::npos || name.find("token") != std::string::npos ||
-            name.find("secret") != std::string::npos || name.find("password") != std::string::npos ||
-            name == "sig" || name == "auth") {
+            name.find("secret") != std::string::npos || name.find("password") != std::string::npos || name == "sig" ||
+            name == "auth") {
           out.replace(eq + 1, end - eq - 1, "***");
         }
       }
@@ -240,9 +240,12 @@ std::string redact_url(const std::string& url) {
 
 std::string_view to_string(Style s) {
   switch (s) {
-    case Style::openai: return "openai";
-    case Style::ollama: return "ollama";
-    case Style::anthropic: return "anthropic";
+    case Style::openai:
+      return "openai";
+    case Style::ollama:
+      return "ollama";
+    case Style::anthropic:
+      return "anthropic";
   }
   return "openai";
 }

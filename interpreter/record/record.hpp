@@ -147,7 +147,7 @@ struct CsvColumns {
   bool weight = false;
   std::vector<std::string> anchors;
   std::vector<std::pair<std::string, bool>> core;  // name, holds JSON (list or object)
-  bool narrative = true, usage = true;              // `output { narrative off }` / `usage off` drop them
+  bool narrative = true, usage = true;             // `output { narrative off }` / `usage off` drop them
 };
 std::string csv_personas_header(const CsvColumns& c);
 std::string csv_attributes_header();

@@ -17,7 +17,8 @@ void DiagnosticSink::warning(SourceRange where, std::string code, std::string me
 
 std::string to_string(const SourceRange& where) {
   std::string out = where.file.empty() ? std::string("<input>") : where.file;
-  if (where.line > 0) out += ':' + std::to_string(where.line) + ':' + std::to_string(where.column == 0 ? 1 : where.column);
+  if (where.line > 0)
+    out += ':' + std::to_string(where.line) + ':' + std::to_string(where.column == 0 ? 1 : where.column);
   return out;
 }
 

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <catch2/catch.hpp>
-
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -71,8 +70,8 @@ inline lang::Anchor table_anchor(const std::string& name, const std::string& tab
   return a;
 }
 
-inline lang::StoryStep story(const std::string& out, const std::string& instr, lang::StoryShape::Kind kind,
-                             int lo = 1, int hi = 1, std::vector<std::string> inputs = {}) {
+inline lang::StoryStep story(const std::string& out, const std::string& instr, lang::StoryShape::Kind kind, int lo = 1,
+                             int hi = 1, std::vector<std::string> inputs = {}) {
   lang::StoryStep s;
   s.output = out;
   s.instruction = instr;
@@ -99,7 +98,8 @@ inline lang::Recipe base_recipe(int lo = 20, int hi = 20) {
 
 // A pronounceable nonsense word, distinct for every k < 10000.
 inline std::string nonsense(unsigned k) {
-  static const char* cons[] = {"b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "ch", "sh", "th", "br", "tr", "gl"};
+  static const char* cons[] = {"b", "d", "f", "g", "k",  "l",  "m",  "n",  "p",  "r",
+                               "s", "t", "v", "z", "ch", "sh", "th", "br", "tr", "gl"};
   static const char* vow[] = {"a", "e", "i", "o", "u"};
   std::string w;
   for (int i = 0; i < 3; ++i) {
@@ -157,7 +157,8 @@ inline void begin(const engine::Program& m, std::uint64_t seed, std::uint64_t in
 inline bool draw_anchors(const engine::Program& m, engine::Persona& p) {
   engine::Scratch s;
   const std::size_t before = p.problems.size();
-  for (std::size_t i = 0; i < m.size() && m.step(i).kind() == engine::Step::Kind::anchor; ++i) (void)m.step(i).run(p, s);
+  for (std::size_t i = 0; i < m.size() && m.step(i).kind() == engine::Step::Kind::anchor; ++i)
+    (void)m.step(i).run(p, s);
   return p.problems.size() == before;
 }
 

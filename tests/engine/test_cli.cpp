@@ -1,8 +1,8 @@
 // `persona run` and `persona plan` as a user calls them: exit codes, files, stdout.
+#include <sys/wait.h>
+
 #include <cstdlib>
 #include <filesystem>
-
-#include <sys/wait.h>
 
 #include "engine_support.hpp"
 #include "process.hpp"

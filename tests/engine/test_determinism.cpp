@@ -2,7 +2,6 @@
 // personas were built before it on the same thread. Plus the runner's output files and manifest.
 #include <algorithm>
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "engine_support.hpp"
@@ -37,7 +36,7 @@ value = "integer-range"
 }
 
 exec::RunResult run_to(const engine::Program& m, const std::string& out, unsigned threads, unsigned k = 1,
-                         unsigned n = 1, std::uint64_t count = 120) {
+                       unsigned n = 1, std::uint64_t count = 120) {
   exec::RunOptions o;
   o.count = count;
   o.seed = 99;

@@ -127,8 +127,10 @@ TEST_CASE("leaves without options get lexicon values chosen by their words", "[e
       if (name == "Visiting Frequency") CHECK(freq.count(s.value) == 1);
       if (name == "Life Satisfaction Level") CHECK(level.count(s.value) == 1);
       if (name == "Whether Owns a Bicycle") CHECK(yesno.count(s.value) == 1);
-      if (m->model().leaf(s.leaf).options.empty()) CHECK(s.source == engine::Source::lexicon);
-      else CHECK(s.source == engine::Source::options);
+      if (m->model().leaf(s.leaf).options.empty())
+        CHECK(s.source == engine::Source::lexicon);
+      else
+        CHECK(s.source == engine::Source::options);
     }
   }
 }

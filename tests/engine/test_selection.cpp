@@ -16,7 +16,9 @@ std::map<std::string, int> tier_counts(const engine::Persona& p) {
   return c;
 }
 
-std::string path_of(const engine::Program& m, const engine::Slot& s) { return m.model().taxonomy()[m.model().leaf(s.leaf).vertex].path; }
+std::string path_of(const engine::Program& m, const engine::Slot& s) {
+  return m.model().taxonomy()[m.model().leaf(s.leaf).vertex].path;
+}
 
 }  // namespace
 
@@ -185,11 +187,13 @@ TEST_CASE("never two attributes with the same meaning", "[engine][selection][ded
     text += "    " + w + " Trait | The " + w + " of this person\n      = a | b\n";
   }
   text += "Drinks | Drinks\n";
-  text += "  Coffee | Coffee\n    Morning Coffee Habit | Whether the person drinks coffee each morning\n"
-          "      = daily espresso | filter coffee\n";
+  text +=
+      "  Coffee | Coffee\n    Morning Coffee Habit | Whether the person drinks coffee each morning\n"
+      "      = daily espresso | filter coffee\n";
   text += "Food | Food\n";
-  text += "  Coffee | Coffee\n    Coffee Morning Habit | Whether the person drinks coffee each morning\n"
-          "      = daily espresso | filter coffee\n";
+  text +=
+      "  Coffee | Coffee\n    Coffee Morning Habit | Whether the person drinks coffee each morning\n"
+      "      = daily espresso | filter coffee\n";
   auto t = make_taxonomy(text);
   auto r = base_recipe(32, 32);
   auto m = make_model(r, nullptr, t);

@@ -1,12 +1,10 @@
 // The dry run's cost estimate against what a run then spends, on every example, with the loopback
 // server counting tokens as OpenAI does on average (a token per 4 bytes of request): within 15%.
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <filesystem>
-#include <regex>
-
 #include <nlohmann/json.hpp>
+#include <regex>
 
 #include "files.hpp"
 #include "llm/fake/fake_server.hpp"
@@ -26,17 +24,18 @@ TEST_CASE("the dry run's estimate is within 15% of the measured spend on every e
     const std::string name = e.path().stem().string();
     const auto dir = test::scratch_dir("estimate-" + name);
     fs::copy(examples, dir, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
-    test::write_file(dir / "persona.toml", "[providers]\ndefault = \"fake\"\n[providers.fake]\nbase_url = \"" +
-                                               server.base_url() +
-                                               "\"\nmodel = \"fake-model\"\napi_key_env = \"PERSONA_ESTIMATE_KEY\"\n"
-                                               "max_concurrency = 8\nprice_input_per_mtok = 1\nprice_output_per_mtok = 4\n");
+    test::write_file(dir / "persona.toml",
+                     "[providers]\ndefault = \"fake\"\n[providers.fake]\nbase_url = \"" + server.base_url() +
+                         "\"\nmodel = \"fake-model\"\napi_key_env = \"PERSONA_ESTIMATE_KEY\"\n"
+                         "max_concurrency = 8\nprice_input_per_mtok = 1\nprice_output_per_mtok = 4\n");
     const std::string cmd = "'" + std::string(PERSONA_BIN) + "' run " + e.path().filename().string() +
                             " -n 8 -o out.jsonl --llm fake --no-cache -q";
     const auto dry = test::run_command(cmd + " --dry-run", "", dir.string());
     INFO(name << ": " << dry.out << dry.err);
     REQUIRE(dry.code == 0);
     std::smatch m;
-    REQUIRE(std::regex_search(dry.out, m, std::regex(R"(8 personas: \d+ calls, \d+ prompt \+ \d+ completion tokens, \$([0-9.]+))")));
+    REQUIRE(std::regex_search(
+        dry.out, m, std::regex(R"(8 personas: \d+ calls, \d+ prompt \+ \d+ completion tokens, \$([0-9.]+))")));
     const double estimate = std::stod(m[1].str());
     const auto real = test::run_command(cmd, "", dir.string());
     INFO(real.err);

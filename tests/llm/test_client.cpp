@@ -1,14 +1,13 @@
 // Client tests against the fake server on loopback only. Assertions are on counts and statuses;
 // the only timing checks are lower bounds (a loaded machine only makes things slower).
 #include <catch2/catch.hpp>
-
-#include "files.hpp"
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "files.hpp"
 #include "llm/cache.hpp"
 #include "llm/client.hpp"
 #include "llm/fake/fake_server.hpp"

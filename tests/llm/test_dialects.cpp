@@ -2,7 +2,6 @@
 // output through a forced tool call, usage, 429 with retry-after, 529 overloaded, a tool answer that
 // lacks keys) and embeddings through the one client.
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 
 #include "llm/client.hpp"

@@ -1,8 +1,6 @@
 // An in-process client of lsp::Server for the tests: numbered requests, documents by path.
 #pragma once
 
-#include "files.hpp"
-
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "files.hpp"
 #include "lsp/document.hpp"
 #include "lsp/server.hpp"
 

@@ -3,13 +3,13 @@
 #pragma once
 
 #include <catch2/catch.hpp>
-
-#include "files.hpp"
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include "files.hpp"
 
 namespace persona::test {
 

@@ -3,8 +3,6 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
-
-#include "process.hpp"
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +12,7 @@
 #include <string>
 
 #include "base/rng.hpp"
+#include "process.hpp"
 #include "survey/metrics.hpp"
 
 using namespace persona;

@@ -1,11 +1,10 @@
 // Questionnaire (TOML) and target (CSV) files: what they mean, and precise errors for bad ones.
 #include <catch2/catch.hpp>
-
-#include "files.hpp"
 #include <fstream>
 #include <sstream>
 #include <string>
 
+#include "files.hpp"
 #include "survey/survey.hpp"
 
 using namespace persona;

@@ -2,8 +2,8 @@
 #include <catch2/catch.hpp>
 #include <set>
 
-#include "test_support.hpp"
 #include "base/rng.hpp"
+#include "test_support.hpp"
 
 using namespace persona;
 using tax_test::data;

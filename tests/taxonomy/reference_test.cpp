@@ -3,7 +3,6 @@
 // visible skip, never as a pass.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
-
 #include <cstdio>
 #include <filesystem>
 #include <set>
@@ -64,7 +63,6 @@ TEST_CASE("the reference DeepPersona file imports onto exactly 12 categories", "
   REQUIRE(res2.taxonomy);
   CHECK(res2.taxonomy->roots().size() == 12);
 }
-
 
 int main(int argc, char** argv) {
   for (const char* f : {PERSONA_SHARED_DIR "/interop/deeppersona-attributes-merged.json",

@@ -74,7 +74,8 @@ class Anthropic final : public Dialect {
         r.content = block["input"].dump();
         return {};
       }
-      if (type == "text" && block.contains("text") && block["text"].is_string()) text += block["text"].get<std::string>();
+      if (type == "text" && block.contains("text") && block["text"].is_string())
+        text += block["text"].get<std::string>();
     }
     if (text.empty()) return "response content has no text or tool_use block";
     r.content = std::move(text);

@@ -9,9 +9,12 @@ const Dialect& anthropic_dialect();
 
 const Dialect& dialect_for(Style s) {
   switch (s) {
-    case Style::openai: return openai_dialect();
-    case Style::ollama: return ollama_dialect();
-    case Style::anthropic: return anthropic_dialect();
+    case Style::openai:
+      return openai_dialect();
+    case Style::ollama:
+      return ollama_dialect();
+    case Style::anthropic:
+      return anthropic_dialect();
   }
   return openai_dialect();
 }

@@ -30,19 +30,22 @@ class Ollama final : public Dialect {
     return body;
   }
 
-  [[nodiscard]] nlohmann::json embeddings_body(const Provider& p, const std::vector<std::string>& inputs) const override {
+  [[nodiscard]] nlohmann::json embeddings_body(const Provider& p,
+                                               const std::vector<std::string>& inputs) const override {
     return {{"model", p.embedding_model}, {"input", inputs}};
   }
 
   std::string parse(const nlohmann::json& j, Endpoint e, Response& r) const override {
     if (j.contains("prompt_eval_count") && j["prompt_eval_count"].is_number())
       r.usage.prompt_tokens = j["prompt_eval_count"].get<long>();
-    if (j.contains("eval_count") && j["eval_count"].is_number()) r.usage.completion_tokens = j["eval_count"].get<long>();
+    if (j.contains("eval_count") && j["eval_count"].is_number())
+      r.usage.completion_tokens = j["eval_count"].get<long>();
     if (e == Endpoint::embeddings) {
       if (!j.contains("embeddings") || !j["embeddings"].is_array()) return "response has no 'embeddings' array";
       return read_vectors(j["embeddings"], r);
     }
-    if (j.contains("done_reason") && j["done_reason"].is_string()) r.finish_reason = j["done_reason"].get<std::string>();
+    if (j.contains("done_reason") && j["done_reason"].is_string())
+      r.finish_reason = j["done_reason"].get<std::string>();
     if (!j.contains("message") || !j["message"].is_object()) return "response has no message";
     const auto& msg = j["message"];
     if (!msg.contains("content") || !msg["content"].is_string()) return "response message has no content";

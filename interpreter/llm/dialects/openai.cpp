@@ -36,7 +36,8 @@ class OpenAi final : public Dialect {
     return body;
   }
 
-  [[nodiscard]] nlohmann::json embeddings_body(const Provider& p, const std::vector<std::string>& inputs) const override {
+  [[nodiscard]] nlohmann::json embeddings_body(const Provider& p,
+                                               const std::vector<std::string>& inputs) const override {
     return {{"model", p.embedding_model}, {"input", inputs}};
   }
 
@@ -47,7 +48,8 @@ class OpenAi final : public Dialect {
       r.usage.completion_tokens = u.value("completion_tokens", 0L);
       if (u.contains("prompt_tokens_details") && u["prompt_tokens_details"].is_object()) {
         const auto& d = u["prompt_tokens_details"];
-        if (d.contains("cached_tokens") && d["cached_tokens"].is_number()) r.usage.cached_tokens = d["cached_tokens"].get<long>();
+        if (d.contains("cached_tokens") && d["cached_tokens"].is_number())
+          r.usage.cached_tokens = d["cached_tokens"].get<long>();
       }
     }
     if (e == Endpoint::embeddings) {
