@@ -111,6 +111,11 @@ class ProviderReader {
             err(node, "bad-value", "style must be \"openai\", \"ollama\" or \"anthropic\", not \"" + s + "\"");
           }
         }
+      } else if (key == "api_key" || key == "key" || key == "token" || key == "api_token") {
+        // A key written in the file would be committed, shared and logged: refused, never read.
+        err(node, "secret-in-config",
+            "'" + key + "' would put the API key itself in persona.toml; keys live in an environment variable",
+            {"write its name instead, e.g. api_key_env = \"OPENAI_API_KEY\", and export the key there"});
       } else {
         std::vector<std::string> notes;
         if (auto m = closest_match(key, provider_keys()); !m.empty()) notes.push_back("did you mean '" + m + "'?");

@@ -140,6 +140,19 @@ TEST_CASE("providers: errors carry file:line:col", "[llm][providers]") {
     CHECK(d->message.find("SECRET") == std::string::npos);
     for (const auto& n : d->notes) CHECK(n.find("SECRET") == std::string::npos);
   }
+  SECTION("a key written in the file (api_key = ...) is an error that says to use api_key_env") {
+    DiagnosticList diags;
+    auto set = parse_providers("[providers.x]\nbase_url = \"http://h/v1\"\napi_key = \"sk-test-SECRET-456\"\n",
+                               "p.toml", diags);
+    CHECK_FALSE(set);
+    const auto* d = find_code(diags, "secret-in-config");
+    REQUIRE(d != nullptr);
+    CHECK(d->severity == Severity::error);
+    CHECK(d->where.line == 3);
+    CHECK(d->message.find("SECRET") == std::string::npos);
+    REQUIRE_FALSE(d->notes.empty());
+    CHECK(d->notes.front().find("api_key_env") != std::string::npos);
+  }
 }
 
 TEST_CASE("providers: built-in openai provider from the environment", "[llm][providers]") {
