@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/backend.hpp"
 #include "base/files.hpp"
 #include "cli/coherence_rules.hpp"
 #include "cli/commands.hpp"
@@ -17,6 +18,8 @@
 #include "eval/eval.hpp"
 #include "eval/judge.hpp"
 #include "frontend/frontend.hpp"
+#include "llm/client.hpp"
+#include "llm/models.hpp"
 #include "report/report.hpp"
 
 namespace persona::cli {
@@ -219,6 +222,104 @@ int judge_preview(const EvalArgs& a, std::vector<eval::FileReport>& reports) {
   return Exit::ok;
 }
 
+// The LLM judge: for the chosen personas of each file, a rating call and a recovery call through the
+// one LLM client (retries, rate limits, circuit breaker); answers parsed strictly, failures counted.
+int judge_run(const EvalArgs& a, std::vector<eval::FileReport>& reports) {
+  DiagnosticList d;
+  auto rubric = eval::judge::load_rubric(eval::judge::default_rubric_dir(), d);
+  if (!rubric) {
+    print_plain(d);
+    return Exit::user_error;
+  }
+  lang::Recipe none;
+  backend::ResolveOptions ro{a.llm, "", "", "", std::filesystem::current_path().string()};
+  DiagnosticList pd;
+  bool offline = false;
+  const auto setup = backend::resolve(none, ro, pd, offline);
+  if (!setup) {
+    print_plain(pd);
+    if (offline) std::cerr << "persona eval: error: --llm " << a.llm << ": the judge needs an LLM provider\n";
+    return Exit::usage_error;
+  }
+  const llm::Provider& provider = setup->provider;
+  if (const std::string why = llm::key_problem(provider); !why.empty()) {
+    std::cerr << "persona eval: error: " << why << "\n";
+    return Exit::usage_error;
+  }
+  llm::Client client(provider, llm::Options{});
+  std::size_t failed_files = 0;
+  for (std::size_t k = 0; k < a.files.size(); ++k) {
+    eval::judge::Chooser pick(a.judge_sample, a.seed);
+    std::vector<record::PersonaRecord> chosen;
+    {
+      record::Reader in;
+      record::PersonaRecord r;
+      if (!in.open(a.files[k])) continue;
+      for (auto st = in.next(r); st == record::ReadStatus::ok || st == record::ReadStatus::bad; st = in.next(r))
+        if (st == record::ReadStatus::ok) pick.offer(r.id);
+      record::Reader again;
+      if (!again.open(a.files[k])) continue;
+      for (auto st = again.next(r); st == record::ReadStatus::ok || st == record::ReadStatus::bad; st = again.next(r))
+        if (st == record::ReadStatus::ok && pick.chosen(r.id)) chosen.push_back(r);
+    }
+    eval::judge::Summary summary;
+    std::vector<nlohmann::json> schemas;
+    schemas.reserve(2 * chosen.size());
+    for (const auto& r : chosen) {
+      for (const auto& q : {eval::judge::build_rating(r, *rubric), eval::judge::build_recovery(r, *rubric)}) {
+        schemas.push_back(nlohmann::json::parse(q.schema));
+        llm::ChatOptions co;
+        co.temperature = q.temperature;
+        co.max_tokens = static_cast<int>(q.completion_tokens * 2 + 64);
+        co.schema = &schemas.back();
+        co.schema_name = q.kind == eval::judge::Kind::rating ? "rating" : "recovery";
+        llm::Request req;
+        req.body = llm::chat_body(provider, {{"system", q.system}, {"user", q.user}}, co);
+        req.tag = r.id + (q.kind == eval::judge::Kind::rating ? ":judge-rating" : ":judge-recovery");
+        req.expect_json = true;
+        const eval::judge::Kind kind = q.kind;
+        const record::PersonaRecord* rec = &r;
+        client.submit(std::move(req), [&summary, kind, rec](llm::Response resp) {
+          if (!resp.ok()) {
+            summary.fail(
+                rec->id + ": " +
+                (llm::stops_the_run(resp.http_status) ? "HTTP " + std::to_string(resp.http_status) + ": " : "") +
+                resp.error);
+            return;
+          }
+          std::string error;
+          if (kind == eval::judge::Kind::rating) {
+            if (auto rating = eval::judge::parse_rating(resp.content, error))
+              summary.add(*rating);
+            else
+              summary.fail(rec->id + ": rating: " + error);
+          } else {
+            if (auto facts = eval::judge::parse_recovery(resp.content, error))
+              summary.add(eval::judge::score_recovery(*rec, *facts));
+            else
+              summary.fail(rec->id + ": recovery: " + error);
+          }
+        });
+      }
+    }
+    client.run();
+    eval::judge::apply(summary, reports[k]);
+    reports[k].metrics["judge_sample"] = static_cast<double>(chosen.size());
+    for (const auto& e : summary.errors) std::cerr << a.files[k] << ": judge: " << e << "\n";
+    if (!chosen.empty() && summary.failures == 2 * chosen.size()) ++failed_files;
+  }
+  const auto st = client.stats();
+  if (!a.quiet)
+    std::cerr << "persona eval: judge " << provider.name << " (" << provider.model << "): " << st.requests
+              << " requests, " << st.usage.prompt_tokens << " prompt + " << st.usage.completion_tokens
+              << " completion tokens, $" << st.cost << "\n";
+  if (failed_files > 0) {
+    std::cerr << "persona eval: error: every judge call failed for " << failed_files << " file(s)\n";
+    return Exit::runtime_error;
+  }
+  return Exit::ok;
+}
+
 int do_eval(const EvalArgs& a) {
   std::vector<eval::Gate> gates;
   for (const auto& g : a.fail_on) {
@@ -230,9 +331,8 @@ int do_eval(const EvalArgs& a) {
     }
     gates.push_back(*gate);
   }
-  if (!a.llm.empty()) {
-    std::cerr << "persona eval: error: --llm: the LLM judge's executor is not wired into this build yet; "
-                 "--judge-sample N --judge-preview FILE writes the requests it would send\n";
+  if (!a.llm.empty() && a.judge_sample == 0) {
+    std::cerr << "persona eval: error: --llm needs --judge-sample N (N >= 1): the personas per file the judge rates\n";
     return Exit::usage_error;
   }
   if (!a.judge_preview.empty() && a.judge_sample == 0) {
@@ -246,6 +346,8 @@ int do_eval(const EvalArgs& a) {
   if (worst == Exit::user_error) return worst;
   if (!a.judge_preview.empty())
     if (const int rc = judge_preview(a, reports); rc != Exit::ok) return rc;
+  if (!a.llm.empty() && a.judge_preview.empty())
+    if (const int rc = judge_run(a, reports); rc != Exit::ok) return rc;
 
   const std::string json = eval::to_json(reports);
   if (a.json == "-") {
@@ -340,7 +442,7 @@ void add_eval_command(CLI::App& root, int& code) {
                 "Exit 5 when METRIC OP NUMBER holds for a file, e.g. 'filler>0.05' (repeatable; names in "
                 "docs/eval.md)")
       ->allow_extra_args(false);  // one expression per --fail-on: `--fail-on X FILE` keeps FILE a file
-  c->add_option("--llm", a->llm, "LLM judge provider (not wired yet: see --judge-preview)");
+  c->add_option("--llm", a->llm, "LLM judge provider from persona.toml: rates --judge-sample N personas per file");
   c->add_option("--judge-sample", a->judge_sample, "Personas per file the LLM judge rates (deterministic choice)");
   c->add_option("--judge-preview", a->judge_preview, "Write the judge requests as JSONL; send nothing");
   c->add_flag("--quiet,-q", a->quiet, "No table on standard output");

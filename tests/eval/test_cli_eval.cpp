@@ -2,6 +2,8 @@
 #include <nlohmann/json.hpp>
 
 #include "eval_support.hpp"
+#include "files.hpp"
+#include "llm/fake/fake_server.hpp"
 #include "process.hpp"
 
 using namespace eval_test;
@@ -139,9 +141,44 @@ TEST_CASE("persona eval --judge-preview writes the judge's requests for a determ
   const auto again = (temp_dir() / "judge2.jsonl").string();
   run_persona("eval " + q(kFixture) + " -q --judge-sample 1 --judge-preview " + q(again));
   CHECK(persona::test::read_file(again) == text);
+  ::unsetenv("OPENAI_API_KEY");
   o = run_persona("eval " + q(kFixture) + " --llm openai --judge-sample 5");
   CHECK(o.code == 2);
-  CHECK(o.err.find("not wired") != std::string::npos);
+  CHECK(o.err.find("OPENAI_API_KEY, which is not set") != std::string::npos);
+}
+
+TEST_CASE("persona eval --llm rates a deterministic sample through the judge and counts bad answers",
+          "[eval][cli][judge]") {
+  persona::llm::fake::Server server;
+  REQUIRE(server.start());
+  int calls = 0;
+  server.set_script([&calls](const nlohmann::json& req) -> std::optional<std::string> {
+    const std::string name = req["response_format"]["json_schema"]["name"].get<std::string>();
+    if (name == "rating")
+      return ++calls == 1 ? std::string(R"({"uniqueness": 9, "actionability": 3, "reason": "out of range"})")
+                          : std::string(R"({"uniqueness": 4, "actionability": 3, "reason": "r"})");
+    return std::string(R"({"attributes": [{"attribute": "country", "value": "nowhere"}]})");
+  });
+  const auto dir = temp_dir() / "judge-run";
+  std::filesystem::create_directories(dir);
+  ::setenv("PERSONA_JUDGE_KEY", "k", 1);
+  persona::test::write_file(dir / "persona.toml",
+                            "[providers]\ndefault = \"fake\"\n[providers.fake]\nbase_url = \"" + server.base_url() +
+                                "\"\nmodel = \"fake-model\"\napi_key_env = \"PERSONA_JUDGE_KEY\"\n");
+  const auto o = persona::test::run_command(
+      "'" + std::string(PERSONA_BIN) + "' eval " + q(kFixture) + " --llm fake --judge-sample 2 --json - -q", "",
+      dir.string());
+  INFO(o.err);
+  REQUIRE(o.code == 0);
+  CHECK(server.requests() == 4);  // a rating and a recovery call for each of the fixture's 2 personas
+  const auto j = nlohmann::json::parse(o.out);
+  const auto& m = j["files"][0]["metrics"];
+  INFO(m.dump());
+  CHECK(m["judge_sample"] == 2);
+  CHECK(m["judge_failures"] == 1);  // the rating out of 1..5, named on stderr
+  CHECK(m["judge_uniqueness"].get<double>() == Approx(4.0));
+  CHECK(m["judge_actionability"].get<double>() == Approx(3.0));
+  CHECK(o.err.find("judge:") != std::string::npos);
 }
 
 TEST_CASE("persona report writes one HTML page with the manifest beside the file", "[eval][cli][report]") {
