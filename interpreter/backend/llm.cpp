@@ -148,6 +148,15 @@ std::string profile_text(const engine::Model& m, const engine::Persona& p, const
     if (r.anchor(k) != nullptr) continue;
     out += k + ": " + v + "\n";
   }
+  // The latent facts the coherence rules drew (partner, children, religion, ...): every answer must
+  // agree with them, so the model is told them, as plain words.
+  for (const auto& [k, v] : p.facts) {
+    if (r.anchor(k) != nullptr) continue;
+    if (std::any_of(p.derived.begin(), p.derived.end(), [&](const auto& d) { return d.first == k; })) continue;
+    std::string shown = value_text(v);
+    std::replace(shown.begin(), shown.end(), '_', ' ');
+    out += k + ": " + shown + "\n";
+  }
   for (std::size_t k = 0; k < r.story.size() && k < p.core.size(); ++k) {
     if (!p.core[k].done) continue;
     out += r.story[k].output + ": " + core_text(p.core[k]) + "\n";

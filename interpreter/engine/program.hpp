@@ -132,6 +132,7 @@ inline constexpr std::int64_t kSlotPromptTokens = 6;      // "12 Leaf (the gist 
 inline constexpr std::int64_t kSlotCompletionTokens = 7;  // {"n":12,"v":"a short value"}
 inline constexpr std::int64_t kFillTaskTokens = 120;      // batch.txt and the answers' schema
 inline constexpr std::int64_t kFactTokens = 8;            // "occupation: Sales workers" in the profile
+inline constexpr std::int64_t kLatentFactTokens = 4;      // "smoking: former": a latent fact in the profile
 inline constexpr std::int64_t kAnswerTokens = 10;         // "Leaf = value" lines in the profile
 Estimate estimate_call(std::int64_t instruction_tokens, std::int64_t context_tokens, std::int64_t slots,
                        std::int64_t extra_completion);

@@ -281,7 +281,8 @@ std::int64_t profile_tokens(const Model& m, std::size_t story_steps, std::int64_
   const auto& r = m.recipe();
   std::int64_t facts = static_cast<std::int64_t>(r.anchors.size());
   for (const auto& a : m.anchors()) facts += static_cast<std::int64_t>(a.derived.size());
-  std::int64_t t = 5 + kFactTokens * facts;
+  // The latent facts the coherence rules draw are shown too ("smoking: former"), a few tokens each.
+  std::int64_t t = 5 + kFactTokens * facts + kLatentFactTokens * static_cast<std::int64_t>(m.rules().fact_count());
   for (std::size_t k = 0; k < story_steps && k < r.story.size(); ++k) t += story_completion(r.story[k]) * 4 / 5;
   return t + answers * kAnswerTokens;
 }
