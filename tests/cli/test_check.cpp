@@ -72,7 +72,7 @@ TEST_CASE("check: a table drawn `by` fewer or other facts than its keys is an er
             "write 'by country, gender'"));
 }
 
-TEST_CASE("check: an exclude before `include *` is a warning naming both filters (exit 0; 1 with --Werror)") {
+TEST_CASE("check: an exclude before `include *` is a warning naming both filters (exit 0 - 1 with --Werror)") {
   const std::string text =
       "recipe \"class\" version \"1\"\nanchor country = \"United States\"\n"
       "anchor gender ~ table stdlib.sex_ratio by country\nanchor age ~ uniform(14, 16) round\n"
@@ -166,7 +166,7 @@ TEST_CASE("check: the output settings the docs list are accepted") {
   CHECK(o.err.empty());
 }
 
-TEST_CASE("check: --list-warnings names every warning; an unknown --no-warn is a usage error") {
+TEST_CASE("check: --list-warnings names every warning - an unknown --no-warn is a usage error") {
   auto list = run_persona("check --list-warnings");
   CHECK(list.code == 0);
   for (const char* name : {"shadowed-filter", "redundant-filter", "key-fallback", "table-coverage", "missing-fact",

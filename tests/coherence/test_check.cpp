@@ -127,7 +127,7 @@ TEST_CASE("a milestone age above the current age is a violation naming the ancho
   CHECK(anchor);
 }
 
-TEST_CASE("a big-city anchor rules out rural settlement values; without it the check is skipped, not passed",
+TEST_CASE("a big-city anchor rules out rural settlement values - without it the check is skipped, not passed",
           "[coherence][check][settlement]") {
   Fixture f;
   auto rep = f.check(facts({{"city", std::string("Wuhan")}}), {{"Life/Place/Settlement Size", "village"}});

@@ -134,7 +134,7 @@ TEST_CASE("a milestone age is never above the current age", "[coherence][draw]")
   }
 }
 
-TEST_CASE("a leaf whose every option is forbidden is not possible; an unknown fact forbids nothing",
+TEST_CASE("a leaf whose every option is forbidden is not possible - an unknown fact forbids nothing",
           "[coherence][draw]") {
   Fixture f;
   coherence::State st;

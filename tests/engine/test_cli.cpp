@@ -22,7 +22,7 @@ const std::string kQuickstart = std::string(PERSONA_SOURCE_DIR) + "/examples/qui
 
 }  // namespace
 
-TEST_CASE("cli: run writes the output and the manifest; exit codes", "[engine][cli]") {
+TEST_CASE("cli: run writes the output and the manifest - exit codes", "[engine][cli]") {
   const std::string out = temp_path("cli.jsonl");
   REQUIRE(sh("run " + kQuickstart + " --count 20 --seed 7 --out " + out + " --threads 2") == 0);
   CHECK(read_lines(out).size() == 20);

@@ -176,7 +176,7 @@ TEST_CASE("a resume refuses a changed recipe and names the statement that change
   CHECK(run(*commented, out, record::Format::jsonl, 600, nullptr, true).ok);
 }
 
-TEST_CASE("output switches: narrative, core and usage off leave their keys out; prompts on keeps what each call saw") {
+TEST_CASE("output switches: narrative, core and usage off leave their keys out - prompts on keeps what each call saw") {
   std::string text = test::read_file(kQuickstart);
   text += "\noutput {\n  narrative off\n  core off\n  usage off\n}\n";
   auto prog = program_from(text, "switches.persona");

@@ -495,7 +495,7 @@ TEST_CASE("a dry run (--dry-run) sends nothing and prints calls, tokens and cost
   CHECK(text.find("$") != std::string::npos);
 }
 
-TEST_CASE("persona run --llm: unknown provider is a usage error; --help lists every flag", "[generate]") {
+TEST_CASE("persona run --llm: unknown provider is a usage error - --help lists every flag", "[generate]") {
   const auto dir = scratch("usage");
   CHECK(wait_code(spawn({"run", kQuickstart, "--count", "1", "--out", (dir / "x.jsonl").string(), "--llm", "nope"},
                         dir)) == 2);

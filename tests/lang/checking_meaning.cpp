@@ -86,7 +86,7 @@ TEST_CASE("a label that only some tables lack, falling back to their '*' row, is
   CHECK(d.message == "'India' is not a key of table 'stdlib.given_names' (keyed by country): its '*' row is used");
 }
 
-TEST_CASE("a number selects the range key holding it; one in no range is an error") {
+TEST_CASE("a number selects the range key holding it - one in no range is an error") {
   CHECK(check("anchor age = 34\nanchor occupation ~ table stdlib.occupations by age\n").recipe);
   auto c = check("anchor age = -3\nanchor occupation ~ table stdlib.occupations by age\n");
   CHECK(c.first("unknown-key").message ==

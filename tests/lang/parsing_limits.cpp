@@ -134,7 +134,7 @@ TEST_CASE("10,000 '(' or 50,000 'not' in a `when` are a positioned \"nested too 
   }
 }
 
-TEST_CASE("imports: a non-recipe path is refused by name, never shown; a missing one says why") {
+TEST_CASE("imports: a non-recipe path is refused by name, never shown - a missing one says why") {
   const auto dir = scratch() / "imports";
   fs::create_directories(dir);
   write(dir / "secret.txt", "root:x:0:0:root:/root:/bin/bash\n");
@@ -152,7 +152,7 @@ TEST_CASE("imports: a non-recipe path is refused by name, never shown; a missing
                    "): it is a directory") != std::string::npos);
 }
 
-TEST_CASE("imports: a diamond 20 levels deep is read once per file, fast; a chain over 32 files is an error") {
+TEST_CASE("imports: a diamond 20 levels deep is read once per file, fast - a chain over 32 files is an error") {
   const auto dir = scratch() / "diamond";
   fs::create_directories(dir);
   write(dir / "root.persona", "recipe \"root\"\nimport \"a1.persona\"\nimport \"b1.persona\"\nanchor x ~ d20\n");

@@ -163,7 +163,7 @@ TEST_CASE("keywords cannot name anchors") {
   CHECK(d.where.column == 8);
 }
 
-TEST_CASE("a story step's tone: one word, or random(...) of several; a missing or repeated tone is an error") {
+TEST_CASE("a story step's tone: one word, or random(...) of several - a missing or repeated tone is an error") {
   auto r = parse_ok(
       "story {\n"
       "  values <- llm \"core values\" x 3..5 tone random(positive, negative, neutral)\n"
@@ -175,7 +175,7 @@ TEST_CASE("a story step's tone: one word, or random(...) of several; a missing o
   CHECK(s0.tone->random);
   REQUIRE(s0.tone->choices.size() == 3);
   CHECK(s0.tone->choices[1].text == "negative");
-  CHECK(s0.tone->choices[1].where.column == 56);
+  CHECK(s0.tone->choices[1].where.column == 60);
   const auto& s1 = r.story->steps[1];
   REQUIRE(s1.tone);
   CHECK_FALSE(s1.tone->random);

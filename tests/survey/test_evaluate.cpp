@@ -106,7 +106,7 @@ TEST_CASE("answers that reproduce the target score zero, and the noise floor sit
   CHECK(r.averages[0].cells == 1);
 }
 
-TEST_CASE("each persona weighs one whatever its repeats; missing codes are shares, invalid answers counts") {
+TEST_CASE("each persona weighs one whatever its repeats - missing codes are shares, invalid answers counts") {
   const Questionnaire q = questionnaire();
   const auto ps = people({"Kenya", "Kenya"});
   // p0 answers 1 three times; p1 answers 4 once, don't know once and one invalid answer.
@@ -180,7 +180,7 @@ TEST_CASE("groups come from the persona anchors, with bands for numeric ones, an
   CHECK(r.averages[0].score.ks == Approx(0.5));
 }
 
-TEST_CASE("the same seed gives the same report; another seed other intervals") {
+TEST_CASE("the same seed gives the same report - another seed other intervals") {
   const Questionnaire q = questionnaire();
   const auto ps = people(std::vector<std::string>(30, "Kenya"));
   const auto as = random_answers(q, ps, {.seed = 5, .repeats = 2});

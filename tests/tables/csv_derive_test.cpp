@@ -6,7 +6,7 @@
 using namespace persona;
 using namespace persona::tables;
 
-TEST_CASE("a derive.FACT column gives each label its derived fact; an empty cell gives none", "[tables][csv]") {
+TEST_CASE("a derive.FACT column gives each label its derived fact - an empty cell gives none", "[tables][csv]") {
   DiagnosticList d;
   auto t = parse_csv(
       "country,value,weight,derive.employment\nKenya,Nurse,3,employed\nKenya,Student,2,student\n"

@@ -92,7 +92,7 @@ TEST_CASE("shares that do not sum to 1 are a load error naming file, line and ke
   CHECK(e.message.find("sum to 0.8") != std::string::npos);
 }
 
-TEST_CASE("percentages within the tolerance load; counts are never summed", "[tables][unit]") {
+TEST_CASE("percentages within the tolerance load - counts are never summed", "[tables][unit]") {
   Library lib;
   DiagnosticList d;
   const Table* p = lib.load_file(fixtures / "percent_sum.toml", "p", d);

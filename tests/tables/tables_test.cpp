@@ -325,7 +325,7 @@ TEST_CASE("range keys select by age under country and sex", "[tables][lookup]") 
   CHECK(occ->lookup(facts) == at_age("Japan", "male", 30));
 }
 
-TEST_CASE("\"*\" is the fallback", "[tables][lookup]") {
+TEST_CASE("the star row is the fallback", "[tables][lookup]") {
   const Library& lib = std_lib();
   const Table* sex = lib.find("stdlib.sex_ratio");
   REQUIRE(sex);
