@@ -564,17 +564,20 @@ Answer Llm::parse(const engine::Program& prog, const Persona& p, const Ask& ask,
     return a;
   }
   if (ask.kind == Ask::Kind::embed) {
-    // The tiers rank by this vector: a failed call or a vector the node embeddings cannot be compared
-    // with stops the run (resumable) with a message naming the provider, rather than ranking otherwise.
+    // The tiers rank by this vector. A rejected key or an unknown model stops the run; any other
+    // failed call, or a vector the node embeddings cannot be compared with, ranks this persona by the
+    // offline similarity (SelectStep::apply), and the persona's problems say why.
     const auto& pv = s_.provider;
     auto fail = [&](const std::string& why) {
       a.ok = false;
-      a.fatal = true;
-      a.error = "the embeddings of provider '" + pv.name + "' (model " + pv.embedding_model + ") for " + p.id +
-                "'s core: " + why;
+      a.fatal = !r.ok() && llm::stops_the_run(r.http_status);
+      a.error = "the core embedding from provider '" + pv.name + "' (model " + pv.embedding_model + "): " + why;
       return a;
     };
-    if (!r.ok()) return fail(r.error.empty() ? std::string("the request failed") : r.error);
+    if (!r.ok())
+      return fail(llm::stops_the_run(r.http_status) ? llm::describe_failure(pv, r.http_status, r.error)
+                  : r.error.empty()                 ? std::string("the request failed")
+                                                    : r.error);
     if (r.embeddings.size() != 1) return fail("expected one vector, got " + std::to_string(r.embeddings.size()));
     a.embedding = r.embeddings.front();
     if (const auto* es = dynamic_cast<const sim::EmbeddingScorer*>(&prog.model().scorer()))

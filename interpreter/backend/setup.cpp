@@ -6,6 +6,7 @@
 
 #include "backend/backend.hpp"
 #include "base/files.hpp"
+#include "llm/models.hpp"
 #include "similarity/embedding_scorer.hpp"
 #include "util/stdlib_path.hpp"
 
@@ -176,11 +177,23 @@ bool use_embeddings(engine::Program& prog, const Setup& s, const std::filesystem
   llm::Client client(p, o);
   auto built = sim::EmbeddingScorer::build_cached(prog.model().taxonomy(), client, cache_dir, nullptr);
   if (!built.ok()) {
-    sink.error(p.defined_at, "embeddings-failed",
-               "provider '" + p.name + "' (embedding_model " + p.embedding_model + "): " + built.error,
-               {"the selection ranks by this provider's embeddings because persona.toml names its embedding_model; "
-                "remove that key to rank offline (semantic)"});
-    return false;
+    // The node vectors cannot be had (the endpoint fails, answers the wrong shape or dimensions):
+    // rank offline, say so here, in the plan and in the run fingerprint. A rejected key or unknown
+    // model is the provider's problem for every call: an error.
+    const bool stops = llm::stops_the_run(built.http_status);
+    const std::string what = "provider '" + p.name + "' (embedding_model " + p.embedding_model + "): " + built.error;
+    if (stops) {
+      sink.error(p.defined_at, "embeddings-failed", what,
+                 {"the selection ranks by this provider's embeddings because persona.toml names its embedding_model; "
+                  "remove that key to rank offline (semantic)"});
+      return false;
+    }
+    prog.fall_back_similarity(p.embedding_model);
+    sink.warning(p.defined_at, "embeddings-fallback",
+                 what + "; the tiers are ranked by the offline similarity (" +
+                     std::string(prog.model().offline_scorer().name()) + ") instead",
+                 {"fix the endpoint and run again to rank by embeddings (a resume keeps the offline ranking)"});
+    return true;
   }
   prog.use_scorer(std::shared_ptr<const sim::Scorer>(std::move(built.scorer)), "embeddings " + p.embedding_model);
   return true;

@@ -236,12 +236,20 @@ std::unique_ptr<Model> Model::create(lang::Recipe recipe, std::shared_ptr<const 
   return m;
 }
 
+const sim::Scorer& Model::offline_scorer() const {
+  std::call_once(offline_once_, [this] {
+    DiagnosticList ignored;  // WordNet's absence was reported by create()
+    offline_ = sim::shared_scorer(similarity_.starts_with("tfidf") ? "tfidf" : "semantic", tax_, ignored);
+    if (!offline_) offline_ = sim::shared_scorer("tfidf", tax_, ignored);
+  });
+  return *offline_;
+}
+
 const sim::Scorer& Model::scorer() const {
   std::call_once(scorer_once_, [this] {
     if (scorer_) return;
-    DiagnosticList ignored;  // WordNet's absence was reported by create()
-    scorer_ = sim::shared_scorer(similarity_ == "tfidf" ? "tfidf" : "semantic", tax_, ignored);
-    if (!scorer_) scorer_ = sim::shared_scorer("tfidf", tax_, ignored);
+    (void)offline_scorer();
+    scorer_ = offline_;
   });
   return *scorer_;
 }

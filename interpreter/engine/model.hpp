@@ -84,11 +84,19 @@ class Model {
   // selection and shared by every program over the same taxonomy; `tfidf` when WordNet is missing
   // (Model::create warns). Thread-safe.
   [[nodiscard]] const sim::Scorer& scorer() const;
+  // The offline scorer (semantic, or tfidf without WordNet) whatever use_scorer gave: what a persona
+  // whose core embedding failed is ranked by. Thread-safe.
+  [[nodiscard]] const sim::Scorer& offline_scorer() const;
   // "semantic", "tfidf" or "embeddings MODEL": what the plan and the run fingerprint show.
   [[nodiscard]] const std::string& similarity() const { return similarity_; }
   // The selection asks a backend for the core's embedding (the scorer is an EmbeddingScorer).
   [[nodiscard]] bool embeds_core() const { return embeds_core_; }
   void use_scorer(std::shared_ptr<const sim::Scorer> scorer, std::string description);
+  // The embeddings a provider was to rank by are unusable: rank offline and say so in the plan and
+  // the run fingerprint ("semantic (embeddings MODEL unavailable)").
+  void fall_back_similarity(const std::string& embeddings) {
+    similarity_ += " (embeddings " + embeddings + " unavailable)";
+  }
 
  private:
   Model() = default;
@@ -108,6 +116,8 @@ class Model {
   bool embeds_core_ = false;
   mutable std::once_flag scorer_once_;
   mutable std::shared_ptr<const sim::Scorer> scorer_;
+  mutable std::once_flag offline_once_;
+  mutable std::shared_ptr<const sim::Scorer> offline_;
 };
 
 }  // namespace persona::engine

@@ -97,6 +97,8 @@ class Program {
   void use_scorer(std::shared_ptr<const sim::Scorer> scorer, std::string description) {
     model_->use_scorer(std::move(scorer), std::move(description));
   }
+  // The provider's embeddings are unusable: the tiers rank offline, and the plan says so.
+  void fall_back_similarity(const std::string& embeddings) { model_->fall_back_similarity(embeddings); }
   [[nodiscard]] const lang::Recipe& recipe() const { return model_->recipe(); }
   [[nodiscard]] std::size_t size() const { return steps_.size(); }
   [[nodiscard]] const Step& step(std::size_t i) const { return *steps_[i]; }

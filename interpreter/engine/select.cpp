@@ -214,7 +214,7 @@ struct Cursor {
 
 }  // namespace
 
-void select_attributes(const Model& m, Persona& p, Scratch& scratch) {
+void select_attributes(const Model& m, Persona& p, Scratch& scratch, bool offline) {
   Scratch::Impl& s = scratch.impl();
   const auto& as = m.recipe().attributes;
   const tax::Taxonomy& t = m.taxonomy();
@@ -229,7 +229,7 @@ void select_attributes(const Model& m, Persona& p, Scratch& scratch) {
 
   // Similarity of every node to the core (semantic, tfidf, or the embedding the step asked for).
   core_query(p, s.query);
-  const sim::Scorer& scorer = m.scorer();
+  const sim::Scorer& scorer = offline ? m.offline_scorer() : m.scorer();
   scorer.score_all(s.query, s.scorer_cache(scorer), s.scores);
 
   // Rank by similarity (ties broken by a per-persona hash) and split into thirds.
@@ -377,13 +377,15 @@ std::optional<Ask> SelectStep::run(Persona& p, Scratch& s) const {
 
 std::optional<Ask> SelectStep::apply(Persona& p, Scratch& s, const Ask&, Answer& a) const {
   if (a.fatal) return std::nullopt;
-  // The LLM backend checks the answer (a failed call or a wrong dimension stops the run, naming the
-  // provider); should a bad one still arrive, the persona says so and is ranked without it.
+  // A core embedding that failed or cannot be compared with the node vectors (the LLM backend says
+  // why): this persona is ranked by the offline similarity, and says so.
   std::string err = a.ok ? std::string() : a.error;
   if (const auto* es = dynamic_cast<const sim::EmbeddingScorer*>(&m_.scorer()); es != nullptr && err.empty())
     err = es->set_core_vector(s.impl().scorer_cache(*es), a.embedding);
-  if (!err.empty()) p.problems.push_back("similarity: the core's embedding: " + err);
-  select_attributes(m_, p, s);
+  if (!err.empty())
+    p.problems.push_back("similarity: " + err + "; this persona's tiers are ranked by the offline similarity (" +
+                         std::string(m_.offline_scorer().name()) + ")");
+  select_attributes(m_, p, s, !err.empty());
   return std::nullopt;
 }
 

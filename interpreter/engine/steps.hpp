@@ -99,8 +99,9 @@ class NarrativeStep final : public Step {
 // Rng::derive(seed, index, "fact:" + name), conditioned on the anchors) and adds them to p.facts.
 // Run by the last anchor step, else by the selection; a no-op once done for this persona.
 void bind_facts(const Model& m, Persona& p);
-// The selection itself (select.cpp), shared by SelectStep and explain_selection().
-void select_attributes(const Model& m, Persona& p, Scratch& scratch);
+// The selection itself (select.cpp), shared by SelectStep and explain_selection(). `offline`: rank
+// by Model::offline_scorer() (the persona's core embedding failed) rather than Model::scorer().
+void select_attributes(const Model& m, Persona& p, Scratch& scratch, bool offline = false);
 // Slots [first, last) of fill batch k.
 std::pair<std::size_t, std::size_t> batch_range(const Model& m, const Persona& p, std::size_t k);
 // The number of fill steps of a recipe: ceil(max_count / batch).

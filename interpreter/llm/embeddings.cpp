@@ -21,6 +21,7 @@ Embeddings embed(Client& client, const std::vector<std::string>& texts, std::siz
       if (!out.error.empty()) return;
       if (!r.ok()) {
         out.error = "embeddings request failed: " + r.error;
+        out.http_status = r.http_status;
         return;
       }
       if (r.embeddings.size() != last - first) {

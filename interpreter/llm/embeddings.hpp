@@ -12,6 +12,7 @@ namespace persona::llm {
 struct Embeddings {
   std::vector<std::vector<float>> vectors;  // parallel to the texts when ok()
   std::string error;                        // why not (a failed call, a wrong count or dimension)
+  long http_status = 0;                     // of the failed call, when one failed
   [[nodiscard]] bool ok() const { return error.empty(); }
 };
 

@@ -120,9 +120,13 @@ EmbeddingScorer::Built EmbeddingScorer::from_vectors(const tax::Taxonomy& t,
       }
       norm += static_cast<double>(x) * x;
     }
+    if (norm <= 0) {
+      out.error = "the embedding of node " + std::to_string(v + 1) + " (" + t[v].path + ") is all zeros";
+      return out;
+    }
     norm = std::sqrt(norm);
     float* dst = s->matrix_.data() + v * dim;
-    for (std::size_t k = 0; k < dim; ++k) dst[k] = norm > 0 ? static_cast<float>(row[k] / norm) : 0.0f;
+    for (std::size_t k = 0; k < dim; ++k) dst[k] = static_cast<float>(row[k] / norm);
   }
   s->fallback_ = std::move(fallback);
   out.scorer = std::move(s);
@@ -136,6 +140,7 @@ EmbeddingScorer::Built EmbeddingScorer::build(const tax::Taxonomy& t, llm::Clien
   if (!e.ok()) {
     Built out;
     out.error = "taxonomy embeddings: " + e.error;
+    out.http_status = e.http_status;
     return out;
   }
   Built out = from_vectors(t, e.vectors, std::move(fallback));
@@ -170,6 +175,7 @@ EmbeddingScorer::Built EmbeddingScorer::build_cached(const tax::Taxonomy& t, llm
   if (!e.ok()) {
     Built out;
     out.error = "taxonomy embeddings: " + e.error;
+    out.http_status = e.http_status;
     return out;
   }
   Built out = from_vectors(t, e.vectors, std::move(fallback));

@@ -31,7 +31,8 @@ class EmbeddingScorer final : public Scorer {
  public:
   struct Built {
     std::unique_ptr<EmbeddingScorer> scorer;
-    std::string error;  // why not: the endpoint failed, or answered a wrong count or dimension
+    std::string error;     // why not: the endpoint failed, or answered a wrong count or dimension
+    long http_status = 0;  // of the failed call, when one failed
     [[nodiscard]] bool ok() const { return scorer != nullptr; }
   };
   // Embeds tax::node_text of every node on `client` in batches of `batch`. `fallback` (may be null:

@@ -126,6 +126,6 @@ TEST_CASE("a scorer given to the program ranks the tiers, and an embeddings scor
   CHECK_FALSE(prog->step(pc).apply(p, s, *ask, bad));
   REQUIRE(p.problems.size() == 1);
   CHECK(p.problems[0] ==
-        "similarity: the core's embedding: the core embedding has 3 dimensions where the "
-        "taxonomy's have 16");
+        "similarity: the core embedding has 3 dimensions where the taxonomy's have 16; this persona's tiers are "
+        "ranked by the offline similarity (semantic)");
 }

@@ -530,6 +530,10 @@ struct Server::Impl {
       error_body(res, 400, "embeddings need an input", "invalid_request_error");
       return;
     }
+    if (cfg.embeddings_unavailable) {
+      error_body(res, 503, "the embeddings model is not loaded", "server_error");
+      return;
+    }
     int dims = 64;
     if (body.contains("dimensions") && body["dimensions"].is_number_integer()) dims = body["dimensions"].get<int>();
     std::vector<std::string> inputs;
@@ -538,6 +542,7 @@ struct Server::Impl {
     } else if (body["input"].is_array()) {
       for (const auto& x : body["input"]) inputs.push_back(x.is_string() ? x.get<std::string>() : x.dump());
     }
+    if (inputs.size() == 1 && cfg.single_embedding_dims > 0) dims = cfg.single_embedding_dims;
     json data = json::array();
     std::size_t chars = 0;
     for (std::size_t i = 0; i < inputs.size(); ++i) {

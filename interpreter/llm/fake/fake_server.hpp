@@ -56,6 +56,10 @@ struct Config {
   // A careless model: lists of one item whatever the schema asks, 12-word texts whatever the prompt
   // asks, and every third value a negative filler ("No involvement in ...").
   bool careless = false;
+  // Embeddings faults: every embeddings request answers 503; a request with one input (a persona's
+  // core) answers vectors of this many dimensions (0: as the others) - a model changed mid-run.
+  bool embeddings_unavailable = false;
+  int single_embedding_dims = 0;
   std::uint64_t seed = 1;
   int threads = 0;  // worker threads; 0: 128 (keep-alive connections each hold one)
 };
