@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "common"))
 import countries as C  # noqa: E402
 
 OTHER = "other language"
+FACTS = os.path.join(HERE, "..", "..", "..", "taxonomy", "core", "facts.rules")
 URL = "https://github.com/unicode-org/cldr/blob/release-37/common/supplemental/supplementalData.xml"
 
 
@@ -30,11 +31,24 @@ def num(s):
     return float(s)
 
 
+def fact_values(path, fact):
+    """The values of `fact` declared in a rules file ("fact NAME | ..." then "  = a | b | ...")."""
+    lines = open(path, encoding="utf-8").read().split("\n")
+    for i, line in enumerate(lines):
+        if line.startswith("fact %s " % fact) or line.startswith("fact %s|" % fact):
+            return {v.strip().split(" @")[0] for v in lines[i + 1].strip().lstrip("=").split("|")}
+    sys.exit("%s declares no fact %s" % (path, fact))
+
+
+def key(label):
+    return label.lower().replace(" ", "_")
+
+
 def cldr_shares(selection, cldr):
     """[(label, percent)] of a CLDR country: each selected language's populationPercent ("|": the
     largest of the codes, "+": their sum), in order, at most what the earlier ones leave of 100; the
     rest is "other language". tests/tables/sources_test.cpp recomputes this."""
-    out, left = [], 100.0
+    out, left = {}, 100.0
     for code, label in selection:
         if "|" in code:
             p = max(cldr[c] for c in code.split("|"))
@@ -42,11 +56,12 @@ def cldr_shares(selection, cldr):
             p = sum(cldr[c] for c in code.split("+"))
         p = round(min(p, left), 1)
         if p > 0:
-            out.append((label, p))
+            out[label] = round(out.get(label, 0.0) + p, 1)
             left = round(left - p, 1)
     if left > 0:
-        out.append((OTHER, left))
-    return out
+        out[OTHER] = round(out.get(OTHER, 0.0) + left, 1)
+    # "other language" last, as in the census rows
+    return [(k, v) for k, v in out.items() if k != OTHER] + ([(OTHER, out[OTHER])] if OTHER in out else [])
 
 
 def main(out_dir):
@@ -57,8 +72,13 @@ def main(out_dir):
     cldr = {}
     for r in rows("cldr37_territory_languages.csv"):
         cldr.setdefault(r["country"], {})[r["language"]] = num(r["populationPercent"])
+    values = fact_values(FACTS, "main_language")
     selection = {}
     for r in rows("cldr_first_languages.csv"):
+        if r["cldr"] and key(r["label"]) not in values:
+            sys.exit("%s: %s is not a value of main_language" % (r["country"], r["label"]))
+        if r["cldr"] and r["label"] != r["language"] and (r["label"] != OTHER or key(r["language"]) in values):
+            sys.exit("%s: %s should be drawn as the value %s" % (r["country"], r["language"], key(r["language"])))
         sel = selection.setdefault(r["country"], [])
         if r["cldr"]:
             for c in r["cldr"].replace("|", "+").split("+"):
@@ -100,7 +120,10 @@ Sources, by country (approximate; national censuses where they ask, else Unicode
     speakers too, so a national language is over-counted where many learn it as a second language
     (e.g. Swahili in Tanzania). Second languages CLDR lists (English, French, ... learnt at school;
     Swahili in Uganda and DR Congo) are left out: DR Congo and Uganda have no labelled first
-    language, all "other language". Per-language choices: sources/languages/cldr_first_languages.csv.
+    language, all "other language". Persian, Korean, Polish, Ukrainian, Uzbek, Swahili and Burmese
+    have no value of `main_language` yet (the fact holds the engine's maximum of 63 values): they
+    are "other language" (Korea, Poland, Tanzania, Myanmar entirely). Per-language choices:
+    sources/languages/cldr_first_languages.csv.
 CLDR data: Copyright Unicode, Inc., Unicode License (https://www.unicode.org/license.txt).
 "*" is the previous edition's world estimate (first-language speakers over world population), for
 a country that is not listed.""" % (by_country, cldr_list)
