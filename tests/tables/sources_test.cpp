@@ -1,15 +1,18 @@
 // Each stdlib table checked against its source: small extracts of the source files are committed in
-// tests/tables/data/sources/ (and stdlib/tables/sources/occupations/ilostat_2024_extract.csv), and
-// every test recomputes the table's weights from them the way the regeneration script does.
+// tests/tables/data/sources/ (and beside their scripts: stdlib/tables/sources/occupations/ilostat_2024_extract.csv,
+// religion/pew_grl_2010_extract.csv, languages/*.csv), and every test recomputes the table's weights from
+// them the way the regeneration script does.
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "tables/tables.hpp"
@@ -236,5 +239,141 @@ TEST_CASE("given names are the SSA and ONS counts summed over the birth cohort",
     const auto it = std::find(d.labels().begin(), d.labels().end(), name);
     REQUIRE(it != d.labels().end());
     CHECK(d.weights()[static_cast<std::size_t>(it - d.labels().begin())] == Approx(total));
+  }
+}
+
+namespace {
+
+const std::filesystem::path religion_dir = root / "stdlib" / "tables" / "sources" / "religion";
+const std::filesystem::path languages_dir = root / "stdlib" / "tables" / "sources" / "languages";
+
+// The raw weight of `label` in `d` (0 when absent).
+double weight(const Dist& d, const std::string& label) {
+  const auto it = std::find(d.labels().begin(), d.labels().end(), label);
+  return it == d.labels().end() ? 0.0 : d.weights()[static_cast<std::size_t>(it - d.labels().begin())];
+}
+
+// Splits "a|b" or "a+b" at `sep`.
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == sep) {
+      out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("religion recomputes from the Pew 2010 counts extract", "[tables][sources]") {
+  const Table* religion = lib().find("stdlib.religion");
+  REQUIRE(religion);
+  const auto rows = read_csv(religion_dir / "pew_grl_2010_extract.csv");
+  REQUIRE(rows.size() == 46);  // the 45 countries and "*"
+  const std::vector<std::pair<std::string, std::string>> groups = {{"christians", "christianity"},
+                                                                   {"muslims", "islam"},
+                                                                   {"unaffiliated", "unaffiliated"},
+                                                                   {"hindus", "hinduism"},
+                                                                   {"buddhists", "buddhism"},
+                                                                   {"folk_religions", "folk_religion"},
+                                                                   {"other_religions", "other_religion"},
+                                                                   {"jews", "judaism"}};
+  for (const auto& r : rows) {
+    const std::string& c = r.at("country");
+    INFO(c);
+    std::vector<double> counts;
+    double total = 0;
+    for (const auto& [col, label] : groups) {
+      const std::string& cell = r.at(col);
+      counts.push_back(cell.starts_with("<") ? 0.0 : std::stod(cell));  // "<10000" counts as 0
+      total += counts.back();
+    }
+    const Dist& d = dist(*religion, keys({c}));
+    REQUIRE(d.size() == groups.size());
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+      INFO(groups[i].second);
+      const double q = 100.0 * counts[i] / total;
+      const double expected = q < 0.1 ? 0.05 : std::floor(q * 10.0 + 0.5) / 10.0;
+      CHECK(weight(d, groups[i].second) == Approx(expected).margin(1e-9));
+    }
+  }
+  // Pew's published world shares (2012 report) come out of the sum of its table
+  const Dist& world = dist(*religion, keys({std::string("*")}));
+  CHECK(weight(world, "christianity") == Approx(31.5));
+  CHECK(weight(world, "islam") == Approx(23.2));
+  CHECK(weight(world, "unaffiliated") == Approx(16.3));
+  CHECK(weight(world, "hinduism") == Approx(15.0));
+}
+
+TEST_CASE("languages recompute from the census list and the CLDR 37 extract", "[tables][sources]") {
+  const Table* languages = lib().find("stdlib.languages");
+  REQUIRE(languages);
+  std::map<std::string, std::map<std::string, double>> cldr;
+  for (const auto& r : read_csv(languages_dir / "cldr37_territory_languages.csv"))
+    cldr[r.at("country")][r.at("language")] = std::stod(r.at("populationPercent"));
+  REQUIRE(cldr.size() == 45);
+  // census (and "*") rows: as written in census_overrides.csv
+  std::set<std::string> census;
+  for (const auto& r : read_csv(languages_dir / "census_overrides.csv")) {
+    INFO(r.at("country") << " " << r.at("label"));
+    census.insert(r.at("country"));
+    CHECK(weight(dist(*languages, keys({r.at("country")})), r.at("label")) == Approx(std::stod(r.at("percent"))));
+  }
+  // CLDR rows: each listed language its populationPercent ("|": largest, "+": sum), at most what the
+  // earlier ones leave of 100, the rest "other language"
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> selection;
+  for (const auto& r : read_csv(languages_dir / "cldr_first_languages.csv")) {
+    auto& sel = selection[r.at("country")];
+    if (!r.at("cldr").empty()) sel.emplace_back(r.at("cldr"), r.at("label"));
+  }
+  for (const auto& [c, sel] : selection) {
+    INFO(c);
+    CHECK(census.count(c) == 0);
+    std::map<std::string, double> expected;
+    double left = 100.0;
+    for (const auto& [code, label] : sel) {
+      double p = 0;
+      if (code.find('|') != std::string::npos) {
+        for (const auto& k : split(code, '|')) p = std::max(p, cldr.at(c).at(k));
+      } else {
+        for (const auto& k : split(code, '+')) p += cldr.at(c).at(k);
+      }
+      p = std::min(p, left);
+      expected[label] += p;
+      left -= p;
+    }
+    if (left > 1e-9) expected["other language"] += left;
+    const Dist& d = dist(*languages, keys({c}));
+    std::size_t nonzero = 0;
+    for (const auto& [label, p] : expected) {
+      INFO(label);
+      CHECK(weight(d, label) == Approx(p).margin(1e-6));
+      nonzero += p > 1e-9 ? 1 : 0;
+    }
+    CHECK(d.size() == nonzero);
+  }
+  CHECK(census.size() + selection.size() == 46);  // the 45 countries and "*"
+}
+
+TEST_CASE("every country of stdlib.countries has its own row in religion and languages", "[tables][sources]") {
+  const Table* countries = lib().find("stdlib.countries");
+  REQUIRE(countries);
+  const auto& names = dist(*countries, {}).labels();
+  REQUIRE(names.size() == 45);
+  for (const char* table : {"stdlib.religion", "stdlib.languages"}) {
+    const Table* t = lib().find(table);
+    REQUIRE(t);
+    std::set<std::string> rows;
+    for (const auto& e : t->entries()) rows.insert(e.keys[0]);
+    for (const auto& c : names) {
+      INFO(table << ": " << c);
+      CHECK(rows.count(c) == 1);
+    }
   }
 }
