@@ -21,7 +21,7 @@ namespace persona::coherence {
 
 namespace {
 
-constexpr std::uint64_t kOther = std::uint64_t{1} << 63;
+constexpr LabelMask kOther = kOtherLabel;  // a value outside a fact's labels
 
 }  // namespace
 
@@ -44,11 +44,11 @@ struct Checker {
       if (st.origin_[f] == Origin::unknown || std::isnan(st.number_[f])) return "unknown";
       return text::format_number(st.number_[f]);
     }
-    const std::uint64_t m = st.mask_[f];
+    const LabelMask m = st.mask_[f];
     if (m == fi.domain) return "unknown";
     std::vector<std::string> labels;
     for (std::size_t i = 0; i < fi.labels.size(); ++i)
-      if (m & (std::uint64_t{1} << i)) labels.push_back(fi.labels[i]);
+      if (m & label_bit(i)) labels.push_back(fi.labels[i]);
     if (m & kOther) {
       if (const auto* s = std::get_if<std::string>(&st.keys_[f]); s && st.origin_[f] == Origin::anchor)
         labels.push_back(*s);
@@ -59,11 +59,11 @@ struct Checker {
     return "one of " + text::join(labels, ", ");
   }
 
-  std::string label_set(std::size_t f, std::uint64_t m) const {
+  std::string label_set(std::size_t f, LabelMask m) const {
     const auto& fi = r.facts_[f];
     std::vector<std::string> labels;
     for (std::size_t i = 0; i < fi.labels.size(); ++i)
-      if (m & (std::uint64_t{1} << i)) labels.push_back(fi.labels[i]);
+      if (m & label_bit(i)) labels.push_back(fi.labels[i]);
     if (labels.size() == 1) return labels.front();
     return "one of " + text::join(labels, ", ");
   }
@@ -133,7 +133,7 @@ struct Checker {
 
   struct Narrower {
     std::size_t item;
-    std::uint64_t allowed;
+    LabelMask allowed;
   };
   std::vector<std::vector<Narrower>> by_fact;  // per fact: the attributes that narrowed it
 
@@ -150,10 +150,10 @@ struct Checker {
         for (auto f : r.cond_facts_[cu]) {
           const auto& fi = r.facts_[f];
           if (fi.number || st.origin_[f] == Origin::anchor || st.origin_[f] == Origin::drawn) continue;
-          const std::uint64_t cur = st.mask_[f];
-          std::uint64_t allowed = 0;
-          for (std::uint64_t m = cur; m != 0; m &= m - 1) {
-            const std::uint64_t bit = m & (~m + 1);
+          const LabelMask cur = st.mask_[f];
+          LabelMask allowed = 0;
+          for (LabelMask m = cur; m != 0; m &= m - 1) {
+            const LabelMask bit = m & (~m + 1);
             st.mask_[f] = bit;
             if (r.eval(st, r.roots_[cu]) != Truth::no) allowed |= bit;
           }
@@ -215,9 +215,9 @@ struct Checker {
         break;  // a table line: its support is not a rule (any value may be rare); stop here
       }
       if (!decided) continue;
-      std::uint64_t support = 0;
+      LabelMask support = 0;
       for (std::size_t k = 0; k < w->size(); ++k)
-        if ((*w)[k] > 0) support |= std::uint64_t{1} << k;
+        if ((*w)[k] > 0) support |= label_bit(k);
       if ((st.mask_[f] & support) != 0) continue;
       Violation v;
       v.family = "facts";
@@ -239,10 +239,10 @@ struct Checker {
   // The truth of a condition for item i given what the *other* attributes say: an attribute's own
   // narrowing of a fact must not make its own check pass.
   Truth eval_for(std::size_t i, std::size_t cu) {
-    std::vector<std::pair<std::size_t, std::uint64_t>> saved;
+    std::vector<std::pair<std::size_t, LabelMask>> saved;
     for (auto f : r.cond_facts_[cu]) {
       if (by_fact.empty() || by_fact[f].empty()) continue;
-      std::uint64_t m = r.facts_[f].domain;
+      LabelMask m = r.facts_[f].domain;
       for (const auto& n : by_fact[f])
         if (n.item != i) m &= n.allowed;
       if (m == 0) continue;  // the others disagree among themselves (reported already)

@@ -38,6 +38,14 @@
 #include "diag/diagnostic.hpp"
 #include "tables/tables.hpp"
 #include "taxonomy/rules.hpp"
+
+namespace persona::coherence {
+// A set of a fact's labels: bit i = label i (at most 127 labels), bit 127 = a value outside them.
+__extension__ typedef unsigned __int128 LabelMask;  // NOLINT(modernize-use-using): __extension__ needs typedef
+inline constexpr LabelMask label_bit(std::size_t i) { return LabelMask{1} << i; }
+inline constexpr LabelMask kOtherLabel = LabelMask{1} << 127;
+inline constexpr std::size_t kMaxLabels = 127;
+}  // namespace persona::coherence
 #include "taxonomy/taxonomy.hpp"
 
 namespace persona::coherence {
@@ -65,9 +73,9 @@ class State {
   friend class Rules;
   friend struct Checker;
   const Rules* rules_ = nullptr;
-  std::vector<std::uint64_t> mask_;  // per fact: possible labels (bit 63: a value outside the labels)
-  std::vector<double> number_;       // per fact (number facts)
-  std::vector<Origin> origin_;       // per fact
+  std::vector<LabelMask> mask_;  // per fact: possible labels (bit 127: a value outside the labels)
+  std::vector<double> number_;   // per fact (number facts)
+  std::vector<Origin> origin_;   // per fact
   // Per compiled condition: (epoch << 2) | Truth, valid when the epoch is the current one (evaluated
   // on first use after begin(), so a persona pays only for the leaves it touches).
   mutable std::vector<std::uint32_t> memo_;
@@ -172,7 +180,7 @@ class Rules {
     cond::Op op = cond::Op::eq;
     std::uint16_t fact = 0;
     std::uint32_t first = 0, count = 0;                // all/any/negate: kids in kids_
-    std::uint64_t mask = 0;                            // category: the labels for which the compare holds
+    LabelMask mask = 0;                                // category: the labels for which the compare holds
     std::uint32_t values_first = 0, values_count = 0;  // number: values in numbers_
   };
   struct TableWeights {
@@ -193,7 +201,7 @@ class Rules {
     bool closed = false;  // labels declared in the rules file
     bool drawable = false;
     std::vector<std::string> labels;                             // declared, or (open facts) the values rules mention
-    std::uint64_t domain = 0;                                    // every label bit + the 'other' bit
+    LabelMask domain = 0;                                        // every label bit + the 'other' bit
     std::unordered_map<std::string, std::uint8_t> lookup;        // folded label or alias -> label
     std::vector<std::pair<std::string, std::int32_t>> bindings;  // anchor name -> label (-1: its value)
     std::vector<double> base;

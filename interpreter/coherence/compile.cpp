@@ -12,7 +12,7 @@ namespace persona::coherence {
 
 namespace {
 
-constexpr std::uint64_t kOther = std::uint64_t{1} << 63;  // a value outside a fact's labels
+constexpr LabelMask kOther = kOtherLabel;  // a value outside a fact's labels
 
 std::optional<double> number_of(std::string_view s) {
   s = text::trim(s);
@@ -101,8 +101,10 @@ struct Compiler {
       const std::string s = value_text(v);
       const std::string key = text::fold(s);
       if (f.lookup.count(key)) continue;
-      if (f.labels.size() >= 62) {
-        error(c.where, "too-many-values", "rules compare fact '" + f.name + "' with more than 62 different values");
+      if (f.labels.size() >= kMaxLabels - 1) {
+        error(c.where, "too-many-values",
+              "rules compare fact '" + f.name + "' with more than " + std::to_string(kMaxLabels - 1) +
+                  " different values");
         return;
       }
       f.lookup.emplace(key, static_cast<std::uint8_t>(f.labels.size()));
@@ -114,7 +116,7 @@ struct Compiler {
     for (auto& f : r.facts_) {
       if (f.number) continue;
       f.domain = kOther;
-      for (std::size_t i = 0; i < f.labels.size(); ++i) f.domain |= std::uint64_t{1} << i;
+      for (std::size_t i = 0; i < f.labels.size(); ++i) f.domain |= label_bit(i);
     }
   }
 
@@ -185,7 +187,7 @@ struct Compiler {
       } else {
         n.kind = Rules::Node::Kind::category;
         for (std::size_t i = 0; i < f.labels.size(); ++i)
-          if (holds(f, i, c)) n.mask |= std::uint64_t{1} << i;
+          if (holds(f, i, c)) n.mask |= label_bit(i);
         if (c.op == cond::Op::ne || c.op == cond::Op::not_in) n.mask |= kOther;
       }
       r.nodes_.push_back(n);

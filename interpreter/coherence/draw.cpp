@@ -10,11 +10,11 @@ namespace persona::coherence {
 
 namespace {
 
-constexpr std::uint64_t kOther = std::uint64_t{1} << 63;
+constexpr LabelMask kOther = kOtherLabel;  // a value outside a fact's labels
 
-bool single(std::uint64_t m) { return m != 0 && (m & (m - 1)) == 0; }
+bool single(LabelMask m) { return m != 0 && (m & (m - 1)) == 0; }
 
-int bit_index(std::uint64_t m) {
+int bit_index(LabelMask m) {
   int i = 0;
   while ((m & 1) == 0) {
     m >>= 1;
@@ -74,8 +74,8 @@ Truth Rules::eval(const State& st, std::uint32_t n) const {
   const Node& x = nodes_[n];
   switch (x.kind) {
     case Node::Kind::category: {
-      const std::uint64_t m = st.mask_[x.fact];
-      const std::uint64_t in = m & x.mask, out = m & ~x.mask;
+      const LabelMask m = st.mask_[x.fact];
+      const LabelMask in = m & x.mask, out = m & ~x.mask;
       if (m == 0 || (in != 0 && out != 0)) return Truth::unknown;
       return out == 0 ? Truth::yes : Truth::no;
     }
@@ -203,7 +203,7 @@ void Rules::bind(State& st, const cond::Facts& facts) const {
         if (!d) continue;
         st.number_[i] = *d;
       } else if (label >= 0) {
-        st.mask_[i] = std::uint64_t{1} << label;
+        st.mask_[i] = label_bit(label);
       } else {
         std::int32_t k = -1;
         if (const auto* s = std::get_if<std::string>(&v)) {
@@ -213,7 +213,7 @@ void Rules::bind(State& st, const cond::Facts& facts) const {
           for (std::size_t j = 0; j < f.labels.size() && k < 0; ++j)
             if (auto n = as_number(cond::Value(f.labels[j])); n && *n == d) k = static_cast<std::int32_t>(j);
         }
-        st.mask_[i] = k >= 0 ? (std::uint64_t{1} << k) : kOther;
+        st.mask_[i] = k >= 0 ? label_bit(static_cast<std::size_t>(k)) : kOther;
       }
       st.keys_[i] = label >= 0 ? cond::Value(f.labels[static_cast<std::size_t>(label)]) : v;
       st.origin_[i] = Origin::anchor;
@@ -250,7 +250,7 @@ void Rules::begin(State& st, const cond::Facts& facts, std::uint64_t seed, std::
       u -= (*w)[j];
       if (u < 0) break;
     }
-    st.mask_[i] = std::uint64_t{1} << k;
+    st.mask_[i] = label_bit(k);
     st.keys_[i] = f.labels[k];  // reuses the string's capacity when it held one
     st.origin_[i] = Origin::drawn;
   }

@@ -674,8 +674,8 @@ bool load_rules(Taxonomy& t, const std::vector<std::pair<std::string, std::strin
           ++errors;
         }
       }
-      if (f.values.size() > 63) {
-        sink.error(f.where, "too-many-values", "a fact has at most 63 values");
+      if (f.values.size() > 127) {  // coherence::kMaxLabels: a label set is one 128-bit mask
+        sink.error(f.where, "too-many-values", "a fact has at most 127 values");
         ++errors;
       }
       if (f.derive) {

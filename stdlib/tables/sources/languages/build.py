@@ -120,9 +120,7 @@ Sources, by country (approximate; national censuses where they ask, else Unicode
     speakers too, so a national language is over-counted where many learn it as a second language
     (e.g. Swahili in Tanzania). Second languages CLDR lists (English, French, ... learnt at school;
     Swahili in Uganda and DR Congo) are left out: DR Congo and Uganda have no labelled first
-    language, all "other language". Persian, Korean, Polish, Ukrainian, Uzbek, Swahili and Burmese
-    have no value of `main_language` yet (the fact holds the engine's maximum of 63 values): they
-    are "other language" (Korea, Poland, Tanzania, Myanmar entirely). Per-language choices:
+    language, all "other language". Per-language choices:
     sources/languages/cldr_first_languages.csv.
 CLDR data: Copyright Unicode, Inc., Unicode License (https://www.unicode.org/license.txt).
 "*" is the previous edition's world estimate (first-language speakers over world population), for
