@@ -326,3 +326,21 @@ narrative first-person 40..60 words
   CHECK(merged["totals"]["cost_usd"] == unsharded["totals"]["cost_usd"]);  // the cost of the summed usage
   CHECK(merged["llm"]["cost"].get<double>() == Approx(unsharded["llm"]["cost"].get<double>()));
 }
+
+TEST_CASE("the vLLM provider of docs/scaling.md resolves and its dry run succeeds") {
+  const auto doc = test::read_file(std::string(PERSONA_SOURCE_DIR) + "/docs/scaling.md");
+  const auto start = doc.find("```toml\n");
+  REQUIRE(start != std::string::npos);
+  const auto body = start + 8;
+  const auto end = doc.find("```", body);
+  REQUIRE(end != std::string::npos);
+  const auto dir = test::scratch_dir("shards-vllm-doc");
+  test::write_file(dir / "persona.toml", doc.substr(body, end - body));
+  test::write_file(dir / "recipe.persona", test::read_file(kQuickstart));
+  const auto r =
+      in(dir, persona_with("VLLM_API_KEY=k", "run recipe.persona --count 1000000 --seed 7 --llm vllm --dry-run"));
+  INFO(r.out << r.err);
+  CHECK(r.code == 0);
+  CHECK(r.out.find("provider vllm (http://gpu-node-01:8000/v1), model Qwen/Qwen2.5-7B-Instruct") != std::string::npos);
+  CHECK(r.err.find("warning") == std::string::npos);
+}
