@@ -159,6 +159,14 @@ TEST_CASE("a missing, foreign, duplicated or overlapping shard is refused, namin
   m3["output"]["bytes"] = fs::file_size(dir / "s2.jsonl");
   test::write_file(dir / "swapped.jsonl.manifest.json", m3.dump(2));
 
+  // Shard 3 with its last persona cut off after the run.
+  auto lines = test::read_lines(dir / "s3.jsonl");
+  lines.pop_back();
+  std::string cut;
+  for (const auto& l : lines) cut += l + "\n";
+  test::write_file(dir / "cut.jsonl", cut);
+  fs::copy_file(dir / "s3.jsonl.manifest.json", dir / "cut.jsonl.manifest.json", fs::copy_options::overwrite_existing);
+
   struct Case {
     std::string shards, says, names;
   };
@@ -171,6 +179,7 @@ TEST_CASE("a missing, foreign, duplicated or overlapping shard is refused, namin
       {"s1.jsonl s2.jsonl s3.jsonl half.jsonl", "shards of different splits overlap", "half.jsonl"},
       {"s1.jsonl s2.jsonl swapped.jsonl", "is not persona 2, the next persona of shard 3/3", "swapped.jsonl:1"},
       {"s1.jsonl s2.jsonl nowhere.jsonl", "no manifest nowhere.jsonl.manifest.json", "nowhere.jsonl"},
+      {"s1.jsonl s2.jsonl cut.jsonl", "but its manifest says", "cut.jsonl"},
   };
   for (const auto& c : cases) {
     const auto r = in(dir, persona_with("", "merge people.jsonl " + c.shards));
@@ -181,6 +190,16 @@ TEST_CASE("a missing, foreign, duplicated or overlapping shard is refused, namin
     CHECK(r.err.find("nothing written to people.jsonl") != std::string::npos);
     nothing_written(dir);
   }
+  // The output may not be one of the shards; an output that cannot be written is a runtime failure (3).
+  const std::string s1 = test::read_file(dir / "s1.jsonl");
+  auto r = in(dir, persona_with("", "merge s1.jsonl s1.jsonl s2.jsonl s3.jsonl"));
+  CHECK(r.code == 1);
+  CHECK(r.err.find("s1.jsonl: error: is also the merged output s1.jsonl") != std::string::npos);
+  CHECK(test::read_file(dir / "s1.jsonl") == s1);
+  r = in(dir, persona_with("", "merge no-such-dir/people.jsonl s1.jsonl s2.jsonl s3.jsonl"));
+  CHECK(r.code == 3);
+  CHECK(r.err.find("no-such-dir/people.jsonl.merge.part: error: cannot write") != std::string::npos);
+  nothing_written(dir);
   // The same shards, complete, merge.
   const auto ok = in(dir, persona_with("", "merge people.jsonl s3.jsonl s1.jsonl s2.jsonl"));
   INFO(ok.err);
