@@ -1,4 +1,5 @@
-// persona run FILE --count N --seed S --out PATH [--format jsonl|csv] [--threads N] [--shard K/N] [--llm NAME] ...
+// persona run FILE --count N --seed S --out PATH [--format jsonl|csv] [--threads N] [--shard K/N|auto [--shards N]]
+//             [--llm NAME] ...
 // persona plan FILE [--format text|dot] [--llm NAME]
 #include <fmt/format.h>
 #include <unistd.h>
@@ -6,6 +7,7 @@
 #include <atomic>
 #include <charconv>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -15,6 +17,7 @@
 #include "cli/commands.hpp"
 #include "cli/render.hpp"
 #include "exec/exec.hpp"
+#include "exec/merge.hpp"
 
 namespace persona::cli {
 
@@ -28,7 +31,8 @@ struct RunArgs {
   std::string format;  // "" = the recipe's `output { format }`, else jsonl
   unsigned threads = 1;
   std::string shard = "1/1";
-  std::string llm;  // "" = the recipe's provider when persona.toml configures one, else offline
+  std::optional<unsigned> shards;  // with --shard auto: N for a Kubernetes Indexed Job
+  std::string llm;                 // "" = the recipe's provider when persona.toml configures one, else offline
   std::string config;
   std::string model;
   int concurrency = 0;
@@ -132,8 +136,17 @@ void print_summary(const exec::RunResult& res, const exec::RunOptions& o, bool l
 
 int do_run(const RunArgs& a) {
   unsigned k = 1, n = 1;
-  if (!parse_shard(a.shard, k, n)) {
-    std::cerr << "persona run: error: --shard expects K/N with 1 <= K <= N, got '" << a.shard << "'\n";
+  if (a.shard == "auto") {
+    std::string why;
+    if (!exec::shard_from_environment([](const char* name) { return std::getenv(name); }, a.shards, k, n, why)) {
+      std::cerr << "persona run: error: " << why << "\n";
+      return Exit::usage_error;
+    }
+  } else if (a.shards) {
+    std::cerr << "persona run: error: --shards goes with --shard auto (--shard K/N already says N)\n";
+    return Exit::usage_error;
+  } else if (!parse_shard(a.shard, k, n)) {
+    std::cerr << "persona run: error: --shard expects K/N with 1 <= K <= N, or auto, got '" << a.shard << "'\n";
     return Exit::usage_error;
   }
   SourceFiles sources;
@@ -318,7 +331,13 @@ void add_run_command(CLI::App& root, int& code) {
       ->check(CLI::IsMember({"jsonl", "csv"}));
   run->add_option("--threads,-j", ra->threads, "Worker threads (output is identical for any value)")
       ->check(CLI::Range(1u, 1024u));
-  run->add_option("--shard", ra->shard, "Shard K/N: only indices i with i % N == K-1 (default 1/1)");
+  run->add_option("--shard", ra->shard,
+                  "Shard K/N: only indices i with i % N == K-1 (default 1/1); auto: K and N from a Slurm array "
+                  "(SLURM_ARRAY_TASK_ID, _COUNT, _MIN) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX with "
+                  "--shards N or PERSONA_SHARDS); join the shards with persona merge");
+  run->add_option("--shards", ra->shards,
+                  "With --shard auto: the number of shards of a Kubernetes Indexed Job (its completions)")
+      ->check(CLI::Range(1u, 1000000u));
   run->add_option("--llm", ra->llm,
                   "Backend: a provider of persona.toml, openai (built in), or offline (the default when no provider "
                   "is configured; deterministic, no network)");

@@ -26,6 +26,7 @@ void add_eval_command(CLI::App& root, int& code);      // eval
 void add_report_command(CLI::App& root, int& code);    // report
 void add_lsp_command(CLI::App& root, int& code);       // lsp
 void add_diff_command(CLI::App& root, int& code);      // diff
+void add_merge_command(CLI::App& root, int& code);     // merge
 void add_generate_command(CLI::App& root, int& code);  // _generate (hidden): man page, completions
 // check-personas: the coherence rules applied to a persona file (cmd_check_personas.cpp)
 void add_check_personas_command(CLI::App& root, int& code);

@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
   add_eval_command(app, code);
   add_report_command(app, code);
   add_diff_command(app, code);
+  add_merge_command(app, code);
   add_check_personas_command(app, code);
   add_lsp_command(app, code);
   add_generate_command(app, code);

@@ -164,6 +164,10 @@ json manifest(const engine::Program& prog, const RunOptions& opts, const RunResu
     model["name"] = s.provider.model;
     model["style"] = llm::to_string(s.provider.style);
     if (!s.config_file.empty()) model["config"] = s.config_file;
+    // The prices the cost was computed at (`persona merge` recomputes the cost of summed usage).
+    model["prices"] = {{"input_per_mtok", s.provider.price_input_per_mtok},
+                       {"cached_input_per_mtok", s.provider.price_cached_input_per_mtok},
+                       {"output_per_mtok", s.provider.price_output_per_mtok}};
   } else {
     model["provider"] = r.model.provider;
   }
