@@ -1,9 +1,11 @@
 // Faithful LLM filling, checked on what the server received: every call after the first shows the
 // answers that came before it, the narrative shows all of them, each call's profile is a prefix of
 // the next call's, and a careless model's lists, texts and filler never pass as filled values.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -201,4 +203,60 @@ output {
     CHECK(n >= 10);  // about 20 each
   }
   CHECK(tones_of_run("b.jsonl") == first);
+}
+
+TEST_CASE(
+    "a quickstart persona costs at most 12,000 prompt tokens in at most 10 calls, at most 6,000 of them not a "
+    "prefix of an earlier call") {
+  Server server;  // usage.prompt_tokens = request characters / 4
+  REQUIRE(server.start());
+  const auto dir = setup("faithful-tokens", server, "output {\n  prompts on\n}\n");
+  const auto r = persona::test::run_command(
+      "'" + std::string(PERSONA_BIN) + "' run q.persona -n 8 -o out.jsonl --llm fake --no-cache -q", "", dir.string());
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto lines = persona::test::read_lines(dir / "out.jsonl");
+  REQUIRE(lines.size() == 8);
+  double sum_prompt = 0, sum_fresh = 0, sum_overhead = 0, sum_calls = 0, sum_attributes = 0;
+  for (const auto& line : lines) {
+    const auto j = json::parse(line);
+    const auto& calls = j["prompts"];
+    // What a prefix cache can serve: each call's longest common prefix (system, then user text) with
+    // an earlier call of the same persona. The rest of its text is new. Tokens: characters / 4, as
+    // the fake server counts; its usage also counts the JSON around the text and the schema (said
+    // apart below: the schema is the same for every fill call, and providers cache it with the rest).
+    std::vector<std::string> texts;
+    std::size_t text_chars = 0, fresh_chars = 0;
+    for (const auto& c : calls) {
+      std::string t = c["system"].get<std::string>() + "\n" + c["user"].get<std::string>();
+      std::size_t best = 0;
+      for (const auto& e : texts) {
+        std::size_t k = 0;
+        while (k < t.size() && k < e.size() && t[k] == e[k]) ++k;
+        best = std::max(best, k);
+      }
+      text_chars += t.size();
+      fresh_chars += t.size() - best;
+      texts.push_back(std::move(t));
+    }
+    const double prompt = j["usage"]["prompt_tokens"].get<double>();
+    const double fresh = static_cast<double>(fresh_chars) / 4.0;
+    INFO(j["id"] << ": " << calls.size() << " calls, " << prompt << " prompt tokens, " << fresh
+                 << " of the text's not a prefix of an earlier call");
+    CHECK(j["attributes"].size() >= 200);
+    CHECK(calls.size() <= 10);
+    CHECK(prompt <= 12000);
+    CHECK(fresh <= 6000);
+    sum_prompt += prompt;
+    sum_fresh += fresh;
+    sum_overhead += prompt - static_cast<double>(text_chars) / 4.0;
+    sum_calls += static_cast<double>(calls.size());
+    sum_attributes += static_cast<double>(j["attributes"].size());
+  }
+  const double n = static_cast<double>(lines.size());
+  std::cout << "quickstart, " << lines.size()
+            << " personas (fake server, tokens = request chars / 4): " << sum_attributes / n << " attributes, "
+            << sum_calls / n << " calls, " << sum_prompt / n << " prompt tokens (JSON around the text and schema "
+            << sum_overhead / n << "), " << sum_fresh / n
+            << " of the prompt text not a prefix of an earlier call (per persona)\n";
 }
