@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
   backend::Setup s;
   s.provider.name = "fake";
   s.provider.base_url = server.base_url();
-  s.provider.api_key_env = "PERSONA_BENCH_NO_KEY";
+  s.provider.api_key_env = "";  // the loopback server takes no key
   s.provider.max_concurrency = conc;
   std::string err;
   auto t = backend::load_templates(backend::default_prompts_dir(), err);
