@@ -58,6 +58,9 @@ class Model {
   [[nodiscard]] const lang::Recipe& recipe() const { return recipe_; }
   [[nodiscard]] const tax::Taxonomy& taxonomy() const { return *tax_; }
   [[nodiscard]] const tables::Library& tables() const { return *tables_; }
+  // The shared tables and taxonomy (to compile another program over them).
+  [[nodiscard]] const std::shared_ptr<const tables::Library>& tables_ptr() const { return tables_; }
+  [[nodiscard]] const std::shared_ptr<const tax::Taxonomy>& taxonomy_ptr() const { return tax_; }
   // Facts, conditional option weights and consistency rules of the taxonomy (interpreter/coherence).
   [[nodiscard]] const coherence::Rules& rules() const { return *rules_; }
   [[nodiscard]] std::span<const LeafInfo> leaves() const { return leaves_; }

@@ -58,6 +58,28 @@ void Session::Impl::sample_cmd(const std::string& arg, const Arg& a, bool with_l
       auto setup = backend::resolve(r, ro, pd, is_offline);
       if (setup) {
         llm_backend.emplace(*setup);
+        // A provider that names an embedding_model ranks the tiers by its embeddings, as in
+        // `persona run --llm`: a program of its own (the session's stays offline-ranked), built once
+        // per recipe version and provider; node vectors are asked once for it.
+        const llm::Provider& pv = setup->provider;
+        if (pv.embedding_model_configured) {
+          const std::string key = pv.name + "\n" + pv.base_url + "\n" + pv.embedding_model;
+          if (!embedded || embedded_version != version || embedded_for != key) {
+            embedded.reset();
+            DiagnosticList cd;
+            auto ranked = engine::Program::compile(m->recipe(), m->model().tables_ptr(), m->model().taxonomy_ptr(), cd);
+            if (!ranked) return;  // compiled once already as the session's program
+            DiagnosticList ed;
+            const bool ok = backend::use_embeddings(*ranked, *setup, {}, llm::Options{}, ed);
+            for (const auto& d : ed.all())
+              err << (d.severity == Severity::error ? "error: " : "warning: ") << d.message << "\n";
+            if (!ok) return;
+            embedded = std::move(ranked);
+            embedded_version = version;
+            embedded_for = key;
+          }
+          m = embedded.get();
+        }
       } else if (is_offline) {
         err << "note: no LLM provider is configured (persona.toml); running offline instead of '" << backend << "'\n";
       } else {

@@ -124,6 +124,11 @@ struct Session::Impl {
   } checked;
   std::map<std::string, std::shared_ptr<const tax::Taxonomy>> taxonomies;
   std::unique_ptr<engine::Program> model;
+  // The program ranked by a provider's embeddings (:run with a provider whose persona.toml names an
+  // embedding_model), for the recipe version and provider/model it was built for.
+  std::unique_ptr<engine::Program> embedded;
+  std::uint64_t embedded_version = ~std::uint64_t{0};
+  std::string embedded_for;
   std::uint64_t model_version = ~std::uint64_t{0};
 
   // The file loaded last (:reload, :diff, :save without a file) and whether the recipe changed since.

@@ -7,12 +7,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "backend/backend.hpp"
 #include "engine/program.hpp"
 #include "exec/exec.hpp"
 #include "llm/fake/fake_server.hpp"
 #include "process.hpp"
+#include "repl/repl.hpp"
 #include "similarity/embedding_scorer.hpp"
 
 using namespace persona;
@@ -199,4 +201,34 @@ TEST_CASE("a core embedding that fails or has the wrong dimension is named - onl
   r.http_status = 401;
   a = llm.parse(*prog, p, ask, r);
   CHECK(a.fatal);
+}
+
+TEST_CASE("the REPL's :run ranks by the provider's embeddings too, and writes what persona run --llm writes") {
+  llm::fake::Server server;
+  REQUIRE(server.start());
+  const auto dir = setup("exec-embeddings-repl", server);
+  const auto cli = run_in(dir, "-n 2 -o out.jsonl --llm fake --no-cache -q");
+  INFO(cli.err);
+  REQUIRE(cli.code == 0);
+  CHECK(test::read_file(dir / "out.jsonl.manifest.json").find("by embeddings fake-embed") != std::string::npos);
+
+  std::ostringstream out, err;
+  repl::Options o;
+  o.out = &out;
+  o.err = &err;
+  repl::Session session(o);
+  REQUIRE(session.load((dir / "embed.persona").string()));
+  session.feed(":set llm fake");
+  server.reset_counters();
+  session.feed(":run 2 --json");
+  INFO(err.str());
+  // The node vectors (47 batches of 64), then per persona a story call, a core embedding, a fill batch.
+  CHECK(server.requests() == 47 + 2 * 3);
+  const auto at = out.str().find("{\"id\"");
+  REQUIRE(at != std::string::npos);
+  CHECK(out.str().substr(at) == test::read_file(dir / "out.jsonl"));
+  // A second :run reuses the ranked program: no node vectors again.
+  server.reset_counters();
+  session.feed(":run 2 --json");
+  CHECK(server.requests() == 2 * 3);
 }
