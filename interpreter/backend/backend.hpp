@@ -78,13 +78,17 @@ std::optional<Setup> resolve(const lang::Recipe& r, const ResolveOptions& o, Dia
 bool use_embeddings(engine::Program& prog, const Setup& s, const std::filesystem::path& cache_dir,
                     const llm::Options& client_options, DiagnosticSink& sink);
 
+struct ProfileStats;
+
 class Llm {
  public:
   explicit Llm(Setup s) : s_(std::move(s)) {}
   [[nodiscard]] const Setup& setup() const { return s_; }
-  // The chat request for an Ask. `log`, when given, receives the system and user prompts.
+  // The chat request for an Ask. `log`, when given, receives the system and user prompts; `stats`,
+  // how many earlier answers the profile showed (fewer than all when the provider's context_window
+  // left no room for them).
   [[nodiscard]] llm::Request request(const engine::Program& prog, const engine::Persona& p, const engine::Ask& ask,
-                                     engine::CallLog* log = nullptr) const;
+                                     engine::CallLog* log = nullptr, ProfileStats* stats = nullptr) const;
   // The Answer in a response (a failed call gives ok = false; a cancelled or circuit-broken one, fatal).
   [[nodiscard]] engine::Answer parse(const engine::Program& prog, const engine::Persona& p, const engine::Ask& ask,
                                      const llm::Response& r) const;

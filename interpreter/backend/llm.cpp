@@ -406,7 +406,8 @@ Prompt narrative_prompt(const engine::Model& m, const Persona& p, const Setup& s
 
 }  // namespace
 
-llm::Request Llm::request(const engine::Program& prog, const Persona& p, const Ask& ask, engine::CallLog* log) const {
+llm::Request Llm::request(const engine::Program& prog, const Persona& p, const Ask& ask, engine::CallLog* log,
+                          ProfileStats* stats) const {
   const engine::Model& m = prog.model();
   if (ask.kind == Ask::Kind::embed) {  // the selection's core, for the embeddings scorer
     llm::Request req;
@@ -450,6 +451,7 @@ llm::Request Llm::request(const engine::Program& prog, const Persona& p, const A
   if (ask.kind == Ask::Kind::fill) po.focus = ask.items;
   ProfileStats ps;
   const std::string user = profile_text(m, p, po, &ps) + "\n" + pr.task;
+  if (stats != nullptr) *stats = ps;
   // A re-ask gets its own seed (and so its own cache entry): the same request would get the same answer.
   const std::string seed_step = ask.attempt == 0 ? ask.tag : ask.tag + ":again" + std::to_string(ask.attempt);
   llm::ChatOptions co;

@@ -270,7 +270,17 @@ class Loop {
     }
     engine::CallLog log;
     const bool keep_log = keep_prompts_;
-    llm::Request req = o_.llm->request(prog_, s.job.p, *s.job.ask, keep_log ? &log : nullptr);
+    backend::ProfileStats shown;
+    llm::Request req = o_.llm->request(prog_, s.job.p, *s.job.ask, keep_log ? &log : nullptr, &shown);
+    if (shown.shown < shown.answers) {  // the context budget has no room for all of them: say so
+      const long window = o_.llm->setup().provider.context_window;
+      s.job.p.problems.push_back(
+          s.job.ask->tag + ": the profile left out " + std::to_string(shown.answers - shown.shown) + " of " +
+          std::to_string(shown.answers) + " earlier answers, the least related first, to fit " +
+          (window > 0 ? "the provider's context_window (" + std::to_string(window) + " tokens)"
+                      : "the recipe's context budget (" + std::to_string(prog_.recipe().attributes.context_tokens) +
+                            " tokens)"));
+    }
     if (keep_log) s.job.p.calls.push_back(std::move(log));
     Slot* sp = &s;
     client_.submit(std::move(req), [this, sp](llm::Response r) {

@@ -260,3 +260,37 @@ TEST_CASE(
             << sum_overhead / n << "), " << sum_fresh / n
             << " of the prompt text not a prefix of an earlier call (per persona)\n";
 }
+
+TEST_CASE("a provider's context_window cuts the least related earlier answers and the persona says so") {
+  Server server;
+  REQUIRE(server.start());
+  const auto dir = setup("faithful-window", server, "output {\n  prompts on\n}\n");
+  persona::test::write_file(dir / "persona.toml",
+                            persona::test::read_file(dir / "persona.toml") + "context_window = 3000\n");
+  const auto r = persona::test::run_command(
+      "'" + std::string(PERSONA_BIN) + "' run q.persona -n 2 -o out.jsonl --llm fake --no-cache -q", "", dir.string());
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto lines = persona::test::read_lines(dir / "out.jsonl");
+  REQUIRE(lines.size() == 2);
+  for (const auto& line : lines) {
+    const auto j = json::parse(line);
+    std::size_t cut_calls = 0;
+    for (const auto& c : j["prompts"]) {
+      const auto before = c["answers_before"].get<std::size_t>(), shown = c["answers_shown"].get<std::size_t>();
+      CHECK(shown <= before);
+      if (shown < before) {
+        ++cut_calls;
+        // Each cut call is said in the persona's problems, with how many and why.
+        const std::string said = c["step"].get<std::string>() + ": the profile left out " +
+                                 std::to_string(before - shown) + " of " + std::to_string(before) +
+                                 " earlier answers, the least related first, to fit the provider's context_window "
+                                 "(3000 tokens)";
+        CHECK(j["problems"].dump().find(said) != std::string::npos);
+      }
+      // The profile (system and user text, characters / 4) fits the window with the answer's room.
+      CHECK((c["system"].get<std::string>().size() + c["user"].get<std::string>().size()) / 4 < 3000);
+    }
+    CHECK(cut_calls >= 2);
+  }
+}
