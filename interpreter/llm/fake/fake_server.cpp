@@ -83,6 +83,9 @@ json value_for(const std::string& key, const json* prop, std::uint64_t h, bool c
     for (const auto& e : (*prop)["enum"])
       if (e.is_string()) choices.push_back(e.get<std::string>());
     if (!choices.empty()) return choices[h % choices.size()];
+    // An enum of numbers (e.g. a questionnaire item's codes): one of them.
+    const json& all = (*prop)["enum"];
+    if (!all.empty()) return all[h % all.size()];
   }
   const json type = prop != nullptr && prop->contains("type") ? (*prop)["type"] : json();
   auto is = [&](const char* t) {
