@@ -371,7 +371,10 @@ Estimate estimate(const Questionnaire& q, const std::vector<PersonaRecord>& peop
     bool first = true;
     for (const auto& g : groups) {
       const Text tx = call_text(q, p, g, o.mode, t, {});
-      const std::uint64_t prompt = tokens(tx.system.size() + tx.user.size());
+      // The request as sent: the messages, the answer schema and the framing (a provider counts the
+      // schema of a structured answer as prompt tokens too). Repeats differ only in the seed.
+      const SurveyCall c = make_call(q, p, g, 0, tx, step_name(q, g, o.mode, 0), provider, o);
+      const std::uint64_t prompt = tokens(c.body.dump().size());
       const std::uint64_t prefix = tokens(tx.prefix_chars);
       for (int r = 0; r < std::max(1, repeats); ++r) {
         ++e.calls;

@@ -277,7 +277,8 @@ SurveyCall reask_call(const Questionnaire& q, const PersonaRecord& p, const Pars
 std::vector<Answer> invalid_answers(const PersonaRecord& p, const std::vector<std::size_t>& items, int repeat,
                                     Mode mode);
 
-// The --dry-run estimate, from the rendered prompts of every persona (tokens = chars / 4).
+// The --dry-run estimate, from the rendered requests of every persona (tokens = characters of the
+// request body / 4: messages, answer schema and framing).
 struct Estimate {
   std::uint64_t calls = 0;
   std::uint64_t prompt_tokens = 0;
