@@ -3,14 +3,22 @@
 // real survey distributions.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "base/files.hpp"
 #include "cli/commands.hpp"
 #include "cli/render.hpp"
+#include "llm/cache.hpp"
+#include "llm/client.hpp"
+#include "llm/models.hpp"
 #include "survey/survey.hpp"
 
 namespace persona::cli {
@@ -38,6 +46,9 @@ struct SurveyArgs {
   std::string model;
   double temperature = 1.0;
   std::string prompts;
+  std::string cache;
+  bool no_cache = false;
+  int concurrency = 0;
   bool quiet = false;
 };
 
@@ -79,6 +90,135 @@ bool write_file(const fs::path& path, std::string_view text) {
   return true;
 }
 
+// What the LLM modes asked and got; said on stderr and in metrics.json.
+struct LlmTotals {
+  long calls = 0;         // requests answered (by the provider or the cache), re-asks included
+  long sent = 0;          // of them answered by the provider
+  long from_cache = 0;    // of them answered by the response cache
+  long reasks = 0;        // re-asks for invalid items
+  long failed = 0;        // requests that failed (their items are recorded invalid)
+  long answered = 0;      // items with a valid answer (a code or a missing code)
+  long invalid = 0;       // items still invalid after the re-ask (failed requests' items included)
+  llm::Usage usage;       // of every answer, the cached ones included (what the survey costs)
+  llm::Usage sent_usage;  // of the answers the provider sent in this run
+  std::string provider;
+  std::string fatal;  // a failure that stops the run (401/403/404), said in the user's terms
+  std::string first_error;
+  std::vector<std::string> why;  // the first reasons for invalid items
+
+  [[nodiscard]] nlohmann::json to_json() const {
+    const double n = answered > 0 ? static_cast<double>(answered) : 1.0;
+    return {{"calls", calls},
+            {"sent", sent},
+            {"from_cache", from_cache},
+            {"reasks", reasks},
+            {"failed", failed},
+            {"answered", answered},
+            {"invalid", invalid},
+            {"prompt_tokens", usage.prompt_tokens},
+            {"completion_tokens", usage.completion_tokens},
+            {"prompt_tokens_per_answer", answered > 0 ? static_cast<double>(usage.prompt_tokens) / n : 0.0},
+            {"completion_tokens_per_answer", answered > 0 ? static_cast<double>(usage.completion_tokens) / n : 0.0},
+            {"sent_prompt_tokens", sent_usage.prompt_tokens},
+            {"sent_completion_tokens", sent_usage.completion_tokens}};
+  }
+};
+
+// Every persona x item group x repeat asked through the one LLM client: many requests in flight
+// (the client's concurrency), each reply checked, invalid items re-asked once, then recorded
+// invalid. The answers come back ordered by (persona, item, repeat) whatever the completion order.
+std::vector<survey::Answer> ask_llm(const survey::Questionnaire& q, const std::vector<survey::PersonaRecord>& people,
+                                    int repeats, const survey::Templates& t, const llm::Provider& provider,
+                                    const survey::CallOptions& co, llm::Cache* cache, int concurrency, LlmTotals& tot) {
+  const auto groups = survey::item_groups(q);
+  const std::size_t G = groups.size(), R = static_cast<std::size_t>(std::max(1, repeats));
+  const std::size_t jobs = people.size() * G * R;
+  std::vector<std::vector<survey::Answer>> results(jobs);
+  llm::Options lo;
+  lo.max_concurrency = concurrency;
+  lo.cache = cache;
+  llm::Client client(provider, lo);
+  const std::size_t window =
+      static_cast<std::size_t>(std::max(16, 4 * (concurrency > 0 ? concurrency : provider.max_concurrency)));
+  bool stop = false;
+  auto record_invalid = [&](std::size_t k, const survey::PersonaRecord& p, const std::vector<std::size_t>& items,
+                            int repeat) {
+    for (auto& x : survey::invalid_answers(p, items, repeat, co.mode)) results[k].push_back(x);
+  };
+  std::function<void(std::size_t, survey::SurveyCall, bool)> send = [&](std::size_t k, survey::SurveyCall call,
+                                                                        bool again) {
+    const survey::PersonaRecord& p = people[k / (G * R)];
+    llm::Request req;
+    req.body = std::move(call.body);
+    req.tag = p.id + ":" + call.step;
+    client.submit(std::move(req), [&, k, again, items = std::move(call.items), repeat = call.repeat](llm::Response r) {
+      const survey::PersonaRecord& person = people[k / (G * R)];
+      if (!r.ok()) {
+        if (r.status != llm::Response::Status::cancelled) {
+          ++tot.failed;
+          if (llm::stops_the_run(r.http_status) && tot.fatal.empty()) {
+            tot.fatal = llm::describe_failure(provider, r.http_status, r.error);
+            if (tot.fatal.find("'" + provider.name + "'") == std::string::npos)
+              tot.fatal = "provider '" + provider.name + "': " + tot.fatal;
+            stop = true;
+          }
+          if (tot.first_error.empty()) tot.first_error = r.error;
+        }
+        record_invalid(k, person, items, repeat);
+        return;
+      }
+      ++tot.calls;
+      ++(r.from_cache ? tot.from_cache : tot.sent);
+      tot.usage += r.usage;
+      if (!r.from_cache) tot.sent_usage += r.usage;
+      auto parsed = survey::parse_reply(q, person, items, repeat, co.mode, r.content);
+      for (auto& x : parsed.answers) results[k].push_back(x);
+      if (parsed.invalid.empty()) return;
+      if (again || stop) {
+        for (const auto& w : parsed.why)
+          if (tot.why.size() < 5) tot.why.push_back(person.id + " r" + std::to_string(repeat) + ": " + w);
+        record_invalid(k, person, parsed.invalid, repeat);
+        return;
+      }
+      ++tot.reasks;
+      send(k, survey::reask_call(q, person, parsed, repeat, t, provider, co), true);
+    });
+  };
+  std::size_t next = 0;
+  while (true) {
+    while (!stop && next < jobs && client.pending() < window) {
+      const std::size_t k = next++;
+      const auto& p = people[k / (G * R)];
+      send(k, survey::survey_call(q, p, groups[(k / R) % G], static_cast<int>(k % R), t, provider, co), false);
+    }
+    if (stop) client.cancel_all();
+    if (client.pending() == 0 && (stop || next >= jobs)) break;
+    client.poll(100);
+  }
+  // Requests never sent (a run stopped early) leave their items unanswered.
+  for (std::size_t k = next; k < jobs; ++k)
+    record_invalid(k, people[k / (G * R)], groups[(k / R) % G], static_cast<int>(k % R));
+  std::vector<survey::Answer> out;
+  out.reserve(people.size() * q.items.size() * R);
+  for (auto& v : results)
+    for (auto& x : v) out.push_back(x);
+  std::sort(out.begin(), out.end(), [](const survey::Answer& x, const survey::Answer& y) {
+    return std::tie(x.persona, x.item, x.repeat) < std::tie(y.persona, y.item, y.repeat);
+  });
+  for (const auto& x : out) ++(x.status == survey::AnswerStatus::invalid ? tot.invalid : tot.answered);
+  return out;
+}
+
+std::string llm_summary(const LlmTotals& t) {
+  const double n = t.answered > 0 ? static_cast<double>(t.answered) : 1.0;
+  return fmt::format(
+      "{} calls ({} sent, {} from the cache, {} re-asks, {} failed); {} prompt tokens and {} completion tokens "
+      "({:.1f} and {:.1f} per answered item; sent in this run: {} and {}); {} items answered, {} invalid",
+      t.calls, t.sent, t.from_cache, t.reasks, t.failed, t.usage.prompt_tokens, t.usage.completion_tokens,
+      static_cast<double>(t.usage.prompt_tokens) / n, static_cast<double>(t.usage.completion_tokens) / n,
+      t.sent_usage.prompt_tokens, t.sent_usage.completion_tokens, t.answered, t.invalid);
+}
+
 int run_survey(const SurveyArgs& a) {
   DiagnosticList diags;
   SourceFiles sources;
@@ -118,6 +258,8 @@ int run_survey(const SurveyArgs& a) {
   }
 
   std::vector<survey::Answer> answers;
+  LlmTotals llm_totals;
+  bool asked_llm = false;
   if (!a.answers.empty()) {
     sources.load(a.answers);
     const auto rd = files::read(a.answers, {.max_bytes = 4ull << 30, .require_utf8 = true});
@@ -145,22 +287,48 @@ int run_survey(const SurveyArgs& a) {
       std::cerr << "persona survey: " << err << "\n";
       return Exit::user_error;
     }
-    if (!a.dry_run) {
+    const survey::CallOptions co{.mode = *mode, .seed = a.seed, .temperature = a.temperature, .max_tokens = 0};
+    if (a.dry_run) {
+      const auto e = survey::estimate(*q, *people, a.repeats, *t, *provider, co);
       print_diagnostics(diags, sources);
-      std::cerr << "persona survey: --mode " << a.mode
-                << " needs the LLM executor, which is not wired to `persona survey` yet: use --dry-run for the "
-                   "estimate, or --mode random, or --answers FILE with answers from another run\n";
+      std::cout << fmt::format(
+          "mode {}: {} calls ({} personas x {} item groups x {} repeats), {} prompt tokens ({} cacheable by a prefix "
+          "cache), {} completion tokens, ${:.4f} at {}'s prices\n",
+          a.mode, e.calls, people->size(), survey::item_groups(*q).size(), a.repeats, e.prompt_tokens,
+          e.cacheable_tokens, e.completion_tokens, e.cost, provider->name);
+      return Exit::ok;
+    }
+    // A missing key is said before anything is sent or written.
+    if (const std::string why = llm::key_problem(*provider); !why.empty()) {
+      print_diagnostics(diags, sources);
+      std::cerr << "persona survey: error: " << why << "\n";
       return Exit::usage_error;
     }
-    const survey::CallOptions co{.mode = *mode, .seed = a.seed, .temperature = a.temperature, .max_tokens = 0};
-    const auto e = survey::estimate(*q, *people, a.repeats, *t, *provider, co);
-    print_diagnostics(diags, sources);
-    std::cout << fmt::format(
-        "mode {}: {} calls ({} personas x {} item groups x {} repeats), {} prompt tokens ({} cacheable by a prefix "
-        "cache), {} completion tokens, ${:.4f} at {}'s prices\n",
-        a.mode, e.calls, people->size(), survey::item_groups(*q).size(), a.repeats, e.prompt_tokens, e.cacheable_tokens,
-        e.completion_tokens, e.cost, provider->name);
-    return Exit::ok;
+    std::error_code ec;
+    fs::create_directories(a.out, ec);
+    if (ec) {
+      std::cerr << "persona survey: cannot create " << a.out << ": " << ec.message() << "\n";
+      return Exit::runtime_error;
+    }
+    std::unique_ptr<llm::Cache> cache;
+    if (!a.no_cache) {
+      const fs::path file = a.cache.empty() ? fs::path(a.out) / "cache.sqlite" : fs::path(a.cache);
+      std::string why;
+      cache = llm::Cache::open(file, &why);
+      if (!cache) {
+        std::cerr << "persona survey: cannot open the response cache " << file.string() << ": " << why << "\n";
+        return Exit::runtime_error;
+      }
+    }
+    llm_totals.provider = provider->name;
+    answers = ask_llm(*q, *people, a.repeats, *t, *provider, co, cache.get(), a.concurrency, llm_totals);
+    asked_llm = true;
+    if (!llm_totals.fatal.empty()) {
+      print_diagnostics(diags, sources);
+      std::cerr << "persona survey: error: " << llm_totals.fatal << "\n";
+      if (!a.quiet) std::cerr << "persona survey: " << llm_summary(llm_totals) << "\n";
+      return Exit::runtime_error;
+    }
   }
 
   std::error_code ec;
@@ -171,6 +339,18 @@ int run_survey(const SurveyArgs& a) {
   }
   if (a.answers.empty() && !write_file(fs::path(a.out) / "answers.csv", survey::answers_csv(*q, *people, answers)))
     return Exit::runtime_error;
+  if (asked_llm) {
+    for (const auto& w : llm_totals.why)
+      std::cerr << "persona survey: warning: invalid after the re-ask: " << w << "\n";
+    if (!a.quiet) std::cerr << "persona survey: " << llm_summary(llm_totals) << "\n";
+    if (llm_totals.failed > 0) {
+      std::cerr << "persona survey: error: " << llm_totals.failed << " requests to provider '" << llm_totals.provider
+                << "' failed (first: " << llm_totals.first_error
+                << "); their items are recorded invalid in answers.csv. Run the same command again to ask them "
+                   "again: the answered ones come from the response cache\n";
+      return Exit::runtime_error;
+    }
+  }
   if (!targets) {
     print_diagnostics(diags, sources);
     if (!a.quiet)
@@ -186,8 +366,10 @@ int run_survey(const SurveyArgs& a) {
   eo.reference = a.reference;
   const auto report = survey::evaluate(*q, *people, answers, *targets, eo, diags);
   print_diagnostics(diags, sources);
+  auto metrics_json = survey::metrics_json(report);
+  if (asked_llm) metrics_json["llm"] = llm_totals.to_json();
   if (!write_file(fs::path(a.out) / "metrics.csv", survey::metrics_csv(report)) ||
-      !write_file(fs::path(a.out) / "metrics.json", survey::metrics_json(report).dump(2) + "\n"))
+      !write_file(fs::path(a.out) / "metrics.json", metrics_json.dump(2) + "\n"))
     return Exit::runtime_error;
   if (report.cells.empty()) {
     std::cerr << "persona survey: no item had both answers and targets: nothing to compare\n";
@@ -228,6 +410,10 @@ void add_survey_command(CLI::App& root, int& code) {
   s->add_option("--model", a->model, "Model name (overrides the provider's)");
   s->add_option("--temperature", a->temperature, "Sampling temperature of the LLM modes (default 1.0)");
   s->add_option("--prompts", a->prompts, "Folder of prompt templates (default: stdlib/prompts)");
+  s->add_option("--cache", a->cache, "Response cache of the LLM modes (default: OUT/cache.sqlite)");
+  s->add_flag("--no-cache", a->no_cache, "LLM modes: no response cache (every request is sent)");
+  s->add_option("--concurrency", a->concurrency, "LLM modes: requests in flight at most (default: the provider's)")
+      ->check(CLI::Range(0, 1024));
   s->add_flag("--quiet,-q", a->quiet, "No summary on stderr");
   s->callback([a, &code] { code = run_survey(*a); });
 }

@@ -1,5 +1,6 @@
 // `persona survey` end to end: the example runs offline with --mode random and prints the metrics
-// table; bad input is an error with its position; the LLM modes give a dry-run estimate.
+// table; bad input is an error with its position; the LLM modes give a dry-run estimate (and run
+// against the loopback server in test_llm.cpp).
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -100,7 +101,7 @@ TEST_CASE("a bad questionnaire or target file is a user error with file, line an
   CHECK(o.err.find("bad.jsonl:2:1: error: line 2 is not valid JSON") != std::string::npos);
 }
 
-TEST_CASE("the LLM modes estimate calls and tokens with --dry-run and refuse to run without the executor") {
+TEST_CASE("the LLM modes estimate calls and tokens with --dry-run and need the provider's key to run") {
   const auto o =
       run_persona("survey '" + example_personas() + "'" + kExample + " --mode deep --repeats 3 --dry-run --llm openai");
   INFO(o.err);
@@ -110,8 +111,10 @@ TEST_CASE("the LLM modes estimate calls and tokens with --dry-run and refuse to 
                              " --mode cultural --repeats 3 --dry-run --llm openai");
   REQUIRE(c.code == 0);
   CHECK(c.out.find("mode cultural: 360 calls") != std::string::npos);
-  const auto r = run_persona("survey '" + example_personas() + "'" + kExample + " --mode deep -o '" +
-                             (scratch_dir("survey") / "deep").string() + "'");
+  // Without the key nothing is sent: a usage error naming the variable.
+  const auto r =
+      run_command("env -u OPENAI_API_KEY '" + std::string(PERSONA_BIN) + "' survey '" + example_personas() + "'" +
+                  kExample + " --mode deep --llm openai -o '" + (scratch_dir("survey") / "deep").string() + "'");
   CHECK(r.code == 2);
-  CHECK(r.err.find("--dry-run") != std::string::npos);
+  CHECK(r.err.find("OPENAI_API_KEY") != std::string::npos);
 }
