@@ -210,13 +210,14 @@ std::vector<survey::Answer> ask_llm(const survey::Questionnaire& q, const std::v
 }
 
 std::string llm_summary(const LlmTotals& t) {
-  const double n = t.answered > 0 ? static_cast<double>(t.answered) : 1.0;
+  const double n = static_cast<double>(t.answered);
+  auto per = [&](long tokens) { return t.answered > 0 ? static_cast<double>(tokens) / n : 0.0; };
   return fmt::format(
       "{} calls ({} sent, {} from the cache, {} re-asks, {} failed); {} prompt tokens and {} completion tokens "
       "({:.1f} and {:.1f} per answered item; sent in this run: {} and {}); {} items answered, {} invalid",
       t.calls, t.sent, t.from_cache, t.reasks, t.failed, t.usage.prompt_tokens, t.usage.completion_tokens,
-      static_cast<double>(t.usage.prompt_tokens) / n, static_cast<double>(t.usage.completion_tokens) / n,
-      t.sent_usage.prompt_tokens, t.sent_usage.completion_tokens, t.answered, t.invalid);
+      per(t.usage.prompt_tokens), per(t.usage.completion_tokens), t.sent_usage.prompt_tokens,
+      t.sent_usage.completion_tokens, t.answered, t.invalid);
 }
 
 int run_survey(const SurveyArgs& a) {

@@ -78,10 +78,10 @@ long number_before(const std::string& text, const std::string& what) {
 
 }  // namespace
 
-TEST_CASE("the deep and cultural modes answer every persona, item and repeat with a valid code") {
+TEST_CASE("the deep, demographics and cultural modes answer every persona, item and repeat with a valid code") {
   llm::fake::Server server;
   REQUIRE(server.start());
-  for (const std::string mode : {"deep", "cultural"}) {
+  for (const std::string mode : {"deep", "demographics", "cultural"}) {
     const auto dir = config_for("survey-llm-" + mode, server);
     server.reset_counters();
     const auto o = survey(twenty_personas(), dir,
