@@ -172,6 +172,34 @@ TEST_CASE("a run whose requests failed is resumed by the same command, which sen
   CHECK(read_file(dir / "clean" / "answers.csv") == answers);
 }
 
+TEST_CASE("a run killed midway is resumed by the same command and gives the answers of an uninterrupted run") {
+  llm::fake::Server server;
+  REQUIRE(server.start());
+  server.set_latency_ms(100);
+  const auto dir = config_for("survey-llm-kill", server);
+  const std::string args = "--mode deep --repeats 2 --concurrency 2 -o '" + (dir / "out").string() + "'";
+  const auto killed = run_command("timeout -s KILL 1 '" + std::string(PERSONA_BIN) + "' survey '" + twenty_personas() +
+                                  "'" + kQuestions + " --config '" + (dir / "persona.toml").string() + "' " + args);
+  CHECK(killed.code != 0);
+  CHECK_FALSE(fs::exists(dir / "out" / "answers.csv"));
+  server.set_latency_ms(0);
+  server.reset_counters();
+  const auto resumed = survey(twenty_personas(), dir, args);
+  INFO(resumed.err);
+  REQUIRE(resumed.code == 0);
+  // What the killed run got answered comes from the cache; only the rest is sent.
+  const auto j = rows(read_file(dir / "out" / "answers.csv"));
+  CHECK(j.size() == 80);
+  const long sent = number_before(resumed.err, "sent");
+  const long cached = number_before(resumed.err, "from the cache");
+  CHECK(sent == server.requests());
+  CHECK(sent + cached == 40);
+  const auto clean =
+      survey(twenty_personas(), dir, "--mode deep --repeats 2 --no-cache -o '" + (dir / "clean").string() + "'");
+  REQUIRE(clean.code == 0);
+  CHECK(read_file(dir / "clean" / "answers.csv") == read_file(dir / "out" / "answers.csv"));
+}
+
 TEST_CASE("an answer outside the codes is re-asked once, then recorded invalid and counted") {
   llm::fake::Server server;
   REQUIRE(server.start());
