@@ -4,8 +4,10 @@
 // recorded invalid; the dry-run estimate is close to the measured prompt tokens; a missing key and
 // a rejected key stop the run in the user's terms.
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
@@ -292,4 +294,68 @@ TEST_CASE("a rejected key stops the run with exit 3 naming the provider") {
   CHECK(o.err.find("sk-survey-secret") == std::string::npos);  // the key itself is never said
   CHECK(server.requests() < 20);
   CHECK_FALSE(fs::exists(dir / "out" / "answers.csv"));
+}
+
+// The issue's scale, end to end on loopback: 200 personas x 10 items x 3 repeats x 3 modes, every
+// answer a valid code, the dry run within 15% of the measured prompt tokens, and the tokens per
+// answered item printed for each mode.
+TEST_CASE("200 personas answer 10 items 3 times in each of the 3 LLM modes, as the dry run estimated") {
+  const auto dir0 = scratch_dir("survey-llm-scale");
+  const auto personas = dir0 / "uk-adults-200.jsonl";
+  {
+    const auto o = run_persona("run examples/survey/uk-adults.persona --count 200 --out '" + personas.string() + "'");
+    INFO(o.err);
+    REQUIRE(o.code == 0);
+  }
+  // Ten items in this project's own words: two blocks of ordinal scales and an unordered one.
+  std::string q =
+      "[survey]\nid = \"scale-test\"\ntitle = \"Ten items\"\ngroup_by = [\"country\"]\nitems_per_call = 8\n"
+      "missing = { -1 = \"don't know\" }\n";
+  const char* texts[] = {"How satisfied are you with your life as a whole these days?",
+                         "How much do you trust most people you meet for the first time?",
+                         "How important is religion in your daily life?",
+                         "How often do you talk with your neighbours?",
+                         "How interested are you in politics?",
+                         "How safe do you feel walking alone in your area after dark?",
+                         "How often do you do unpaid voluntary work?",
+                         "How proud are you of your country?",
+                         "How worried are you about losing your income in the next year?"};
+  for (int k = 0; k < 9; ++k)
+    q += "\n[[item]]\nid = \"q" + std::to_string(k + 1) + "\"\nblock = \"b" + std::to_string(k / 5) + "\"\ntext = \"" +
+         texts[k] +
+         "\"\nform = \"scale\"\nlabels = { 1 = \"not at all\", 2 = \"a little\", 3 = \"somewhat\", 4 = \"very\" }\n";
+  q += "\n[[item]]\nid = \"q10\"\ntext = \"Which of these do you most often use to follow the news?\"\nform = "
+       "\"options\"\noptions = { 1 = \"television\", 2 = \"radio\", 3 = \"newspapers\", 4 = \"websites or apps\", 5 = "
+       "\"social media\" }\n";
+  write_file(dir0 / "ten.toml", q);
+  llm::fake::Server server;
+  REQUIRE(server.start());
+  for (const std::string mode : {"deep", "demographics", "cultural"}) {
+    const auto dir = config_for("survey-llm-scale-" + mode, server);
+    const std::string base = "survey '" + personas.string() + "' --questions '" + (dir0 / "ten.toml").string() +
+                             "' --config '" + (dir / "persona.toml").string() + "' --mode " + mode + " --repeats 3";
+    const auto dry = run_persona(base + " --dry-run");
+    INFO(dry.out << dry.err);
+    REQUIRE(dry.code == 0);
+    server.reset_counters();
+    const auto o = run_persona(base + " -o '" + (dir / "out").string() + "'");
+    INFO(mode << "\n" << o.err);
+    REQUIRE(o.code == 0);
+    const auto r = rows(read_file(dir / "out" / "answers.csv"));
+    REQUIRE(r.size() == 200 * 10 * 3);
+    std::size_t valid = 0;
+    for (const auto& row : r) {
+      const bool is_q10 = row[1] == "q10";
+      if (row[5] == "ok" && !row[3].empty() && row[3][0] >= '1' && row[3][0] <= (is_q10 ? '5' : '4')) ++valid;
+    }
+    CHECK(valid == r.size());
+    const long estimated = number_before(dry.out, "prompt tokens");
+    const long measured = number_before(o.err, "prompt tokens");
+    REQUIRE(estimated > 0);
+    REQUIRE(measured > 0);
+    CHECK(std::abs(static_cast<double>(estimated - measured)) <= 0.15 * static_cast<double>(measured));
+    std::cout << "survey " << mode << ": 200 personas x 10 items x 3 repeats, " << server.requests()
+              << " requests, prompt tokens measured " << measured << " (dry run " << estimated << "), "
+              << static_cast<double>(measured) / static_cast<double>(r.size()) << " per answered item\n";
+  }
 }
