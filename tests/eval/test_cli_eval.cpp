@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "eval_support.hpp"
+#include "fake_provider.hpp"
 #include "files.hpp"
 #include "llm/fake/fake_server.hpp"
 #include "process.hpp"
@@ -163,8 +164,7 @@ TEST_CASE("persona eval --llm rates a deterministic sample through the judge and
   std::filesystem::create_directories(dir);
   ::setenv("PERSONA_JUDGE_KEY", "k", 1);
   persona::test::write_file(dir / "persona.toml",
-                            "[providers]\ndefault = \"fake\"\n[providers.fake]\nbase_url = \"" + server.base_url() +
-                                "\"\nmodel = \"fake-model\"\napi_key_env = \"PERSONA_JUDGE_KEY\"\n");
+                            persona::test::fake_provider_toml(server.base_url(), "PERSONA_JUDGE_KEY"));
   const auto o = persona::test::run_command(
       "'" + std::string(PERSONA_BIN) + "' eval " + q(kFixture) + " --llm fake --judge-sample 2 --json - -q", "",
       dir.string());

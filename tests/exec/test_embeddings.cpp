@@ -12,6 +12,7 @@
 #include "backend/backend.hpp"
 #include "engine/program.hpp"
 #include "exec/exec.hpp"
+#include "fake_provider.hpp"
 #include "llm/fake/fake_server.hpp"
 #include "process.hpp"
 #include "repl/repl.hpp"
@@ -42,12 +43,9 @@ fs::path setup(const std::string& name, const llm::fake::Server& server, const s
   const auto dir = test::scratch_dir(name);
   ::setenv("PERSONA_EMBED_KEY", "k", 1);
   test::write_file(dir / "embed.persona", kRecipe);
-  test::write_file(dir / "persona.toml", "[providers]\ndefault = \"fake\"\n[providers.fake]\nbase_url = \"" +
-                                             server.base_url() + "\"\nmodel = \"fake-model\"\nembedding_model = \"" +
-                                             model +
-                                             "\"\n"
-                                             "api_key_env = \"PERSONA_EMBED_KEY\"\nmax_retries = 0\n"
-                                             "max_concurrency = 4\n");
+  test::write_file(dir / "persona.toml", test::fake_provider_toml(server.base_url(), "PERSONA_EMBED_KEY",
+                                                                  "embedding_model = \"" + model +
+                                                                      "\"\nmax_retries = 0\nmax_concurrency = 4\n"));
   return dir;
 }
 

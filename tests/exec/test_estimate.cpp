@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "fake_provider.hpp"
 #include "files.hpp"
 #include "llm/fake/fake_server.hpp"
 #include "process.hpp"
@@ -24,10 +25,10 @@ TEST_CASE("the dry run's estimate is within 15% of the measured spend on every e
     const std::string name = e.path().stem().string();
     const auto dir = test::scratch_dir("estimate-" + name);
     fs::copy(examples, dir, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
-    test::write_file(dir / "persona.toml",
-                     "[providers]\ndefault = \"fake\"\n[providers.fake]\nbase_url = \"" + server.base_url() +
-                         "\"\nmodel = \"fake-model\"\napi_key_env = \"PERSONA_ESTIMATE_KEY\"\n"
-                         "max_concurrency = 8\nprice_input_per_mtok = 1\nprice_output_per_mtok = 4\n");
+    test::write_file(
+        dir / "persona.toml",
+        test::fake_provider_toml(server.base_url(), "PERSONA_ESTIMATE_KEY",
+                                 "max_concurrency = 8\nprice_input_per_mtok = 1\nprice_output_per_mtok = 4\n"));
     const std::string cmd = "'" + std::string(PERSONA_BIN) + "' run " + e.path().filename().string() +
                             " -n 8 -o out.jsonl --llm fake --no-cache -q";
     const auto dry = test::run_command(cmd + " --dry-run", "", dir.string());

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "fake_provider.hpp"
 #include "files.hpp"
 #include "llm/fake/fake_server.hpp"
 #include "process.hpp"
@@ -26,10 +27,9 @@ fs::path setup(const std::string& name, const Server& server, const std::string&
   recipe += output_block;
   persona::test::write_file(dir / "q.persona", recipe);
   ::setenv("PERSONA_FAITHFUL_KEY", "k", 1);
-  persona::test::write_file(dir / "persona.toml",
-                            "[providers]\ndefault = \"fake\"\n[providers.fake]\nbase_url = \"" + server.base_url() +
-                                "\"\nmodel = \"fake-model\"\napi_key_env = \"PERSONA_FAITHFUL_KEY\"\n"
-                                "max_concurrency = 8\n");
+  persona::test::write_file(
+      dir / "persona.toml",
+      persona::test::fake_provider_toml(server.base_url(), "PERSONA_FAITHFUL_KEY", "max_concurrency = 8\n"));
   return dir;
 }
 
@@ -175,8 +175,7 @@ output {
 }
 )");
   persona::test::write_file(dir / "persona.toml",
-                            "[providers]\ndefault = \"fake\"\n[providers.fake]\nbase_url = \"" + server.base_url() +
-                                "\"\nmodel = \"fake-model\"\napi_key_env = \"PERSONA_FAITHFUL_KEY\"\n");
+                            persona::test::fake_provider_toml(server.base_url(), "PERSONA_FAITHFUL_KEY"));
   auto tones_of_run = [&](const std::string& out) {
     const auto r = persona::test::run_command(
         "'" + std::string(PERSONA_BIN) + "' run t.persona -n 60 -o " + out + " --llm fake --no-cache -q -c 7", "",

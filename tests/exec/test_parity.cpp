@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "exec/exec.hpp"
+#include "fake_provider.hpp"
 #include "llm/fake/fake_server.hpp"
 #include "process.hpp"
 #include "repl/repl.hpp"
@@ -38,11 +39,10 @@ fs::path setup(const std::string& name, const llm::fake::Server& server, const s
   const auto dir = test::scratch_dir(name);
   ::setenv("PERSONA_PARITY_KEY", "test-key", 1);
   test::write_file(dir / "parity.persona", kSmall + extra);
-  test::write_file(dir / "persona.toml", "[providers]\ndefault = \"fake\"\n[providers.fake]\nbase_url = \"" +
-                                             server.base_url() +
-                                             "\"\nmodel = \"fake-model\"\napi_key_env = \"PERSONA_PARITY_KEY\"\n"
-                                             "max_concurrency = 4\nprice_input_per_mtok = 0.5\n"
-                                             "price_output_per_mtok = 1.5\n");
+  test::write_file(
+      dir / "persona.toml",
+      test::fake_provider_toml(server.base_url(), "PERSONA_PARITY_KEY",
+                               "max_concurrency = 4\nprice_input_per_mtok = 0.5\nprice_output_per_mtok = 1.5\n"));
   return dir;
 }
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "fake_provider.hpp"
 #include "files.hpp"
 #include "llm/fake/fake_server.hpp"
 #include "process.hpp"
@@ -36,8 +37,7 @@ fs::path setup(const std::string& name, const Server& server, const std::string&
   const auto dir = persona::test::scratch_dir(name);
   persona::test::write_file(dir / "r.persona", kRecipe);
   persona::test::write_file(dir / "persona.toml",
-                            "[providers]\ndefault = \"fake\"\n[providers.fake]\nbase_url = \"" + server.base_url() +
-                                "\"\nmodel = \"fake-model\"\napi_key_env = \"" + key_env + "\"\nmax_concurrency = 4\n");
+                            persona::test::fake_provider_toml(server.base_url(), key_env, "max_concurrency = 4\n"));
   return dir;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "fake_provider.hpp"
 #include "files.hpp"
 #include "llm/fake/fake_server.hpp"
 #include "process.hpp"
@@ -51,10 +52,9 @@ fs::path stopped_run(const std::string& name, const Server& server) {
   for (const auto& e : fs::directory_iterator(fs::path(PERSONA_SOURCE_DIR) / "stdlib" / "prompts"))
     if (e.path().extension() == ".txt") fs::copy_file(e.path(), dir / "prompts" / e.path().filename());
   ::setenv("PERSONA_RESUME_KEY", "k", 1);
-  test::write_file(dir / "persona.toml", "[providers]\ndefault = \"fake\"\n[providers.fake]\nbase_url = \"" +
-                                             server.base_url() +
-                                             "\"\nmodel = \"fake-model\"\napi_key_env = \"PERSONA_RESUME_KEY\"\n"
-                                             "max_concurrency = 1\nprice_input_per_mtok = 1000\n");
+  test::write_file(dir / "persona.toml",
+                   test::fake_provider_toml(server.base_url(), "PERSONA_RESUME_KEY",
+                                            "max_concurrency = 1\nprice_input_per_mtok = 1000\n"));
   const auto r = test::run_command(
       persona_cmd("run r.persona -n 40 -o out.jsonl --llm fake --no-cache -q --prompts prompts --budget 0.1"), "",
       dir.string());

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "exec/merge.hpp"
+#include "fake_provider.hpp"
 #include "llm/fake/fake_server.hpp"
 #include "process.hpp"
 
@@ -301,11 +302,10 @@ narrative first-person 40..60 words
 )";
   for (const auto& dir : {whole, shards}) {
     test::write_file(dir / "sharded.persona", recipe);
-    test::write_file(dir / "persona.toml", "[providers]\ndefault = \"fake\"\n[providers.fake]\nbase_url = \"" +
-                                               server.base_url() +
-                                               "\"\nmodel = \"fake-model\"\napi_key_env = \"PERSONA_SHARDS_KEY\"\n"
-                                               "max_concurrency = 4\nprice_input_per_mtok = 0.7\n"
-                                               "price_output_per_mtok = 2.9\n");
+    test::write_file(
+        dir / "persona.toml",
+        test::fake_provider_toml(server.base_url(), "PERSONA_SHARDS_KEY",
+                                 "max_concurrency = 4\nprice_input_per_mtok = 0.7\nprice_output_per_mtok = 2.9\n"));
   }
   const std::string common = "run sharded.persona -n 7 --llm fake --no-cache -q";
   auto r = in(whole, persona_with("", common + " -o people.jsonl"));

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "fake_provider.hpp"
 #include "llm/fake/fake_server.hpp"
 #include "process.hpp"
 
@@ -42,9 +43,8 @@ fs::path config_for(const std::string& name, const llm::fake::Server& server,
   ::setenv("PERSONA_SURVEY_KEY", "sk-survey-secret", 1);
   const auto dir = scratch_dir(name);
   fs::remove_all(dir / "out");
-  write_file(dir / "persona.toml", "[providers]\ndefault = \"fake\"\n[providers.fake]\nbase_url = \"" +
-                                       server.base_url() + "\"\nmodel = \"fake-model\"\napi_key_env = \"" + key_env +
-                                       "\"\nmax_retries = 0\nmax_concurrency = 8\n");
+  write_file(dir / "persona.toml",
+             fake_provider_toml(server.base_url(), key_env, "max_retries = 0\nmax_concurrency = 8\n"));
   return dir;
 }
 
