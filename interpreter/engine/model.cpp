@@ -223,11 +223,10 @@ std::unique_ptr<Model> Model::create(lang::Recipe recipe, std::shared_ptr<const 
 
   // ---- near-duplicates: leaves whose TF-IDF cosine is >= 0.9 (through the inverted index) ----
   if (t.has_vectors()) {
-    std::vector<float> scores;
+    const auto similar = t.similar_nodes(0.9f);
     for (auto& li : m->leaves_) {
-      t.score_all(t.vector(li.vertex), scores);
-      for (tax::Vertex w : leaves) {
-        if (w == li.vertex || scores[w] < 0.9f) continue;
+      for (tax::Vertex w : similar[li.vertex]) {
+        if (w >= leaf_of_vertex.size() || leaf_of_vertex[w] == UINT32_MAX) continue;
         const std::uint32_t lw = leaf_of_vertex[w];
         if (m->leaves_[lw].fold_id != li.fold_id) li.near_dups.push_back(lw);
       }

@@ -204,10 +204,16 @@ bool Session::Impl::feed(const std::string& raw) {
 }
 
 void Session::Impl::statement(std::uint32_t added_line, const std::string& added) {
+  // Inside an open """ string a line without """ cannot finish the statement: no need to parse
+  // it all again (a pasted 40,000-line text would cost a parse of the whole text per line).
+  if (added_line > 0 && pending_in_triple && added.find("\"\"\"") == std::string::npos) return;
   const std::string padded = std::string(pending_line - 1, '\n') + pending;
   DiagnosticList diags;
   lang::ParseResult pr = lang::parse_recipe(padded, kInput, diags);
+  pending_in_triple = false;
   if (pr.incomplete) {
+    for (const auto& d : diags.all())
+      if (d.message.starts_with("unterminated triple-quoted string")) pending_in_triple = true;
     pending_diags = diags;
     return;
   }

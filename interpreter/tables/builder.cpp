@@ -35,6 +35,7 @@ std::size_t Builder::new_dist(const SourceRange& where) {
   t.dists_.emplace_back();
   dist_where_.push_back(where);
   label_where_.emplace_back();
+  label_index_.emplace_back();
   return t.dists_.size() - 1;
 }
 
@@ -92,11 +93,10 @@ bool Builder::add_weight(std::size_t dist, const std::string& label, double weig
     return false;
   }
   auto& d = t.dists_[dist];
-  for (std::size_t i = 0; i < d.labels_.size(); ++i) {
-    if (d.labels_[i] == label) {
-      d.weights_[i] += weight;
-      return true;
-    }
+  auto [it, fresh] = label_index_[dist].emplace(label, d.labels_.size());
+  if (!fresh) {
+    d.weights_[it->second] += weight;
+    return true;
   }
   d.labels_.push_back(label);
   d.weights_.push_back(weight);

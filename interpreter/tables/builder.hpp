@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "tables.hpp"
@@ -49,6 +50,8 @@ struct Builder {
   void check_sum(std::size_t di, double total);
   std::vector<SourceRange> dist_where_;
   std::vector<std::vector<SourceRange>> label_where_;
+  // Per distribution: label -> position, so a table of N rows builds in O(N).
+  std::vector<std::unordered_map<std::string, std::size_t>> label_index_;
 };
 
 }  // namespace persona::tables

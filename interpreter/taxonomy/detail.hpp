@@ -17,6 +17,7 @@ class TfIdfModel {
 
   [[nodiscard]] SparseVector query(std::span<const std::string_view> texts) const;
   void score_all(const SparseVector& q, std::vector<float>& out) const;
+  [[nodiscard]] std::vector<std::vector<Vertex>> similar_nodes(float min_score) const;
   [[nodiscard]] const SparseVector& vec(Vertex v) const { return vecs_[v]; }
   [[nodiscard]] std::size_t vocabulary_size() const { return idf_.size(); }
   [[nodiscard]] std::size_t memory_bytes() const;
@@ -29,6 +30,10 @@ class TfIdfModel {
   std::vector<std::uint32_t> post_v_;
   std::vector<float> post_w_;
 };
+
+// Deepest node a taxonomy file may hold (top-level categories are level 1). Real taxonomies are
+// 4-7 levels deep; the limit keeps recursive walks over the tree far from the stack's end.
+inline constexpr int kMaxTaxonomyDepth = 64;
 
 // A parsed node before it becomes a graph vertex.
 struct RawNode {

@@ -207,6 +207,12 @@ class ForestSax {
       frames_.push_back({nullptr, {}});
       return true;
     }
+    if (frames_.size() > static_cast<std::size_t>(kMaxTaxonomyDepth)) {
+      sink_.error(pending_where_, "too-deep",
+                  "nested too deeply: more than " + std::to_string(kMaxTaxonomyDepth) + " levels of nodes");
+      ++errors_;
+      return false;
+    }
     RawNode node;
     node.name = pending_name_;
     node.where = pending_where_;
@@ -467,6 +473,11 @@ struct TaxParser {
               "indentation jumps more than one level (expected at most " + std::to_string(max_level * 2) +
                   " spaces, found " + std::to_string(ws) + ")");
         lvl = max_level;
+      }
+      if (lvl >= detail::kMaxTaxonomyDepth) {
+        error(lineno, 1, static_cast<std::uint32_t>(ws), "too-deep",
+              "nested too deeply: more than " + std::to_string(detail::kMaxTaxonomyDepth) + " levels of nodes");
+        return;
       }
       while (!stack.empty() && stack.back().level >= lvl) stack.pop_back();
       const std::size_t bar = content.find('|');

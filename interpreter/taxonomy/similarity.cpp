@@ -244,6 +244,79 @@ void TfIdfModel::score_all(const SparseVector& q, std::vector<float>& out) const
   }
 }
 
+std::vector<std::vector<Vertex>> TfIdfModel::similar_nodes(float min_score) const {
+  // All pairs through prefix filtering (Bayardo, Ma and Srikant, "Scaling up all pairs similarity
+  // search", WWW 2007): with one global term order, rarest first, a node's prefix is its first
+  // terms up to where the remaining terms' norm drops below min_score. Two unit vectors whose
+  // prefixes share no term score below min_score (every shared term lies in the suffix of the
+  // node whose prefix ends first), so only prefixes are indexed and probed. The margin covers
+  // float rounding; the final test is the exact sum.
+  const std::size_t n = vecs_.size();
+  std::vector<std::vector<Vertex>> out(n);
+  const double bound = static_cast<double>(min_score) - 1e-4;
+  auto df = [&](std::uint32_t t) { return t + 1 < offsets_.size() ? offsets_[t + 1] - offsets_[t] : 0U; };
+  std::vector<std::uint32_t> prefix_start(n + 1, 0), prefix_terms;
+  std::vector<std::size_t> order;
+  for (Vertex v = 0; v < n; ++v) {
+    const SparseVector& q = vecs_[v];
+    order.resize(q.terms.size());
+    for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      const auto da = df(q.terms[a]), db = df(q.terms[b]);
+      return da != db ? da < db : q.terms[a] < q.terms[b];
+    });
+    double rest = 0.0;
+    for (float w : q.weights) rest += static_cast<double>(w) * w;
+    for (std::size_t k = 0; k < order.size() && std::sqrt(std::max(rest, 0.0)) >= bound; ++k) {
+      prefix_terms.push_back(q.terms[order[k]]);
+      rest -= static_cast<double>(q.weights[order[k]]) * q.weights[order[k]];
+    }
+    prefix_start[v + 1] = static_cast<std::uint32_t>(prefix_terms.size());
+  }
+  // Inverted index of the prefixes (CSR, vertices ascending per term).
+  std::vector<std::uint32_t> start(idf_.size() + 1, 0);
+  for (auto t : prefix_terms) ++start[t + 1];
+  for (std::size_t t = 1; t < start.size(); ++t) start[t] += start[t - 1];
+  std::vector<Vertex> posting(prefix_terms.size());
+  {
+    std::vector<std::uint32_t> fill(start.begin(), start.end() - 1);
+    for (Vertex v = 0; v < n; ++v)
+      for (std::uint32_t k = prefix_start[v]; k < prefix_start[v + 1]; ++k) posting[fill[prefix_terms[k]]++] = v;
+  }
+  std::vector<Vertex> seen(n, static_cast<Vertex>(-1));  // seen[w] == v: w is already a candidate of v
+  std::vector<Vertex> candidates;
+  for (Vertex v = 0; v < n; ++v) {
+    candidates.clear();
+    for (std::uint32_t k = prefix_start[v]; k < prefix_start[v + 1]; ++k) {
+      const auto t = prefix_terms[k];
+      for (std::uint32_t i = start[t]; i < start[t + 1]; ++i) {
+        const Vertex w = posting[i];
+        if (w == v || seen[w] == v) continue;
+        seen[w] = v;
+        candidates.push_back(w);
+      }
+    }
+    std::sort(candidates.begin(), candidates.end());
+    const SparseVector& q = vecs_[v];
+    for (Vertex w : candidates) {
+      // The same sum, in the same order, as score_all (q's terms ascending).
+      const SparseVector& b = vecs_[w];
+      float s = 0.0f;
+      std::size_t i = 0, j = 0;
+      while (i < q.terms.size() && j < b.terms.size()) {
+        if (q.terms[i] == b.terms[j])
+          s += q.weights[i++] * b.weights[j++];
+        else if (q.terms[i] < b.terms[j])
+          ++i;
+        else
+          ++j;
+      }
+      if (s >= min_score) out[v].push_back(w);
+    }
+  }
+  return out;
+}
+
 std::size_t TfIdfModel::memory_bytes() const {
   std::size_t b = sizeof(*this);
   for (const auto& kv : vocab_) b += kv.first.capacity() + sizeof(kv) + 16;
@@ -302,6 +375,11 @@ void Taxonomy::score_all(const SparseVector& query, std::vector<float>& out) con
     return;
   }
   tfidf_->score_all(query, out);
+}
+
+std::vector<std::vector<Vertex>> Taxonomy::similar_nodes(float min_score) const {
+  if (!tfidf_) return std::vector<std::vector<Vertex>>(size());
+  return tfidf_->similar_nodes(min_score);
 }
 
 std::size_t Taxonomy::vocabulary_size() const { return tfidf_ ? tfidf_->vocabulary_size() : 0; }

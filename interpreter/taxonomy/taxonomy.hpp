@@ -170,6 +170,9 @@ class Taxonomy {
   void score_all(const SparseVector& query, std::vector<float>& out) const;
   [[nodiscard]] static float cosine(const SparseVector& a, const SparseVector& b);
   [[nodiscard]] std::size_t vocabulary_size() const;
+  // For every node v, the nodes w != v with score_all(vector(v))[w] >= min_score (0 < min_score
+  // <= 1), ascending, without scoring every pair (prefix filtering: near-linear on real taxonomies).
+  [[nodiscard]] std::vector<std::vector<Vertex>> similar_nodes(float min_score) const;
 
   // Approximate heap bytes held (graph, indexes, vectors).
   [[nodiscard]] std::size_t memory_bytes() const;

@@ -5,6 +5,7 @@
 // names a `.persona` file, so a mistaken path never has its contents shown as recipe errors.
 #include <algorithm>
 #include <filesystem>
+#include <unordered_map>
 
 #include "check/checker_impl.hpp"
 #include "check/warnings.hpp"
@@ -16,15 +17,20 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Adds each item of `more` to `items`, replacing an item of the same key in place (a later file
+// overrides an earlier one but keeps its position). Linear: one hash lookup per item.
 template <typename T, typename Key>
-void upsert(std::vector<T>& items, T item, Key key) {
-  for (auto& existing : items) {
-    if (key(existing) == key(item)) {
-      existing = std::move(item);
-      return;
-    }
+void upsert_all(std::vector<T>& items, const std::vector<T>& more, Key key) {
+  std::unordered_map<std::string, std::size_t> index;
+  index.reserve(items.size() + more.size());
+  for (std::size_t i = 0; i < items.size(); ++i) index.emplace(key(items[i]), i);
+  for (const auto& item : more) {
+    auto [it, fresh] = index.emplace(key(item), items.size());
+    if (fresh)
+      items.push_back(item);
+    else
+      items[it->second] = item;
   }
-  items.push_back(std::move(item));
 }
 
 // Reports the second and later definitions of a name within one file.
@@ -137,9 +143,10 @@ void Checker::merge_own(const ast::Recipe& r, Scope& scope, bool everything) {
   }
   if (r.name) scope.name = r.name;
   if (r.version) scope.version = r.version;
-  for (const auto& a : r.anchors) upsert(scope.anchors, a, [](const ast::Anchor& x) { return x.name.text; });
+  upsert_all(scope.anchors, r.anchors, [](const ast::Anchor& x) -> const std::string& { return x.name.text; });
   if (r.story) {
-    for (const auto& s : r.story->steps) upsert(scope.steps, s, [](const ast::StoryStep& x) { return x.output.text; });
+    upsert_all(scope.steps, r.story->steps,
+               [](const ast::StoryStep& x) -> const std::string& { return x.output.text; });
   }
   if (r.attributes) {
     const auto& a = *r.attributes;

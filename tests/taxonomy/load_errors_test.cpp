@@ -235,3 +235,30 @@ TEST_CASE("diagnostics render as FILE:LINE:COL", "[taxonomy][errors]") {
   const std::string r = render(d.all().front(), &sources);
   CHECK(r.find(data("tabs.tax") + ":2:1: error:") != std::string::npos);
 }
+
+TEST_CASE("taxonomy nested deeper than the limit is an error at the first too-deep node, not a crash",
+          "[taxonomy][errors][limits]") {
+  // .tax: 30,000 levels would overflow recursive walks; the loader stops at the 65th level.
+  std::string tax;
+  for (int d = 0; d < 30000; ++d) tax += std::string(static_cast<std::size_t>(2 * d), ' ') + "N" + std::to_string(d) + " | n\n";
+  auto d = load_text(tax);
+  INFO(tax_test::dump(d));
+  REQUIRE(has(d, "too-deep", 65));
+  CHECK(d.all().front().message.find("nested too deeply") != std::string::npos);
+
+  // JSON: {"a":{"a":...}} 30,000 deep (the nesting that crashed the loader with SIGSEGV).
+  std::string json;
+  for (int k = 0; k < 30000; ++k) json += "{\"a\":";
+  json += "{}";
+  json += std::string(30000, '}');
+  d = load_json(json);
+  INFO(tax_test::dump(d));
+  REQUIRE(has(d, "too-deep", 1));
+  CHECK(d.all().front().where.column > 64 * 5);
+
+  // 64 levels load.
+  tax.clear();
+  for (int k = 0; k < 64; ++k) tax += std::string(static_cast<std::size_t>(2 * k), ' ') + "N" + std::to_string(k) + " | n\n";
+  d = load_text(tax);
+  CHECK_FALSE(d.has_errors());
+}
