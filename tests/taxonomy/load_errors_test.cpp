@@ -240,7 +240,8 @@ TEST_CASE("taxonomy nested deeper than the limit is an error at the first too-de
           "[taxonomy][errors][limits]") {
   // .tax: 30,000 levels would overflow recursive walks; the loader stops at the 65th level.
   std::string tax;
-  for (int d = 0; d < 30000; ++d) tax += std::string(static_cast<std::size_t>(2 * d), ' ') + "N" + std::to_string(d) + " | n\n";
+  for (int d = 0; d < 30000; ++d)
+    tax += std::string(static_cast<std::size_t>(2 * d), ' ') + "N" + std::to_string(d) + " | n\n";
   auto d = load_text(tax);
   INFO(tax_test::dump(d));
   REQUIRE(has(d, "too-deep", 65));
@@ -258,7 +259,8 @@ TEST_CASE("taxonomy nested deeper than the limit is an error at the first too-de
 
   // 64 levels load.
   tax.clear();
-  for (int k = 0; k < 64; ++k) tax += std::string(static_cast<std::size_t>(2 * k), ' ') + "N" + std::to_string(k) + " | n\n";
+  for (int k = 0; k < 64; ++k)
+    tax += std::string(static_cast<std::size_t>(2 * k), ' ') + "N" + std::to_string(k) + " | n\n";
   d = load_text(tax);
   CHECK_FALSE(d.has_errors());
 }
