@@ -245,7 +245,7 @@ TEST_CASE("an unusable response cache is a warning, once, and the run goes on wi
   CHECK(persona::test::read_file(dir / "corrupt.sqlite") == std::string(8192, '\x5a'));  // left as it was
 }
 
-TEST_CASE("a read-only response cache is a warning and the run goes on") {
+TEST_CASE("a read-only response cache file or folder is a warning and the run goes on") {
   ::setenv("PERSONA_TEST_KEY_RO", "k", 1);
   Server server;
   REQUIRE(server.start());
@@ -266,4 +266,15 @@ TEST_CASE("a read-only response cache is a warning and the run goes on") {
   CHECK(r.code == 0);
   CHECK(r.err.find("persona run: warning: the response cache ro.sqlite cannot be used") != std::string::npos);
   CHECK(records(dir / "out.jsonl").size() == 2);
+  // A cache file anyone may write in a folder nobody but root may write (no journal can be made).
+  fs::create_directories(dir / "locked");
+  fs::copy_file(dir / "ro.sqlite", dir / "locked" / "c.sqlite");
+  ::chmod((dir / "locked" / "c.sqlite").c_str(), 0666);
+  ::chmod((dir / "locked").c_str(), 0555);
+  const auto d = run_in(dir, "-n 2 -o out2.jsonl --cache locked/c.sqlite", as);
+  INFO(d.err);
+  CHECK(d.code == 0);
+  CHECK(d.err.find("persona run: warning: the response cache locked/c.sqlite") != std::string::npos);
+  CHECK(records(dir / "out2.jsonl").size() == 2);
+  ::chmod((dir / "locked").c_str(), 0755);
 }

@@ -51,6 +51,18 @@ TEST_CASE("a body past max_response_bytes fails the call naming the limit, witho
   CHECK(server.requests() == 1);
 }
 
+TEST_CASE("headers past max_response_bytes fail the call naming the limit", "[llm][limits]") {
+  fake::Server server;
+  REQUIRE(server.start());
+  server.push_faults({Fault::huge_headers, Fault::huge_headers});
+  const Response r = one_call(capped_provider(server, 64 * 1024));  // 256 KB of headers
+  CHECK(r.status == Response::Status::failed);
+  CHECK(r.error.find("max_response_bytes (65536 bytes") != std::string::npos);
+  CHECK(r.attempts == 1);
+  server.push_faults({Fault::huge_headers});
+  CHECK(one_call(capped_provider(server, 1L << 20)).ok());  // under a larger cap: read as before
+}
+
 TEST_CASE("an answer below max_response_bytes is read as before", "[llm][limits]") {
   fake::Server server;
   REQUIRE(server.start());

@@ -228,6 +228,8 @@ const char* to_string(Fault f) {
       return "gzip_bomb";
     case Fault::endless_stream:
       return "endless_stream";
+    case Fault::huge_headers:
+      return "huge_headers";
     case Fault::length_truncated:
       return "length_truncated";
     case Fault::hostile_usage:
@@ -553,6 +555,8 @@ struct Server::Impl {
       default:
         break;
     }
+    if (f == Fault::huge_headers)
+      for (int i = 0; i < 256; ++i) res.set_header("X-Fake-Padding-" + std::to_string(i), std::string(1024, 'p'));
     ++answered_ok;
     res.set_content(text, kJsonType);
   }

@@ -44,6 +44,7 @@ enum class Fault {
   huge_body,         // 200 declaring a 4 GiB body and streaming it (generated, never held by the server)
   gzip_bomb,         // 200, Content-Encoding: gzip, ~1 MB on the wire inflating to 1 GiB of blanks
   endless_stream,    // 200, chunked, a body that never ends
+  huge_headers,      // 200, a normal answer after 256 headers of 1 KB each
   length_truncated,  // 200, finish_reason "length", the content cut two thirds in (`{"a2":"val`); pushed or
                      // scripted content is sent as given (already cut)
   hostile_usage,     // 200, a normal answer whose usage says -10^15 prompt and 10^15 completion tokens
