@@ -457,6 +457,9 @@ llm::Request Llm::request(const engine::Program& prog, const Persona& p, const A
   llm::ChatOptions co;
   co.temperature = s_.temperature;
   co.max_tokens = s_.max_tokens > 0 ? s_.max_tokens : pr.max_tokens;
+  // A re-ask after an answer cut at the token limit gets more room (Ask::room doubles each time).
+  if (co.max_tokens > 0 && ask.room > 1)
+    co.max_tokens = static_cast<int>(std::min<std::int64_t>(std::int64_t{co.max_tokens} * ask.room, 1'000'000));
   co.seed = static_cast<std::int64_t>(call_seed(p, seed_step));
   co.schema = pr.schema.is_null() ? nullptr : &pr.schema;
   co.schema_name = pr.schema_name;
@@ -550,6 +553,62 @@ std::optional<CoreValue> story_answer(const lang::StoryStep& st, const json& v) 
   return cv;
 }
 
+// An answer cut at the token limit (finish_reason "length"): how many of its parts were written out
+// in full. `members`: members of the outermost object closed by a ',' or its '}'; `elements`:
+// objects closed inside the first array (the "answers" list). What the repair of extract_json
+// closed by itself is not counted: a value cut mid-string ("{\"a2\":\"val") is not an answer.
+struct Complete {
+  std::size_t members = 0, elements = 0;
+};
+
+Complete complete_parts(std::string_view text) {
+  Complete c;
+  const auto start = text.find('{');
+  if (start == std::string_view::npos) return c;
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (std::size_t i = start; i < text.size(); ++i) {
+    const char ch = text[i];
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (ch == '\\')
+        escaped = true;
+      else if (ch == '"')
+        in_string = false;
+      continue;
+    }
+    if (ch == '"') {
+      in_string = true;
+    } else if (ch == '{' || ch == '[') {
+      ++depth;
+    } else if (ch == '}' || ch == ']') {
+      --depth;
+      if (ch == '}' && depth == 2) ++c.elements;
+      if (depth == 0) {
+        ++c.members;
+        break;
+      }
+    } else if (ch == ',' && depth == 1) {
+      ++c.members;
+    }
+  }
+  return c;
+}
+
+// Positions in `text` of the members of a parsed object, in the order they were written.
+std::vector<std::string> keys_in_text_order(const json& obj, std::string_view text) {
+  std::vector<std::pair<std::size_t, std::string>> at;
+  for (const auto& [k, _] : obj.items()) {
+    const auto pos = text.find("\"" + k + "\"");
+    at.emplace_back(pos == std::string_view::npos ? text.size() : pos, k);
+  }
+  std::sort(at.begin(), at.end());
+  std::vector<std::string> out;
+  for (auto& [_, k] : at) out.push_back(std::move(k));
+  return out;
+}
+
 }  // namespace
 
 Answer Llm::parse(const engine::Program& prog, const Persona& p, const Ask& ask, const llm::Response& r) const {
@@ -603,7 +662,13 @@ Answer Llm::parse(const engine::Program& prog, const Persona& p, const Ask& ask,
     case Ask::Kind::embed:
       break;
     case Ask::Kind::story: {
-      const auto got = llm::extract_json(r.content);
+      auto got = llm::extract_json(r.content);
+      if (a.truncated && got.value) {
+        // Only the members written out in full count; the one the limit cut is asked again.
+        const auto order = keys_in_text_order(*got.value, r.content);
+        const std::size_t whole = complete_parts(r.content).members;
+        for (std::size_t i = whole; i < order.size(); ++i) got.value->erase(order[i]);
+      }
       for (std::uint32_t k : ask.items) {
         const auto& st = rec.story[k];
         if (!got.value || !got.value->contains(st.output))
@@ -629,8 +694,12 @@ Answer Llm::parse(const engine::Program& prog, const Persona& p, const Ask& ask,
         }
       };
       const json& obj = *got.value;
+      // Cut at the token limit: only the parts written out in full count (the rest is asked again).
+      const Complete whole = a.truncated ? complete_parts(r.content) : Complete{SIZE_MAX, SIZE_MAX};
       if (obj.contains("answers") && obj["answers"].is_array()) {
+        std::size_t seen = 0;
         for (const auto& e : obj["answers"]) {
+          if (seen++ >= whole.elements) break;
           if (!e.is_object() || !e.contains("n") || !e.contains("v")) continue;
           const json& nj = e["n"];
           long n = nj.is_number_integer() ? nj.get<long>()
@@ -640,12 +709,17 @@ Answer Llm::parse(const engine::Program& prog, const Persona& p, const Ask& ask,
         }
       } else {
         // Tolerated: an object keyed by number ("1", "a1").
+        json kept = obj;
+        if (a.truncated) {
+          const auto order = keys_in_text_order(obj, r.content);
+          for (std::size_t i = whole.members; i < order.size(); ++i) kept.erase(order[i]);
+        }
         for (std::size_t j = 0; j < ask.items.size(); ++j) {
           const std::string n = std::to_string(j + 1);
-          if (obj.contains(n))
-            put(j, obj[n]);
-          else if (obj.contains("a" + n))
-            put(j, obj["a" + n]);
+          if (kept.contains(n))
+            put(j, kept[n]);
+          else if (kept.contains("a" + n))
+            put(j, kept["a" + n]);
         }
       }
       for (auto& s : a.slots) s.source = engine::Source::llm;

@@ -43,6 +43,8 @@ struct RunArgs {
   std::optional<double> budget;
   std::string prompts;
   bool quiet = false;
+  double max_failed_share = 0.5;
+  double stall_timeout = 300;
 };
 
 struct PlanArgs {
@@ -124,6 +126,10 @@ void print_summary(const exec::RunResult& res, const exec::RunOptions& o, bool l
   }
   if (t.resumed > 0) line += fmt::format(" ({} kept from the interrupted run)", t.resumed);
   if (!res.manifest_path.empty()) line += "; manifest " + res.manifest_path;
+  if (llm && !res.warnings.empty()) line += "; the response cache had a problem (see the warning)";
+  if (res.stats.usage_clamped > 0)
+    line += fmt::format("; {} answers reported token counts out of range (negative or over {}), clamped",
+                        res.stats.usage_clamped, llm::kMaxCallTokens);
   std::cerr << line << "\n";
   // Problems, counted: attributes not filled (by kind), answers asked again, personas with problems.
   std::vector<std::string> parts;
@@ -241,6 +247,8 @@ int do_run(const RunArgs& a) {
         o.cache_path = o.out + ".cache.sqlite";
     }
     if (a.budget) o.budget_usd = *a.budget;
+    o.max_failed_share = a.max_failed_share;
+    o.stall_seconds = a.stall_timeout;
     o.concurrency = a.concurrency;
     if (!a.quiet && !setup->config_file.empty())
       std::cerr << "provider " << setup->provider.name << " from " << setup->config_file << "\n";
@@ -283,6 +291,7 @@ int do_run(const RunArgs& a) {
   std::signal(SIGINT, prev_int);
   std::signal(SIGTERM, prev_term);
   if (o.progress && tty) std::cerr << "\n";
+  for (const auto& w : res.warnings) std::cerr << "persona run: warning: " << w << "\n";
   if (res.interrupted) {
     std::string why = res.reason == "budget"
                           ? fmt::format("the budget of ${:.4f} would be exceeded by the next persona (spent ${:.4f})",
@@ -296,6 +305,7 @@ int do_run(const RunArgs& a) {
     return Exit::interrupted;
   }
   if (!res.ok) {
+    if (res.output_written && !a.quiet) print_summary(res, o, setup.has_value());
     std::cerr << "persona run: error: " << res.error << "\n";
     return Exit::runtime_error;
   }
@@ -353,6 +363,14 @@ void add_run_command(CLI::App& root, int& code) {
   run->add_flag("--resume", ra->resume, "Continue an interrupted run from <out>.part (same command otherwise)");
   run->add_flag("--dry-run", ra->dry_run, "Print the calls, tokens and cost the run would need; send nothing");
   run->add_option("--budget", ra->budget, "Stop cleanly (resumable, exit 4) before the run spends more than USD")
+      ->check(CLI::NonNegativeNumber);
+  run->add_option("--max-failed-share", ra->max_failed_share,
+                  "Exit 3 (the output still written) when more than this share of the attributes failed "
+                  "(status llm: ... or truncated), or when no LLM call succeeded (default 0.5)")
+      ->check(CLI::Range(0.0, 1.0));
+  run->add_option("--stall-timeout", ra->stall_timeout,
+                  "Stop (resumable, exit 4) when the server has answered nothing for this many seconds while "
+                  "calls are pending (default 300; 0: never)")
       ->check(CLI::NonNegativeNumber);
   run->add_option("--prompts", ra->prompts, "Folder of prompt templates (default: stdlib/prompts)");
   run->add_flag("--quiet,-q", ra->quiet, "No summary or progress on stderr");

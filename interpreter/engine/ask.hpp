@@ -25,6 +25,7 @@ struct Ask {
   std::string tag;                   // "story", "story:NAME", "fill:K", "narrative": request seed and logs
   std::string feedback;              // on a re-ask: what the previous answer lacked, for the prompt
   int attempt = 0;                   // 0 first ask, 1.. re-asks
+  int room = 1;                      // max_tokens multiplier: doubles on a re-ask of an answer cut at the limit
 };
 
 // One slot's answer. `missing`: the answer did not contain the key (ask again); `null`: the model

@@ -360,6 +360,7 @@ std::optional<Ask> StoryStep::apply(Persona& p, Scratch&, const Ask& ask, Answer
   if (!missing.empty() && ask.attempt < kReasksMissing) {
     Ask again = ask;
     again.items = missing;
+    if (a.truncated) again.room = ask.room * 2;  // cut at max_tokens: more room
     for (std::uint32_t k : short_lists) again.items.push_back(k);
     std::sort(again.items.begin(), again.items.end());
     std::vector<std::string> names;
@@ -368,7 +369,10 @@ std::optional<Ask> StoryStep::apply(Persona& p, Scratch&, const Ask& ask, Answer
     ++again.attempt;
     return again;
   }
-  for (std::uint32_t k : missing) p.problems.push_back("story: llm gave no value for " + r.story[k].output);
+  for (std::uint32_t k : missing)
+    p.problems.push_back(a.truncated ? "story: " + r.story[k].output +
+                                           " truncated: the model stopped at its token limit before giving it"
+                                     : "story: llm gave no value for " + r.story[k].output);
   if (!short_lists.empty()) {
     Ask again = ask;
     again.items = short_lists;
@@ -524,6 +528,10 @@ std::optional<Ask> FillStep::apply(Persona& p, Scratch&, const Ask& ask, Answer&
     Ask again = ask;
     again.items = std::move(missing);
     again.feedback = again.items.empty() ? std::string() : std::string("missing keys");
+    if (a.truncated && !again.items.empty()) {
+      again.room = ask.room * 2;  // the answer was cut at max_tokens: more room, and a shorter answer
+      again.feedback += " (the previous answer was cut off at the length limit: keep each value short)";
+    }
     if (!contradicting.empty()) {
       again.items.insert(again.items.end(), contradicting.begin(), contradicting.end());
       std::sort(again.items.begin(), again.items.end());

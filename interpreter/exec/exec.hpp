@@ -105,6 +105,12 @@ struct RunOptions {
   std::string cache_path;  // "" = no cache
   double budget_usd = -1;  // the whole run's spend (resumed personas count); < 0: none
   llm::Options client;     // timeouts, retries, breaker
+  // A finished LLM run fails (RunResult::ok false, the output still written) when no call succeeded
+  // or when more than this share of its attributes failed (status `llm: ...` or `truncated`).
+  double max_failed_share = 0.5;
+  // An LLM run with calls pending and no answer from the server for this long stops, resumable
+  // (reason "no answer from the server in N s"); 0: never.
+  double stall_seconds = 300;
 };
 
 struct RunResult {
@@ -115,7 +121,9 @@ struct RunResult {
   RunTotals totals;
   std::string manifest_path;
   llm::Stats stats;
-  double spent_usd = 0;  // the whole run's cost, resumed personas included
+  double spent_usd = 0;               // the whole run's cost, resumed personas included
+  bool output_written = false;        // with ok false: the output is complete but too much of it failed
+  std::vector<std::string> warnings;  // e.g. an unusable response cache: said once, the run goes on
 };
 
 RunResult run(const engine::Program& prog, const RunOptions& opts);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -171,6 +172,7 @@ class Loop {
     const auto t0 = Clock::now();
     auto last_progress = t0;
     fill();
+    last_answer_ = t0;
     while ((!jobs_.empty() || (next_pos_ < total_ && !interrupted_)) && !failed_) {
       client_.poll(50);
       if (stop_requested(o_) && !interrupted_) {
@@ -178,6 +180,7 @@ class Loop {
         reason_ = "interrupted";
         client_.cancel_all();
       }
+      check_stall();
       drain();
       if (!interrupted_) fill();
       if (interrupted_ && client_.pending() == 0) break;
@@ -206,6 +209,26 @@ class Loop {
   };
 
   double spent() const { return spent_before_ + client_.stats().cost; }
+
+  // Stops the run when calls are pending and nothing came back from the server (an answer, or a
+  // 429 telling it to wait) for stall_seconds.
+  void check_stall() {
+    if (o_.stall_seconds <= 0 || interrupted_) return;
+    const auto now = Clock::now();
+    const long mark = answers_ + client_.stats().rate_limited;
+    if (mark != last_mark_ || client_.pending() == 0) {
+      last_mark_ = mark;
+      last_answer_ = now;
+      return;
+    }
+    if (std::chrono::duration<double>(now - last_answer_).count() < o_.stall_seconds) return;
+    interrupted_ = true;
+    const double s = o_.stall_seconds;
+    char buf[64];
+    std::snprintf(buf, sizeof buf, s == static_cast<double>(static_cast<long>(s)) ? "%.0f" : "%.1f", s);
+    reason_ = std::string("no answer from the server in ") + buf + " s";
+    client_.cancel_all();
+  }
 
   void report(Clock::time_point t0, Clock::time_point now) {
     Progress pr;
@@ -284,6 +307,7 @@ class Loop {
     if (keep_log) s.job.p.calls.push_back(std::move(log));
     Slot* sp = &s;
     client_.submit(std::move(req), [this, sp](llm::Response r) {
+      if (r.status != llm::Response::Status::cancelled) ++answers_;
       engine::Answer a = o_.llm->parse(prog_, sp->job.p, *sp->job.ask, r);
       if (a.fatal && fatal_reason_.empty()) {
         if (r.status == llm::Response::Status::circuit_open) {
@@ -347,10 +371,46 @@ class Loop {
   bool interrupted_ = false, failed_ = false;
   bool keep_prompts_ = false;
   std::string reason_, error_, fatal_reason_;
+  long answers_ = 0, last_mark_ = 0;
+  Clock::time_point last_answer_{};
 
  public:
   void keep_prompts(bool on) { keep_prompts_ = on; }
 };
+
+// Why a finished LLM run counts as failed ("" when it does not): no call succeeded, or more than
+// `max_share` of its attributes failed. Names the most common failure.
+std::string failed_run(const RunTotals& t, const llm::Stats& st, double max_share) {
+  std::uint64_t failed = 0, top_n = 0;
+  std::string top;
+  for (const auto& [status, n] : t.statuses) {
+    if (!status.starts_with("llm") && status != "truncated") continue;
+    failed += n;
+    if (n > top_n) {
+      top_n = n;
+      top = status;
+    }
+  }
+  const bool none_ok = st.requests > 0 && st.succeeded == 0;
+  const double share = t.attributes > 0 ? static_cast<double>(failed) / static_cast<double>(t.attributes) : 0.0;
+  if (!none_ok && share <= max_share) return {};
+  std::string why;
+  char buf[160];
+  if (none_ok) {
+    why = "no LLM call succeeded (" + std::to_string(st.requests) + " requests, " + std::to_string(st.attempts) +
+          " attempts)";
+  } else {
+    std::snprintf(buf, sizeof buf, "%llu of %llu attributes (%.0f%%) failed, more than --max-failed-share %g",
+                  static_cast<unsigned long long>(failed), static_cast<unsigned long long>(t.attributes), 100.0 * share,
+                  max_share);
+    why = buf;
+  }
+  if (!top.empty())
+    why += "; the most common cause (" + std::to_string(top_n) + " attribute" + (top_n == 1 ? "" : "s") + "): " + top;
+  else
+    why += "; the personas' problems say why";
+  return why;
+}
 
 bool prompts_on(const lang::Recipe& r) {
   const auto it = r.output.find("prompts");
@@ -403,13 +463,14 @@ RunResult run(const engine::Program& prog, const RunOptions& opts) {
     const auto& provider = opts.llm->setup().provider;
     std::unique_ptr<llm::Cache> cache;
     if (!opts.cache_path.empty()) {
+      // An unusable cache (corrupt, another schema, read-only) costs the reuse of answers, not the
+      // run: said once, and the run goes on without it.
       std::string err;
       cache = llm::Cache::open(opts.cache_path, &err);
-      if (!cache) {
-        res.error = "cannot open the cache " + opts.cache_path + ": " + err;
-        journal.abandon();
-        return res;
-      }
+      if (!cache)
+        res.warnings.push_back("the response cache " + opts.cache_path + " cannot be used (" + err +
+                               "); this run reads and stores no cached answers (--no-cache says so quietly; "
+                               "delete the file, or point --cache elsewhere, to have a fresh one)");
     }
     llm::Options co = opts.client;
     if (opts.concurrency > 0) co.max_concurrency = opts.concurrency;
@@ -422,6 +483,10 @@ RunResult run(const engine::Program& prog, const RunOptions& opts) {
     loop.go(res);
     res.stats = client.stats();
     res.spent_usd = before + res.stats.cost;
+    if (cache && cache->failures() > 0)
+      res.warnings.push_back("the response cache " + opts.cache_path + " failed " + std::to_string(cache->failures()) +
+                             " time" + (cache->failures() == 1 ? "" : "s") + " (" + cache->first_error() +
+                             "); the answers concerned were not read from or stored in it");
     if (!res.ok) {
       std::string err;
       (void)journal.flush(err);
@@ -443,6 +508,13 @@ RunResult run(const engine::Program& prog, const RunOptions& opts) {
   if (opts.manifest && journal.regular()) {
     const auto m = manifest(prog, opts, res, started, now_iso());
     if (!journal.write_manifest(m, res.manifest_path, res.error)) res.ok = false;
+  }
+  if (res.ok && opts.llm != nullptr) {
+    if (std::string why = failed_run(totals, res.stats, opts.max_failed_share); !why.empty()) {
+      res.ok = false;
+      res.output_written = true;
+      res.error = std::move(why);
+    }
   }
   return res;
 }

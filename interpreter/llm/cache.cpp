@@ -51,10 +51,37 @@ std::unique_ptr<Cache> Cache::open(const std::filesystem::path& file, std::strin
     sqlite3_close(db);
     return nullptr;
   }
+  // The statements the cache runs must compile (a `responses` table of another schema fails here),
+  // and the file must take writes.
+  for (const char* sql : {"SELECT content, prompt_tokens, completion_tokens, cached_tokens FROM responses WHERE key=?1",
+                          "INSERT OR REPLACE INTO responses(key, content, prompt_tokens, completion_tokens, "
+                          "cached_tokens) VALUES (?1, ?2, ?3, ?4, ?5)"}) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) != SQLITE_OK) {
+      if (error != nullptr)
+        *error = file.string() + " holds a table 'responses' of another layout (" + sqlite3_errmsg(db) + ")";
+      sqlite3_finalize(st);
+      sqlite3_close(db);
+      return nullptr;
+    }
+    sqlite3_finalize(st);
+  }
+  if (sqlite3_db_readonly(db, "main") == 1 ||
+      sqlite3_exec(db, "BEGIN IMMEDIATE; COMMIT;", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    if (error != nullptr) *error = file.string() + " cannot be written: " + sqlite3_errmsg(db);
+    sqlite3_exec(db, "ROLLBACK;", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    return nullptr;
+  }
   return std::unique_ptr<Cache>(new Cache(db));
 }
 
 Cache::Cache(void* db) : db_(db) {}
+
+void Cache::failed(const char* what) {
+  error_ = std::string(what) + ": " + sqlite3_errmsg(as_db(db_));
+  if (failures_++ == 0) first_error_ = error_;
+}
 
 Cache::~Cache() { sqlite3_close(as_db(db_)); }
 
@@ -63,12 +90,14 @@ std::optional<CachedResponse> Cache::get(const std::string& key) {
   if (sqlite3_prepare_v2(as_db(db_),
                          "SELECT content, prompt_tokens, completion_tokens, cached_tokens FROM responses WHERE key=?1",
                          -1, &st, nullptr) != SQLITE_OK) {
-    error_ = sqlite3_errmsg(as_db(db_));
+    failed("read");
     return std::nullopt;
   }
   sqlite3_bind_text(st, 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
   std::optional<CachedResponse> out;
-  if (sqlite3_step(st) == SQLITE_ROW) {
+  const int rc = sqlite3_step(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) failed("read");
+  if (rc == SQLITE_ROW) {
     CachedResponse r;
     const auto* text = sqlite3_column_text(st, 0);
     const int len = sqlite3_column_bytes(st, 0);
@@ -88,7 +117,7 @@ bool Cache::put(const std::string& key, const CachedResponse& value) {
                          "INSERT OR REPLACE INTO responses(key, content, prompt_tokens, completion_tokens, "
                          "cached_tokens) VALUES (?1, ?2, ?3, ?4, ?5)",
                          -1, &st, nullptr) != SQLITE_OK) {
-    error_ = sqlite3_errmsg(as_db(db_));
+    failed("write");
     return false;
   }
   sqlite3_bind_text(st, 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
@@ -97,11 +126,9 @@ bool Cache::put(const std::string& key, const CachedResponse& value) {
   sqlite3_bind_int64(st, 4, value.usage.completion_tokens);
   sqlite3_bind_int64(st, 5, value.usage.cached_tokens);
   const int rc = sqlite3_step(st);
+  if (rc != SQLITE_DONE) failed("write");
   sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) {
-    error_ = sqlite3_errmsg(as_db(db_));
-    return false;
-  }
+  if (rc != SQLITE_DONE) return false;
   return true;
 }
 

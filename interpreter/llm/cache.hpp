@@ -26,7 +26,8 @@ struct CachedResponse {
 
 class Cache {
  public:
-  // Opens (creating when needed) the database; nullptr and *error set on failure.
+  // Opens (creating when needed) the database; nullptr and *error set on failure: a file that is not
+  // a SQLite database, one whose `responses` table has another schema, or one that cannot be written.
   static std::unique_ptr<Cache> open(const std::filesystem::path& file, std::string* error = nullptr);
   ~Cache();
   Cache(const Cache&) = delete;
@@ -36,11 +37,17 @@ class Cache {
   bool put(const std::string& key, const CachedResponse& value);
   [[nodiscard]] long size();  // number of entries
   [[nodiscard]] const std::string& last_error() const { return error_; }
+  // Reads and writes that failed since open (the database went away, the disk filled, ...), and the
+  // first one's message.
+  [[nodiscard]] long failures() const { return failures_; }
+  [[nodiscard]] const std::string& first_error() const { return first_error_; }
 
  private:
   explicit Cache(void* db);
+  void failed(const char* what);
   void* db_;  // sqlite3*
-  std::string error_;
+  std::string error_, first_error_;
+  long failures_ = 0;
 };
 
 }  // namespace persona::llm

@@ -101,7 +101,7 @@ struct Client::Impl {
     r.status = s;
     r.attempts = job.attempts;
     r.http_status = job.http_status;
-    r.error = redact(std::move(error), provider.api_key());
+    r.error = provider.redact(std::move(error));
     return r;
   }
 
@@ -133,6 +133,7 @@ struct Client::Impl {
         r.http_status = 200;
         r.content = std::move(hit->content);
         r.usage = hit->usage;
+        r.usage_clamped = clamp_usage(r.usage);
         r.from_cache = true;
         if (job->req.endpoint == Endpoint::embeddings) {
           auto j = nlohmann::json::parse(r.content, nullptr, false);
@@ -229,6 +230,7 @@ struct Client::Impl {
     t->easy = easy;
     t->job = std::move(job);
     t->started = Clock::now();
+    t->max_bytes = static_cast<std::size_t>(std::max(1L, provider.max_response_bytes));
     t->headers = curl_slist_append(t->headers, "Content-Type: application/json");
     t->headers = curl_slist_append(t->headers, "Accept: application/json");
     t->headers = curl_slist_append(t->headers, "Expect:");
@@ -345,7 +347,7 @@ struct Client::Impl {
     std::string error = dialect.parse(j, t.job->req.endpoint, r);
     if (!error.empty()) {
       if (!error.starts_with("refusal: ") && !dialect.error_message(j).empty())
-        return "error in a 2xx response: " + excerpt(t.body, provider.api_key());
+        return "error in a 2xx response: " + excerpt(t.body, provider);
       return error;
     }
     if (t.job->req.endpoint == Endpoint::chat && t.job->req.expect_json && !extract_json(r.content).value) {
@@ -371,13 +373,19 @@ struct Client::Impl {
     curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &connects);
     stats.connections += connects;
     job.http_status = status;
-    const std::string key = provider.api_key();
-
     Outcome outcome = Outcome::fail;
     bool counts_for_breaker = true;
     Response r;
     std::string error;
-    if (code != CURLE_OK) {
+    if (t->too_large) {
+      // A larger answer than any chat or embeddings reply (an endless stream, a compressed bomb):
+      // asking again would only repeat it.
+      error = "the response from provider '" + provider.name + "' passed max_response_bytes (" +
+              std::to_string(provider.max_response_bytes) +
+              " bytes, counted after decompression) and was cut off; raise max_response_bytes in [providers." +
+              provider.name + "] if such answers are expected";
+      outcome = Outcome::fail;
+    } else if (code != CURLE_OK) {
       error = std::string("transport error: ") + curl_easy_strerror(code);
       if (t->errbuf[0] != '\0') error += std::string(" (") + t->errbuf + ")";
       switch (code) {
@@ -407,7 +415,7 @@ struct Client::Impl {
         outcome = Outcome::retry;
       }
     } else {
-      error = "HTTP " + std::to_string(status) + ": " + excerpt(t->body, key);
+      error = "HTTP " + std::to_string(status) + ": " + excerpt(t->body, provider);
       if (status == 408 || status == 409 || status == 429 || status >= 500) {
         outcome = Outcome::retry;
       } else {
@@ -417,10 +425,14 @@ struct Client::Impl {
         counts_for_breaker = status == 401 || status == 403 || status == 404;
       }
     }
-    job.last_error = redact(error, key);
+    job.last_error = provider.redact(error);
 
     if (outcome == Outcome::ok) {
       on_success();
+      if (clamp_usage(r.usage)) {
+        r.usage_clamped = true;
+        ++stats.usage_clamped;
+      }
       stats.usage += r.usage;
       stats.cost += provider.cost(r.usage);
       r.status = Response::Status::ok;

@@ -44,8 +44,9 @@ struct Response {
   std::string content;   // choices[0].message.content (ollama: message.content)
   std::string finish_reason;
   std::vector<std::vector<float>> embeddings;  // Endpoint::embeddings only
-  Usage usage;
-  int attempts = 0;  // HTTP attempts made (0 when served from cache or failed fast)
+  Usage usage;                                 // clamped to [0, kMaxCallTokens] per figure
+  bool usage_clamped = false;                  // the server's figures were out of range
+  int attempts = 0;                            // HTTP attempts made (0 when served from cache or failed fast)
   bool from_cache = false;
   std::string error;  // empty when ok; never contains the API key
   std::string tag;
@@ -87,8 +88,9 @@ struct Stats {
   int concurrency_limit = 0;  // current AIMD limit
   int concurrency_min = 0;    // lowest limit reached
   bool circuit_open = false;
-  Usage usage;        // network responses only (cache hits excluded)
-  double cost = 0.0;  // USD, from provider prices
+  long usage_clamped = 0;  // answers whose usage figures were out of range (negative, > kMaxCallTokens): clamped
+  Usage usage;             // network responses only (cache hits excluded)
+  double cost = 0.0;       // USD, from provider prices
 
   [[nodiscard]] std::string to_string() const;  // one line, for logs
   [[nodiscard]] nlohmann::json to_json() const;

@@ -38,6 +38,9 @@ struct Transfer {
   curl_slist* headers = nullptr;
   std::string body;
   long retry_after_ms = -1;
+  std::size_t max_bytes = SIZE_MAX;  // body (decompressed) and headers each; past it the transfer aborts
+  std::size_t header_bytes = 0;
+  bool too_large = false;  // aborted by max_bytes
   Clock::time_point started{};
   char errbuf[CURL_ERROR_SIZE] = {};
 };
@@ -45,7 +48,7 @@ struct Transfer {
 // curl_global_init once per process, and SIGPIPE ignored.
 void global_init();
 // A short, redacted excerpt of a server body for error messages.
-std::string excerpt(const std::string& body, std::string_view key);
+std::string excerpt(const std::string& body, const Provider& provider);
 // libcurl callbacks: the body into Transfer::body, Retry-After headers into Transfer::retry_after_ms.
 std::size_t on_write(char* ptr, std::size_t size, std::size_t n, void* user);
 std::size_t on_header(char* ptr, std::size_t size, std::size_t n, void* user);

@@ -1,4 +1,5 @@
 // The client's transfer helpers: libcurl callbacks, error excerpts, status names and statistics.
+#include <algorithm>
 #include <csignal>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -20,7 +21,7 @@ void global_init() {
 }
 
 // A short, redacted excerpt of a server body for error messages.
-std::string excerpt(const std::string& body, std::string_view key) {
+std::string excerpt(const std::string& body, const Provider& provider) {
   std::string msg;
   auto j = nlohmann::json::parse(body, nullptr, false);
   if (!j.is_discarded() && j.is_object() && j.contains("error")) {
@@ -32,7 +33,9 @@ std::string excerpt(const std::string& body, std::string_view key) {
     }
   }
   if (msg.empty()) msg = body;
-  msg = redact(std::move(msg), key);
+  // Redacted before the cut, on a bounded text (a key cut in two still goes).
+  if (msg.size() > 4096) msg.resize(4096);
+  msg = provider.redact(std::move(msg));
   if (msg.size() > 300) msg = msg.substr(0, 300) + "...";
   for (char& c : msg) {
     if (c == '\n' || c == '\r') c = ' ';
@@ -42,12 +45,23 @@ std::string excerpt(const std::string& body, std::string_view key) {
 
 std::size_t on_write(char* ptr, std::size_t size, std::size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
+  // libcurl hands over decompressed bytes (CURLOPT_ACCEPT_ENCODING ""): a gzip bomb counts at its
+  // inflated size. Returning less than given aborts the transfer (CURLE_WRITE_ERROR).
+  if (size * n > t->max_bytes - std::min(t->max_bytes, t->body.size())) {
+    t->too_large = true;
+    return 0;
+  }
   t->body.append(ptr, size * n);
   return size * n;
 }
 
 std::size_t on_header(char* ptr, std::size_t size, std::size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
+  t->header_bytes += size * n;
+  if (t->header_bytes > t->max_bytes) {
+    t->too_large = true;
+    return 0;
+  }
   const std::string_view line(ptr, size * n);
   if (line.starts_with("HTTP/")) {
     t->retry_after_ms = -1;  // a new response (after 100-continue or a redirect)
@@ -124,6 +138,7 @@ nlohmann::json Stats::to_json() const {
           {"prompt_tokens", usage.prompt_tokens},
           {"completion_tokens", usage.completion_tokens},
           {"cached_tokens", usage.cached_tokens},
+          {"usage_clamped", usage_clamped},
           {"cost", cost}};
 }
 

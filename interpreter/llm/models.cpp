@@ -15,12 +15,32 @@ namespace persona::llm {
 
 namespace {
 
+struct Capped {
+  std::string body;
+  std::size_t max = 0;  // the provider's max_response_bytes, for the body and for the headers
+  std::size_t header_bytes = 0;
+  bool too_large = false;
+};
+
 std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
-  auto* body = static_cast<std::string*>(user);
+  auto* c = static_cast<Capped*>(user);
   const std::size_t bytes = size * n;
-  if (body->size() + bytes > (4U << 20U)) return 0;  // a model list is never this large
-  body->append(data, bytes);
+  if (bytes > c->max - std::min(c->max, c->body.size())) {
+    c->too_large = true;
+    return 0;
+  }
+  c->body.append(data, bytes);
   return bytes;
+}
+
+std::size_t on_headers(char*, std::size_t size, std::size_t n, void* user) {
+  auto* c = static_cast<Capped*>(user);
+  c->header_bytes += size * n;
+  if (c->header_bytes > c->max) {
+    c->too_large = true;
+    return 0;
+  }
+  return size * n;
 }
 
 }  // namespace
@@ -33,7 +53,9 @@ std::optional<std::vector<std::string>> list_models(const Provider& p, std::stri
     error = "cannot start a transfer";
     return std::nullopt;
   }
-  std::string body;
+  Capped capped;
+  capped.max = static_cast<std::size_t>(std::max(1L, p.max_response_bytes));
+  std::string& body = capped.body;
   curl_slist* headers = nullptr;
   {
     std::vector<std::string> lines;
@@ -53,12 +75,18 @@ std::optional<std::vector<std::string>> list_models(const Provider& p, std::stri
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, p.connect_timeout_ms);
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, std::min(p.timeout_ms, 15'000L));
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &on_body);
-  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &capped);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &on_headers);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, &capped);
   const CURLcode code = curl_easy_perform(easy);
   long status = 0;
   curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
   curl_slist_free_all(headers);
   curl_easy_cleanup(easy);
+  if (capped.too_large) {
+    error = "the model list passed max_response_bytes (" + std::to_string(p.max_response_bytes) + " bytes)";
+    return std::nullopt;
+  }
   if (code != CURLE_OK) {
     error = std::string("transport error: ") + curl_easy_strerror(code);
     return std::nullopt;

@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -37,6 +38,7 @@ const std::vector<std::string>& provider_keys() {
                                                 "connect_timeout_ms",
                                                 "timeout_ms",
                                                 "max_retries",
+                                                "max_response_bytes",
                                                 "price_input_per_mtok",
                                                 "price_output_per_mtok",
                                                 "price_cached_input_per_mtok",
@@ -84,6 +86,8 @@ class ProviderReader {
         get_long(key, node, p.timeout_ms, 1, 24L * 3'600'000);
       } else if (key == "max_retries") {
         get_int(key, node, p.max_retries, 0, 1000);
+      } else if (key == "max_response_bytes") {
+        get_long(key, node, p.max_response_bytes, 4096, 1L << 40);
       } else if (key == "context_window") {
         get_long(key, node, p.context_window, 512, 100'000'000);
       } else if (key == "price_input_per_mtok") {
@@ -210,6 +214,14 @@ class ProviderReader {
 
 }  // namespace
 
+bool secret_query_name(std::string name) {
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name.find("key") != std::string::npos || name.find("token") != std::string::npos ||
+         name.find("secret") != std::string::npos || name.find("password") != std::string::npos ||
+         name.find("auth") != std::string::npos || name.find("credential") != std::string::npos || name == "sig" ||
+         name == "signature" || name == "pass" || name == "pwd";
+}
+
 std::string redact_url(const std::string& url) {
   std::string out = url;
   // user:password@host
@@ -226,14 +238,8 @@ std::string redact_url(const std::string& url) {
       const auto amp = out.find('&', i);
       const auto end = amp == std::string::npos ? out.size() : amp;
       const auto eq = out.find('=', i);
-      if (eq != std::string::npos && eq < end) {
-        std::string name = out.substr(i, eq - i);
-        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (name.find("key") != std::string::npos || name.find("token") != std::string::npos ||
-            name.find("secret") != std::string::npos || name.find("password") != std::string::npos || name == "sig" ||
-            name == "auth") {
-          out.replace(eq + 1, end - eq - 1, "***");
-        }
+      if (eq != std::string::npos && eq < end && secret_query_name(out.substr(i, eq - i))) {
+        out.replace(eq + 1, end - eq - 1, "***");
       }
       const auto next = out.find('&', i);
       if (next == std::string::npos) break;
@@ -241,6 +247,15 @@ std::string redact_url(const std::string& url) {
     }
   }
   return out;
+}
+
+bool clamp_usage(Usage& u) {
+  const Usage was = u;
+  u.prompt_tokens = std::clamp(u.prompt_tokens, 0L, kMaxCallTokens);
+  u.completion_tokens = std::clamp(u.completion_tokens, 0L, kMaxCallTokens);
+  u.cached_tokens = std::clamp(u.cached_tokens, 0L, u.prompt_tokens);
+  return u.prompt_tokens != was.prompt_tokens || u.completion_tokens != was.completion_tokens ||
+         u.cached_tokens != was.cached_tokens;
 }
 
 std::string_view to_string(Style s) {
@@ -266,10 +281,12 @@ std::string Provider::api_key() const {
 }
 
 double Provider::cost(const Usage& u) const {
-  const long cached = std::min(u.cached_tokens, u.prompt_tokens);
-  const double uncached = static_cast<double>(u.prompt_tokens - cached);
-  return (uncached * price_input_per_mtok + static_cast<double>(cached) * price_cached_input_per_mtok +
-          static_cast<double>(u.completion_tokens) * price_output_per_mtok) /
+  // Never negative, whatever the figures (in doubles: no integer overflow).
+  const double prompt = std::max(0.0, static_cast<double>(u.prompt_tokens));
+  const double cached = std::clamp(static_cast<double>(u.cached_tokens), 0.0, prompt);
+  const double completion = std::max(0.0, static_cast<double>(u.completion_tokens));
+  return ((prompt - cached) * price_input_per_mtok + cached * price_cached_input_per_mtok +
+          completion * price_output_per_mtok) /
          1e6;
 }
 
@@ -374,12 +391,65 @@ std::optional<ProviderSet> load_providers(const std::filesystem::path& file, Dia
   return parse_providers(ss.str(), file.string(), sink);
 }
 
+namespace {
+
+bool key_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+         c == '*' || c == '.' || c == '+' || c == '/' || c == '=' || c == '~';
+}
+
+// Whether `token` holds a piece of `secret` of 4+ characters (a masked echo such as
+// "gsk_LEAK****fXYZ" keeps the ends of the key).
+bool shares_piece(std::string_view token, std::string_view secret) {
+  if (secret.size() < 4 || token.size() < 4) return false;
+  for (std::size_t i = 0; i + 4 <= token.size(); ++i) {
+    const std::string_view piece = token.substr(i, 4);
+    if (piece.find('*') != std::string_view::npos) continue;
+    if (secret.find(piece) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 std::string redact(std::string text, std::string_view secret) {
-  if (secret.size() >= 4) {
+  const std::string_view one[] = {secret};
+  return redact(std::move(text), std::span<const std::string_view>(one));
+}
+
+std::string redact(std::string text, std::span<const std::string_view> secrets) {
+  for (const std::string_view secret : secrets) {
+    if (secret.size() < 4) continue;
     std::size_t pos = 0;
     while ((pos = text.find(secret, pos)) != std::string::npos) {
       text.replace(pos, secret.size(), "***");
       pos += 3;
+    }
+  }
+  // Whatever a server made of a key (masked, cut, quoted in pieces): a word of key characters that
+  // holds a 4+ character piece of a secret goes, when it is a key-length word or itself a piece.
+  for (const std::string_view secret : secrets) {
+    if (secret.size() < 4) continue;
+    std::size_t i = 0;
+    while (i < text.size()) {
+      if (!key_char(text[i])) {
+        ++i;
+        continue;
+      }
+      std::size_t end = i;
+      while (end < text.size() && key_char(text[end])) ++end;
+      // A sentence's full stop is not part of the word.
+      std::size_t word_end = end;
+      while (word_end > i && text[word_end - 1] == '.') --word_end;
+      const std::string_view word(text.data() + i, word_end - i);
+      const bool masked = word.find("**") != std::string_view::npos;
+      if ((word.size() >= 8 || masked || secret.find(word) != std::string_view::npos) && word != "***" &&
+          shares_piece(word, secret)) {
+        text.replace(i, word_end - i, "***");
+        i += 3;
+      } else {
+        i = end;
+      }
     }
   }
   // Anything shaped like an OpenAI key ("sk-" followed by 8+ key characters, possibly masked).
@@ -388,9 +458,9 @@ std::string redact(std::string text, std::string_view secret) {
     std::size_t end = pos + 3;
     while (end < text.size()) {
       const char c = text[end];
-      const bool key_char = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                            c == '_' || c == '*' || c == '.';
-      if (!key_char) break;
+      const bool kc = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                      c == '_' || c == '*' || c == '.';
+      if (!kc) break;
       ++end;
     }
     if (end - pos >= 11) {
@@ -401,6 +471,54 @@ std::string redact(std::string text, std::string_view secret) {
     }
   }
   return text;
+}
+
+std::vector<std::string> url_secrets(const std::string& url) {
+  std::vector<std::string> out;
+  const auto scheme = url.find("://");
+  const auto start = scheme == std::string::npos ? 0 : scheme + 3;
+  const auto slash = url.find_first_of("/?#", start);
+  const auto at = url.rfind('@', slash == std::string::npos ? url.size() : slash);
+  if (at != std::string::npos && at >= start) {
+    const std::string user_info = url.substr(start, at - start);
+    const auto colon = user_info.find(':');
+    if (colon != std::string::npos) {
+      out.push_back(user_info.substr(colon + 1));
+      out.push_back(user_info.substr(0, colon));
+    } else {
+      out.push_back(user_info);
+    }
+  }
+  const auto q = url.find('?');
+  if (q != std::string::npos) {
+    std::size_t i = q + 1;
+    while (i < url.size()) {
+      const auto amp = url.find('&', i);
+      const auto end = amp == std::string::npos ? url.size() : amp;
+      const auto eq = url.find('=', i);
+      if (eq != std::string::npos && eq < end) {
+        std::string value = url.substr(eq + 1, end - eq - 1);
+        if (const auto cut = value.find_first_of("/#"); cut != std::string::npos) value.resize(cut);
+        if (secret_query_name(url.substr(i, eq - i))) out.push_back(value);
+      }
+      if (amp == std::string::npos) break;
+      i = amp + 1;
+    }
+  }
+  std::erase_if(out, [](const std::string& s) { return s.size() < 4; });
+  return out;
+}
+
+std::vector<std::string> Provider::secrets() const {
+  std::vector<std::string> out = url_secrets(base_url);
+  if (std::string k = api_key(); !k.empty()) out.push_back(std::move(k));
+  return out;
+}
+
+std::string Provider::redact(std::string text) const {
+  const auto owned = secrets();
+  std::vector<std::string_view> views(owned.begin(), owned.end());
+  return llm::redact(std::move(text), std::span<const std::string_view>(views));
 }
 
 }  // namespace persona::llm

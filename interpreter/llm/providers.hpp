@@ -17,8 +17,10 @@
 // holds it. api_key() reads the environment at the moment of the request.
 #pragma once
 
+#include <climits>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,13 +36,23 @@ struct Usage {
   long completion_tokens = 0;
   long cached_tokens = 0;
 
+  // Saturating: a sum never wraps around to a negative count.
   Usage& operator+=(const Usage& o) {
-    prompt_tokens += o.prompt_tokens;
-    completion_tokens += o.completion_tokens;
-    cached_tokens += o.cached_tokens;
+    auto add = [](long& a, long b) {
+      if (__builtin_add_overflow(a, b, &a)) a = b > 0 ? LONG_MAX : LONG_MIN;
+    };
+    add(prompt_tokens, o.prompt_tokens);
+    add(completion_tokens, o.completion_tokens);
+    add(cached_tokens, o.cached_tokens);
     return *this;
   }
 };
+
+// The most tokens one call may report for each figure; a server's larger figure is taken as this.
+inline constexpr long kMaxCallTokens = 10'000'000;
+// Brings a server's usage figures into range: negative ones to 0, each above kMaxCallTokens to it,
+// cached tokens to at most the prompt tokens. Returns whether anything changed.
+bool clamp_usage(Usage& u);
 
 // Wire dialect (llm/dialect.hpp, one file each in llm/dialects/): openai (chat completions),
 // ollama (native /api/chat), anthropic (Messages API).
@@ -58,6 +70,9 @@ struct Provider {
   long connect_timeout_ms = 10'000;
   long timeout_ms = 120'000;
   int max_retries = 6;
+  // The most bytes one response may hold, counted after decompression, headers apart (the same
+  // cap): a larger, endless or compressed-bomb answer is cut off and the call fails naming this.
+  long max_response_bytes = 8L << 20;
   double price_input_per_mtok = 0.0;         // USD per million uncached prompt tokens
   double price_output_per_mtok = 0.0;        // USD per million completion tokens
   double price_cached_input_per_mtok = 0.0;  // USD per million cached prompt tokens
@@ -73,6 +88,11 @@ struct Provider {
   [[nodiscard]] std::string api_key() const;
   // Price of a usage in USD.
   [[nodiscard]] double cost(const Usage& u) const;
+  // What must never be shown: the key (read now) and the credentials in base_url (user info, key-like
+  // query values); pieces under 4 characters are left out.
+  [[nodiscard]] std::vector<std::string> secrets() const;
+  // `text` with every secret of this provider redacted (see llm::redact).
+  [[nodiscard]] std::string redact(std::string text) const;
 };
 
 struct ProviderSet {
@@ -97,9 +117,17 @@ std::optional<ProviderSet> parse_providers(std::string_view toml_text, const std
 // one is an error.
 std::optional<ProviderSet> load_providers(const std::filesystem::path& file, DiagnosticSink& sink);
 
-// Replaces every occurrence of `secret` (and anything shaped like an OpenAI key, "sk-...") in
-// `text` by "***". Used on every error message and server body the client keeps.
+// Replaces every occurrence of `secret` in `text` by "***", whatever the key's shape, and every word
+// of key characters that holds a 4+ character piece of it (a server's masked echo such as
+// "gsk_LEAK****fXYZ") when the word is key-length (8+), masked ("**") or itself a piece of the key;
+// anything shaped like an OpenAI key ("sk-...") goes too. Used on every error message and server body
+// the client keeps. Secrets under 4 characters are not searched for.
 std::string redact(std::string text, std::string_view secret);
+std::string redact(std::string text, std::span<const std::string_view> secrets);
+// The credentials in a URL: the user info before '@' and the values of key-like query parameters.
+std::vector<std::string> url_secrets(const std::string& url);
+// Whether a query parameter's name says its value is a credential (key, token, secret, auth, ...).
+bool secret_query_name(std::string name);
 // A URL without credentials: "user:pass@" and key-like query parameters (key, api_key, token, ...)
 // replaced by "***".
 std::string redact_url(const std::string& url);

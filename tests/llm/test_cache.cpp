@@ -1,5 +1,9 @@
+#include <sqlite3.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
 
 #include "base/files.hpp"
 #include "llm/cache.hpp"
@@ -49,5 +53,33 @@ TEST_CASE("cache put/get round trip and persistence", "[llm][cache]") {
   std::string err;
   CHECK_FALSE(Cache::open("/proc/definitely/not/here.db", &err));
   CHECK_FALSE(err.empty());
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a cache file that cannot serve is refused at open with the reason", "[llm][cache]") {
+  const auto dir = std::filesystem::temp_directory_path() / ("persona-cache-bad-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string error;
+  {
+    std::ofstream(dir / "corrupt.sqlite") << std::string(8192, 'Z');
+    CHECK(Cache::open(dir / "corrupt.sqlite", &error) == nullptr);
+    CHECK(error.find("not a database") != std::string::npos);
+  }
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open((dir / "other.sqlite").string().c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "CREATE TABLE responses (id INTEGER, body BLOB);", nullptr, nullptr, nullptr) ==
+            SQLITE_OK);
+    sqlite3_close(db);
+    error.clear();
+    CHECK(Cache::open(dir / "other.sqlite", &error) == nullptr);
+    CHECK(error.find("holds a table 'responses' of another layout") != std::string::npos);
+  }
+  {
+    auto good = Cache::open(dir / "good.sqlite", &error);
+    REQUIRE(good);
+    CHECK(good->put("k", CachedResponse{"v", {}}));
+    CHECK(good->failures() == 0);
+  }
   std::filesystem::remove_all(dir);
 }

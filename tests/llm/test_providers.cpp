@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <climits>
 #include <cstdlib>
 
 #include "llm/providers.hpp"
@@ -191,4 +193,50 @@ TEST_CASE("redact removes the key and key-shaped tokens", "[llm][providers]") {
         "Incorrect API key provided: sk-***");
   CHECK(redact("token mysecretvalue here", "mysecretvalue") == "token *** here");
   CHECK(redact("task-list ok", "") == "task-list ok");
+}
+
+TEST_CASE("redact removes a key of any shape, whole, masked or in pieces", "[llm][providers][secret]") {
+  const std::string key = "gsk_LEAKabcdefXYZ";
+  CHECK(redact("Incorrect API key provided: gsk_LEAK****fXYZ. See the docs.", key) ==
+        "Incorrect API key provided: ***. See the docs.");
+  CHECK(redact("key 'gsk_LEAKabcdefXYZ' refused", key) == "key '***' refused");
+  CHECK(redact("ends in fXYZ, starts with gsk_LEAK", key) == "ends in ***, starts with ***");
+  // Words that merely share a piece with the key stay when they are short and not a piece themselves.
+  CHECK(redact("the latest answer", "sk-test-SECRET-123") == "the latest answer");
+  CHECK(redact("no key here", "") == "no key here");
+}
+
+TEST_CASE("a provider's secrets include the credentials in its base_url", "[llm][providers][secret]") {
+  ::setenv("PERSONA_TEST_SECRETS_KEY", "gsk_LEAKabcdefXYZ", 1);
+  Provider p;
+  p.api_key_env = "PERSONA_TEST_SECRETS_KEY";
+  p.base_url = "http://alice:hunter2pass@proxy.example/v1?api_key=QUERYSECRET1&x=1";
+  const auto s = p.secrets();
+  CHECK(std::find(s.begin(), s.end(), "hunter2pass") != s.end());
+  CHECK(std::find(s.begin(), s.end(), "QUERYSECRET1") != s.end());
+  CHECK(std::find(s.begin(), s.end(), "gsk_LEAKabcdefXYZ") != s.end());
+  const std::string said = p.redact(
+      "could not reach http://alice:hunter2pass@proxy.example/v1?api_key=QUERYSECRET1 "
+      "with gsk_LEAK****fXYZ");
+  CHECK(said.find("hunter2") == std::string::npos);
+  CHECK(said.find("QUERYSECRET") == std::string::npos);
+  CHECK(said.find("LEAK") == std::string::npos);
+  CHECK(redact_url(p.base_url) == "http://***@proxy.example/v1?api_key=***&x=1");
+  ::unsetenv("PERSONA_TEST_SECRETS_KEY");
+}
+
+TEST_CASE("usage figures are clamped into range and sums saturate", "[llm][providers]") {
+  Usage u{-5, 1'000'000'000'000'000L, 99};
+  CHECK(clamp_usage(u));
+  CHECK(u.prompt_tokens == 0);
+  CHECK(u.completion_tokens == kMaxCallTokens);
+  CHECK(u.cached_tokens == 0);
+  Usage fine{100, 20, 10};
+  CHECK_FALSE(clamp_usage(fine));
+  Usage big{LONG_MAX - 1, 0, 0};
+  big += Usage{10, 0, 0};
+  CHECK(big.prompt_tokens == LONG_MAX);
+  Provider p;
+  p.price_input_per_mtok = 2.0;
+  CHECK(p.cost(Usage{-1'000'000'000'000'000L, 0, 0}) == 0.0);
 }

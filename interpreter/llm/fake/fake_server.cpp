@@ -1,6 +1,7 @@
 #include "llm/fake/fake_server.hpp"
 
 #include <httplib.h>
+#include <zlib.h>
 
 #include <atomic>
 #include <chrono>
@@ -221,6 +222,20 @@ const char* to_string(Fault f) {
       return "model_not_found";
     case Fault::context_length:
       return "context_length";
+    case Fault::huge_body:
+      return "huge_body";
+    case Fault::gzip_bomb:
+      return "gzip_bomb";
+    case Fault::endless_stream:
+      return "endless_stream";
+    case Fault::huge_headers:
+      return "huge_headers";
+    case Fault::length_truncated:
+      return "length_truncated";
+    case Fault::hostile_usage:
+      return "hostile_usage";
+    case Fault::bad_request_echo:
+      return "bad_request_echo";
   }
   return "?";
 }
@@ -319,7 +334,7 @@ struct Server::Impl {
     return Fault::none;
   }
 
-  std::string content_for(const json& req, Fault f) {
+  std::string content_for(const json& req, Fault f, bool* scripted = nullptr) {
     if (f == Fault::not_json_content) return "I'm sorry, but I can't help with describing this person.";
     if (f == Fault::missing_keys) {
       json obj = default_object(req, cfg.careless);
@@ -334,6 +349,7 @@ struct Server::Impl {
       if (!contents.empty()) {
         std::string c = std::move(contents.front());
         contents.pop_front();
+        if (scripted != nullptr) *scripted = true;
         return c;
       }
     }
@@ -343,7 +359,10 @@ struct Server::Impl {
       s = script;
     }
     if (s) {
-      if (auto c = s(req)) return *c;
+      if (auto c = s(req)) {
+        if (scripted != nullptr) *scripted = true;
+        return *c;
+      }
     }
     return Server::default_content(req, cfg.careless);
   }
@@ -417,7 +436,16 @@ struct Server::Impl {
         return;
       case Fault::unauthorized: {
         std::string key = last_authorization_value(req);
-        error_body(res, 401, "Incorrect API key provided: " + key + ". You can find your API key elsewhere.",
+        error_body(
+            res, 401,
+            "Incorrect API key provided: " + masked(key) + ". You can find your API key elsewhere. (" + key + ")",
+            "invalid_request_error");
+        return;
+      }
+      case Fault::bad_request_echo: {
+        std::string key = last_authorization_value(req);
+        error_body(res, 400,
+                   "Invalid 'temperature' for the request made with key " + masked(key) + " (key '" + key + "').",
                    "invalid_request_error");
         return;
       }
@@ -440,12 +468,23 @@ struct Server::Impl {
       case Fault::hang:
         sleep_ms(cfg.hang_ms);
         break;
+      case Fault::huge_body:
+      case Fault::gzip_bomb:
+      case Fault::endless_stream:
+        stream_fault(res, f);
+        return;
       default:
         break;
     }
-    const std::string content = content_for(body, f);
-    const long prompt = rough_tokens(req.body.size());
-    const long completion = rough_tokens(content.size());
+    bool scripted = false;
+    std::string content = content_for(body, f, &scripted);
+    if (f == Fault::length_truncated && !scripted) content.resize(content.size() * 2 / 3);
+    long prompt = rough_tokens(req.body.size());
+    long completion = rough_tokens(content.size());
+    if (f == Fault::hostile_usage) {
+      prompt = -1'000'000'000'000'000L;  // a negative spend that would cancel any other
+      completion = 1'000'000'000'000'000L;
+    }
     const long cached = static_cast<long>(static_cast<double>(prompt) * cfg.cached_fraction);
     const std::string model = body.contains("model") && body["model"].is_string() ? body["model"].get<std::string>()
                                                                                   : std::string("fake-model");
@@ -486,7 +525,9 @@ struct Server::Impl {
              {"created", 1700000000},
              {"model", model},
              {"choices",
-              {{{"index", 0}, {"message", {{"role", "assistant"}, {"content", content}}}, {"finish_reason", "stop"}}}},
+              {{{"index", 0},
+                {"message", {{"role", "assistant"}, {"content", content}}},
+                {"finish_reason", f == Fault::length_truncated ? "length" : "stop"}}}},
              {"usage",
               {{"prompt_tokens", prompt},
                {"completion_tokens", completion},
@@ -514,8 +555,76 @@ struct Server::Impl {
       default:
         break;
     }
+    if (f == Fault::huge_headers)
+      for (int i = 0; i < 256; ++i) res.set_header("X-Fake-Padding-" + std::to_string(i), std::string(1024, 'p'));
     ++answered_ok;
     res.set_content(text, kJsonType);
+  }
+
+  // The bodies no client should hold: produced piece by piece as the client reads, so the server
+  // itself stays small whatever the client does. A client that stops reading ends the stream.
+  void stream_fault(httplib::Response& res, Fault f) {
+    ++answered_ok;
+    static const std::string kHead = R"({"id":"chatcmpl-fake-big","object":"chat.completion","choices":[)"
+                                     R"({"index":0,"message":{"role":"assistant","content":")";
+    auto blanks = std::make_shared<std::string>(64 * 1024, 'a');
+    if (f == Fault::huge_body) {
+      const std::size_t total = std::size_t{4} << 30U;
+      res.set_content_provider(total, kJsonType,
+                               [this, blanks](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+                                 if (stopping) return false;
+                                 std::size_t n = std::min(length, blanks->size());
+                                 if (offset < kHead.size()) {
+                                   n = std::min(n, kHead.size() - offset);
+                                   return sink.write(kHead.data() + offset, n);
+                                 }
+                                 return sink.write(blanks->data(), n);
+                               });
+      return;
+    }
+    if (f == Fault::endless_stream) {
+      res.set_chunked_content_provider(kJsonType, [this, blanks](std::size_t offset, httplib::DataSink& sink) {
+        if (stopping) return false;
+        if (offset == 0) return sink.write(kHead.data(), kHead.size());
+        return sink.write(blanks->data(), blanks->size());
+      });
+      return;
+    }
+    // gzip_bomb: 1 GiB of JSON blanks, deflated as it is sent (about 1 MB on the wire in all).
+    auto z = std::shared_ptr<z_stream>(new z_stream{}, [](z_stream* s) {
+      deflateEnd(s);
+      delete s;
+    });
+    deflateInit2(z.get(), Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY);
+    auto fed = std::make_shared<std::size_t>(0);
+    auto spaces = std::make_shared<std::string>(1 << 20, ' ');
+    res.set_header("Content-Encoding", "gzip");
+    res.set_chunked_content_provider(kJsonType, [this, z, fed, spaces](std::size_t, httplib::DataSink& sink) {
+      if (stopping) return false;
+      constexpr std::size_t kTotal = std::size_t{1} << 30U;
+      const bool last = *fed + spaces->size() >= kTotal;
+      std::string in = last ? std::string(" {}") : *spaces;
+      *fed += spaces->size();
+      z->next_in = reinterpret_cast<Bytef*>(in.data());
+      z->avail_in = static_cast<uInt>(in.size());
+      std::string out;
+      char buf[16384];
+      do {
+        z->next_out = reinterpret_cast<Bytef*>(buf);
+        z->avail_out = sizeof buf;
+        deflate(z.get(), last ? Z_FINISH : Z_NO_FLUSH);
+        out.append(buf, sizeof buf - z->avail_out);
+      } while (z->avail_out == 0);
+      if (!out.empty() && !sink.write(out.data(), out.size())) return false;
+      if (last) sink.done();
+      return true;
+    });
+  }
+
+  // The way OpenAI shows a key back: its first 8 and last 4 characters.
+  static std::string masked(const std::string& key) {
+    if (key.size() <= 12) return key;
+    return key.substr(0, 8) + "****" + key.substr(key.size() - 4);
   }
 
   static std::string last_authorization_value(const httplib::Request& req) {

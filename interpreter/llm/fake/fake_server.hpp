@@ -36,10 +36,18 @@ enum class Fault {
   not_json_content,  // 200, valid envelope, content is prose without any JSON object
   missing_keys,      // 200, content JSON lacks about half the required keys
   close_connection,  // sends headers then closes without a body
-  unauthorized,      // 401 echoing the Authorization header back in the error message
+  unauthorized,      // 401 echoing the Authorization header back in the error message, whole and masked
+  bad_request_echo,  // 400 (not retried, not fatal) echoing the key masked ("gsk_LEAK****fXYZ") and whole
   overloaded,        // 529 "overloaded" (Anthropic's answer when it is busy)
   model_not_found,   // 404 "The model `...` does not exist" (GET /v1/models lists fake-model, fake-model-large)
   context_length,    // 400 "This model's maximum context length is 4096 tokens ..." (context_length_exceeded)
+  huge_body,         // 200 declaring a 4 GiB body and streaming it (generated, never held by the server)
+  gzip_bomb,         // 200, Content-Encoding: gzip, ~1 MB on the wire inflating to 1 GiB of blanks
+  endless_stream,    // 200, chunked, a body that never ends
+  huge_headers,      // 200, a normal answer after 256 headers of 1 KB each
+  length_truncated,  // 200, finish_reason "length", the content cut two thirds in (`{"a2":"val`); pushed or
+                     // scripted content is sent as given (already cut)
+  hostile_usage,     // 200, a normal answer whose usage says -10^15 prompt and 10^15 completion tokens
 };
 
 const char* to_string(Fault f);
