@@ -34,9 +34,11 @@ std::string excerpt(const std::string& body, const Provider& provider) {
   }
   if (msg.empty()) msg = body;
   // Redacted before the cut, on a bounded text (a key cut in two still goes).
-  if (msg.size() > 4096) msg.resize(4096);
-  msg = provider.redact(std::move(msg));
-  if (msg.size() > 300) msg = msg.substr(0, 300) + "...";
+  // Cuts fall on character boundaries and invalid bytes become U+FFFD: the excerpt lands in
+  // statuses and messages, which must stay valid UTF-8.
+  if (msg.size() > 4096) msg = std::string(text::utf8_prefix(msg, 4096));
+  msg = provider.redact(text::utf8_sanitize(msg));
+  if (msg.size() > 300) msg = std::string(text::utf8_prefix(msg, 300)) + "...";
   for (char& c : msg) {
     if (c == '\n' || c == '\r') c = ' ';
   }

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "base/text.hpp"
 #include "fake_provider.hpp"
 #include "files.hpp"
 #include "llm/fake/fake_server.hpp"
@@ -277,4 +278,24 @@ TEST_CASE("a read-only response cache file or folder is a warning and the run go
   CHECK(d.err.find("persona run: warning: the response cache locked/c.sqlite") != std::string::npos);
   CHECK(records(dir / "out2.jsonl").size() == 2);
   ::chmod((dir / "locked").c_str(), 0755);
+}
+
+TEST_CASE("a server error message cut for a status stays valid UTF-8 in every output line") {
+  ::setenv("PERSONA_TEST_KEY_UTF8", "k", 1);
+  Server server;
+  REQUIRE(server.start());
+  const auto dir = setup("hardening-utf8-error", server, "PERSONA_TEST_KEY_UTF8", "max_concurrency = 1\n");
+  // The story call answers; the fill calls get a 400 whose message is cut at 300 bytes for the status.
+  std::vector<Fault> faults = {Fault::none};
+  faults.insert(faults.end(), 16, Fault::unicode_error);
+  server.push_faults(faults);
+  const auto r = run_in(dir, "-n 1 -o out.jsonl --max-failed-share 1");
+  INFO(r.err);
+  CHECK(r.code == 0);
+  const std::string out = persona::test::read_file(dir / "out.jsonl");
+  CHECK(out.find("HTTP 400") != std::string::npos);          // the cut message is there
+  CHECK(out.find("\xD1\x8F\xD1\x8F") != std::string::npos);  // with its characters
+  CHECK(persona::text::utf8_valid(out));
+  CHECK(persona::text::utf8_valid(r.err));
+  for (const auto& p : records(dir / "out.jsonl")) CHECK(p.contains("attributes"));  // every line parses
 }

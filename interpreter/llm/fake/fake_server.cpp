@@ -236,6 +236,8 @@ const char* to_string(Fault f) {
       return "hostile_usage";
     case Fault::bad_request_echo:
       return "bad_request_echo";
+    case Fault::unicode_error:
+      return "unicode_error";
   }
   return "?";
 }
@@ -447,6 +449,12 @@ struct Server::Impl {
         error_body(res, 400,
                    "Invalid 'temperature' for the request made with key " + masked(key) + " (key '" + key + "').",
                    "invalid_request_error");
+        return;
+      }
+      case Fault::unicode_error: {
+        std::string msg = "x";  // one byte first, so the 300th byte is the first half of a character
+        for (int i = 0; i < 300; ++i) msg += "\xD1\x8F";  // U+044F
+        error_body(res, 400, msg, "invalid_request_error");
         return;
       }
       case Fault::overloaded:

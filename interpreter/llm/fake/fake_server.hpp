@@ -38,6 +38,7 @@ enum class Fault {
   close_connection,  // sends headers then closes without a body
   unauthorized,      // 401 echoing the Authorization header back in the error message, whole and masked
   bad_request_echo,  // 400 (not retried, not fatal) echoing the key masked ("gsk_LEAK****fXYZ") and whole
+  unicode_error,     // 400 whose message is 600 bytes of two-byte characters (a cut at 300 bytes splits one)
   overloaded,        // 529 "overloaded" (Anthropic's answer when it is busy)
   model_not_found,   // 404 "The model `...` does not exist" (GET /v1/models lists fake-model, fake-model-large)
   context_length,    // 400 "This model's maximum context length is 4096 tokens ..." (context_length_exceeded)
