@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -322,22 +323,24 @@ void add_run_command(CLI::App& root, int& code) {
   auto ra = std::make_shared<RunArgs>();
   CLI::App* run = root.add_subcommand("run", "Generate personas from a recipe (JSONL or CSV + manifest)");
   run->add_option("file", ra->file, "The .persona recipe")->required();
-  run->add_option("--count,-n", ra->count, "Number of personas (indices 0..N-1 across all shards)");
-  run->add_option("--seed,-s", ra->seed, "Run seed (default: the recipe's `seed`, else 0)");
+  run->add_option("--count,-n", ra->count, "Number of personas (indices 0..N-1 across all shards)")
+      ->check(whole_number(0, std::numeric_limits<std::uint64_t>::max()));
+  run->add_option("--seed,-s", ra->seed, "Run seed, 0 to 2^64-1 (default: the recipe's `seed`, else 0)")
+      ->check(whole_number(0, std::numeric_limits<std::uint64_t>::max()));
   run->add_option("--out,-o", ra->out, "Output path, or - for standard output (JSONL only, no manifest then)");
   run->add_option("--format,-f", ra->format,
                   "jsonl (one persona per line) or csv (PATH.personas.csv + PATH.attributes.csv); default: the "
                   "recipe's `output { format }`, else jsonl")
       ->check(CLI::IsMember({"jsonl", "csv"}));
   run->add_option("--threads,-j", ra->threads, "Worker threads (output is identical for any value)")
-      ->check(CLI::Range(1u, 1024u));
+      ->check(whole_number(1, 1024));
   run->add_option("--shard", ra->shard,
                   "Shard K/N: only indices i with i % N == K-1 (default 1/1); auto: K and N from a Slurm array "
                   "(SLURM_ARRAY_TASK_ID, _COUNT, _MIN) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX with "
                   "--shards N or PERSONA_SHARDS); join the shards with persona merge");
   run->add_option("--shards", ra->shards,
                   "With --shard auto: the number of shards of a Kubernetes Indexed Job (its completions)")
-      ->check(CLI::Range(1u, 1000000u));
+      ->check(whole_number(1, 1000000));
   run->add_option("--llm", ra->llm,
                   "Backend: a provider of persona.toml, openai (built in), or offline (the default when no provider "
                   "is configured; deterministic, no network)");
@@ -347,13 +350,13 @@ void add_run_command(CLI::App& root, int& code) {
   run->add_option("--model", ra->model, "Model name (overrides the provider's and the recipe's)");
   run->add_option("--concurrency,-c", ra->concurrency,
                   "LLM requests in flight (default and maximum: the provider's max_concurrency)")
-      ->check(CLI::Range(1, 4096));
+      ->check(whole_number(1, 4096));
   run->add_option("--cache", ra->cache, "SQLite response cache (default: <out>.cache.sqlite)");
   run->add_flag("--no-cache", ra->no_cache, "Do not read or write the response cache");
   run->add_flag("--resume", ra->resume, "Continue an interrupted run from <out>.part (same command otherwise)");
   run->add_flag("--dry-run", ra->dry_run, "Print the calls, tokens and cost the run would need; send nothing");
   run->add_option("--budget", ra->budget, "Stop cleanly (resumable, exit 4) before the run spends more than USD")
-      ->check(CLI::NonNegativeNumber);
+      ->check(finite_number(0, 1e12));
   run->add_option("--prompts", ra->prompts, "Folder of prompt templates (default: stdlib/prompts)");
   run->add_flag("--quiet,-q", ra->quiet, "No summary or progress on stderr");
   run->callback([ra, &code] { code = do_run(*ra); });
