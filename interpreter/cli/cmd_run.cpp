@@ -135,7 +135,22 @@ void print_summary(const exec::RunResult& res, const exec::RunOptions& o, bool l
   std::cerr << "problems: " << problems << "\n";
 }
 
+// From the start of `persona run` to its exit: a signal while the recipe loads stops the run before
+// its first persona (exit 4, a `.part` that resumes), one after the run ended changes nothing. The
+// signals are unblocked in case the parent blocked them (a signal it sent meanwhile arrives now).
+void catch_stop_signals() {
+  g_stop.store(false);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigprocmask(SIG_UNBLOCK, &set, nullptr);
+}
+
 int do_run(const RunArgs& a) {
+  if (!a.dry_run) catch_stop_signals();
   unsigned k = 1, n = 1;
   if (a.shard == "auto") {
     std::string why;
@@ -276,13 +291,8 @@ int do_run(const RunArgs& a) {
         std::cerr << "progress: " << line << "\n";
     };
   }
-  g_stop.store(false);
-  o.stop = &g_stop;
-  auto prev_int = std::signal(SIGINT, on_signal);
-  auto prev_term = std::signal(SIGTERM, on_signal);
+  o.stop = &g_stop;  // the handlers stay until exit (catch_stop_signals)
   const auto res = exec::run(*prog, o);
-  std::signal(SIGINT, prev_int);
-  std::signal(SIGTERM, prev_term);
   if (o.progress && tty) std::cerr << "\n";
   if (res.interrupted) {
     std::string why = res.reason == "budget"
