@@ -62,7 +62,7 @@ bool Journal::lock(std::string& error) {
   for (int attempt = 0; attempt < 8; ++attempt) {
     const int fd = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
-      error = "cannot create the lock " + lock_path_ + ": " + std::strerror(errno);
+      error = "cannot write " + lock_path_ + ": " + std::strerror(errno);
       return false;
     }
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {

@@ -112,7 +112,8 @@ TEST_CASE("an output that is one of the run's inputs is refused before anything 
   CHECK(!fs::exists(dir / "r.part"));
 }
 
-TEST_CASE("a \\u escape that is no character is a positioned error and nothing is written", "[hardening]") {
+TEST_CASE("a surrogate escape such as uD800 in a recipe string is a positioned error and nothing is written",
+          "[hardening]") {
   const auto dir = fresh("utf8");
   test::write_file(dir / "bad.persona", "recipe \"caf\\uD800\" version \"1\"\nanchor age ~ uniform(18, 65) round\n");
   const auto o = persona_in(dir, "run bad.persona --count 3 --llm offline -o out.jsonl");
