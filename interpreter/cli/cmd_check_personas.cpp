@@ -114,7 +114,8 @@ void add_check_personas_command(CLI::App& root, int& code) {
   s->add_option("--recipe,-r", a->recipe,
                 "Check against this recipe's taxonomy and tables (default: stdlib.core and the standard tables)");
   s->add_option("--ignore", a->ignore, "Leave a rule family out (e.g. applicability); repeatable");
-  s->add_option("--top", a->top, "Most frequent rules listed in the summary (default 10)");
+  s->add_option("--top", a->top, "Most frequent rules listed in the summary (default 10)")
+      ->check(whole_number(0, 1000000));
   s->add_flag("--quiet,-q", a->quiet, "No summary on stderr");
   s->footer(
       "Output: one block per violation on stdout, `ID: RULE: STATEMENT` then `    ATTRIBUTE = VALUE` lines.\n"

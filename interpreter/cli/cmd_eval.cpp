@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -424,8 +425,10 @@ void common_options(CLI::App* c, EvalArgs& a) {
   c->add_option("--recipe,-r", a.recipe,
                 "The recipe the files were made from: targets for anchors (its tables), tiers, count and "
                 "narrative word ranges, category coverage");
-  c->add_option("--sample", a.sample, "Personas in the pairwise-similarity sample (default 1000; 0: none)");
-  c->add_option("--seed", a.seed, "Seed choosing the sample (default 0)");
+  c->add_option("--sample", a.sample, "Personas in the pairwise-similarity sample (default 1000; 0: none)")
+      ->check(whole_number(0, 100000000));
+  c->add_option("--seed", a.seed, "Seed choosing the sample (default 0)")
+      ->check(whole_number(0, std::numeric_limits<std::uint64_t>::max()));
   c->add_option("--definitions", a.definitions,
                 "Filler, quasi-identifier and near-duplicate definitions "
                 "(default: stdlib/eval/eval.toml)");
@@ -443,7 +446,8 @@ void add_eval_command(CLI::App& root, int& code) {
                 "docs/eval.md)")
       ->allow_extra_args(false);  // one expression per --fail-on: `--fail-on X FILE` keeps FILE a file
   c->add_option("--llm", a->llm, "LLM judge provider from persona.toml: rates --judge-sample N personas per file");
-  c->add_option("--judge-sample", a->judge_sample, "Personas per file the LLM judge rates (deterministic choice)");
+  c->add_option("--judge-sample", a->judge_sample, "Personas per file the LLM judge rates (deterministic choice)")
+      ->check(whole_number(0, 100000000));
   c->add_option("--judge-preview", a->judge_preview, "Write the judge requests as JSONL; send nothing");
   c->add_flag("--quiet,-q", a->quiet, "No table on standard output");
   c->footer(

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -65,9 +66,10 @@ void add_repl_command(CLI::App& root, int& code) {
   CLI::App* repl = root.add_subcommand(
       "repl", "Interactive session: type recipe statements, then :sample, :plan, :why ... (:help lists the commands)");
   repl->add_option("file", a->file, "A recipe to start from");
-  repl->add_option("--seed,-s", a->seed, "Session seed (default: the recipe's `seed`, else 0)");
+  repl->add_option("--seed,-s", a->seed, "Session seed (default: the recipe's `seed`, else 0)")
+      ->check(whole_number(0, std::numeric_limits<std::uint64_t>::max()));
   repl->add_option("--count,-n", a->count, "Personas per :sample / :run without N (default 1)")
-      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{100000}));
+      ->check(whole_number(0, 100000));
   repl->add_option("--llm", a->llm, "Backend for :run and :plan (default: the recipe's model provider)");
   repl->add_flag("--echo", a->echo, "When input is not a terminal, print each prompt and the line read");
   repl->add_flag("--no-history", a->no_history, "Do not read or write the history file");

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -140,7 +141,22 @@ void print_summary(const exec::RunResult& res, const exec::RunOptions& o, bool l
   std::cerr << "problems: " << problems << "\n";
 }
 
+// From the start of `persona run` to its exit: a signal while the recipe loads stops the run before
+// its first persona (exit 4, a `.part` that resumes), one after the run ended changes nothing. The
+// signals are unblocked in case the parent blocked them (a signal it sent meanwhile arrives now).
+void catch_stop_signals() {
+  g_stop.store(false);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigprocmask(SIG_UNBLOCK, &set, nullptr);
+}
+
 int do_run(const RunArgs& a) {
+  if (!a.dry_run) catch_stop_signals();
   unsigned k = 1, n = 1;
   if (a.shard == "auto") {
     std::string why;
@@ -283,13 +299,8 @@ int do_run(const RunArgs& a) {
         std::cerr << "progress: " << line << "\n";
     };
   }
-  g_stop.store(false);
-  o.stop = &g_stop;
-  auto prev_int = std::signal(SIGINT, on_signal);
-  auto prev_term = std::signal(SIGTERM, on_signal);
+  o.stop = &g_stop;  // the handlers stay until exit (catch_stop_signals)
   const auto res = exec::run(*prog, o);
-  std::signal(SIGINT, prev_int);
-  std::signal(SIGTERM, prev_term);
   if (o.progress && tty) std::cerr << "\n";
   for (const auto& w : res.warnings) std::cerr << "persona run: warning: " << w << "\n";
   if (res.interrupted) {
@@ -332,22 +343,24 @@ void add_run_command(CLI::App& root, int& code) {
   auto ra = std::make_shared<RunArgs>();
   CLI::App* run = root.add_subcommand("run", "Generate personas from a recipe (JSONL or CSV + manifest)");
   run->add_option("file", ra->file, "The .persona recipe")->required();
-  run->add_option("--count,-n", ra->count, "Number of personas (indices 0..N-1 across all shards)");
-  run->add_option("--seed,-s", ra->seed, "Run seed (default: the recipe's `seed`, else 0)");
+  run->add_option("--count,-n", ra->count, "Number of personas (indices 0..N-1 across all shards)")
+      ->check(whole_number(0, std::numeric_limits<std::uint64_t>::max()));
+  run->add_option("--seed,-s", ra->seed, "Run seed, 0 to 2^64-1 (default: the recipe's `seed`, else 0)")
+      ->check(whole_number(0, std::numeric_limits<std::uint64_t>::max()));
   run->add_option("--out,-o", ra->out, "Output path, or - for standard output (JSONL only, no manifest then)");
   run->add_option("--format,-f", ra->format,
                   "jsonl (one persona per line) or csv (PATH.personas.csv + PATH.attributes.csv); default: the "
                   "recipe's `output { format }`, else jsonl")
       ->check(CLI::IsMember({"jsonl", "csv"}));
   run->add_option("--threads,-j", ra->threads, "Worker threads (output is identical for any value)")
-      ->check(CLI::Range(1u, 1024u));
+      ->check(whole_number(1, 1024));
   run->add_option("--shard", ra->shard,
                   "Shard K/N: only indices i with i % N == K-1 (default 1/1); auto: K and N from a Slurm array "
                   "(SLURM_ARRAY_TASK_ID, _COUNT, _MIN) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX with "
                   "--shards N or PERSONA_SHARDS); join the shards with persona merge");
   run->add_option("--shards", ra->shards,
                   "With --shard auto: the number of shards of a Kubernetes Indexed Job (its completions)")
-      ->check(CLI::Range(1u, 1000000u));
+      ->check(whole_number(1, 1000000));
   run->add_option("--llm", ra->llm,
                   "Backend: a provider of persona.toml, openai (built in), or offline (the default when no provider "
                   "is configured; deterministic, no network)");
@@ -357,21 +370,21 @@ void add_run_command(CLI::App& root, int& code) {
   run->add_option("--model", ra->model, "Model name (overrides the provider's and the recipe's)");
   run->add_option("--concurrency,-c", ra->concurrency,
                   "LLM requests in flight (default and maximum: the provider's max_concurrency)")
-      ->check(CLI::Range(1, 4096));
+      ->check(whole_number(1, 4096));
   run->add_option("--cache", ra->cache, "SQLite response cache (default: <out>.cache.sqlite)");
   run->add_flag("--no-cache", ra->no_cache, "Do not read or write the response cache");
   run->add_flag("--resume", ra->resume, "Continue an interrupted run from <out>.part (same command otherwise)");
   run->add_flag("--dry-run", ra->dry_run, "Print the calls, tokens and cost the run would need; send nothing");
   run->add_option("--budget", ra->budget, "Stop cleanly (resumable, exit 4) before the run spends more than USD")
-      ->check(CLI::NonNegativeNumber);
+      ->check(finite_number(0, 1e12));
   run->add_option("--max-failed-share", ra->max_failed_share,
                   "Exit 3 (the output still written) when more than this share of the attributes failed "
                   "(status llm: ... or truncated), or when no LLM call succeeded (default 0.5)")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(finite_number(0, 1));
   run->add_option("--stall-timeout", ra->stall_timeout,
                   "Stop (resumable, exit 4) when the server has answered nothing for this many seconds while "
                   "calls are pending (default 300; 0: never)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(finite_number(0, 1e9));
   run->add_option("--prompts", ra->prompts, "Folder of prompt templates (default: stdlib/prompts)");
   run->add_flag("--quiet,-q", ra->quiet, "No summary or progress on stderr");
   run->callback([ra, &code] { code = do_run(*ra); });

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -394,14 +395,17 @@ void add_survey_command(CLI::App& root, int& code) {
   s->add_option("--mode,-m", a->mode, "random (offline, no calls), deep, demographics or cultural")
       ->check(CLI::IsMember({"random", "deep", "demographics", "cultural"}));
   s->add_option("--answers", a->answers, "Compute metrics from this answers.csv instead of answering");
-  s->add_option("--seed,-s", a->seed, "Seed of every draw: answers, request seeds, bootstrap, noise floor (default 0)");
-  s->add_option("--repeats,-r", a->repeats, "Answers per persona and item (default 1)");
+  s->add_option("--seed,-s", a->seed, "Seed of every draw: answers, request seeds, bootstrap, noise floor (default 0)")
+      ->check(whole_number(0, std::numeric_limits<std::uint64_t>::max()));
+  s->add_option("--repeats,-r", a->repeats, "Answers per persona and item, 1 to 100 (default 1)")
+      ->check(whole_number(1, 100));
   s->add_option("--out,-o", a->out, "Output folder: answers.csv, metrics.csv, metrics.json");
   s->add_option("--bootstrap", a->bootstrap, "Bootstrap replicates for the intervals (default 200; 0: none)")
-      ->check(CLI::Range(0, 100000));
+      ->check(whole_number(0, 100000));
   s->add_option("--floor-draws", a->floor_draws, "Samples drawn from the target for the noise floor (default 50)")
-      ->check(CLI::Range(0, 100000));
-  s->add_option("--confidence", a->confidence, "Interval coverage (default 0.95)");
+      ->check(whole_number(0, 100000));
+  s->add_option("--confidence", a->confidence, "Interval coverage, between 0 and 1 (default 0.95)")
+      ->check(finite_number(0, 1));
   s->add_flag("--reference", a->reference,
               "The reference implementation's conventions: mean of repeats per persona, raw W1, 19-bin natural-log "
               "JS distance, first respondents of microdata");
@@ -409,12 +413,13 @@ void add_survey_command(CLI::App& root, int& code) {
   s->add_option("--llm", a->llm, "Provider of persona.toml (or openai) for the LLM modes");
   s->add_option("--config", a->config, "persona.toml with the [providers] (default: ./persona.toml if present)");
   s->add_option("--model", a->model, "Model name (overrides the provider's)");
-  s->add_option("--temperature", a->temperature, "Sampling temperature of the LLM modes (default 1.0)");
+  s->add_option("--temperature", a->temperature, "Sampling temperature of the LLM modes, 0 to 2 (default 1.0)")
+      ->check(finite_number(0, 2));
   s->add_option("--prompts", a->prompts, "Folder of prompt templates (default: stdlib/prompts)");
   s->add_option("--cache", a->cache, "Response cache of the LLM modes (default: OUT/cache.sqlite)");
   s->add_flag("--no-cache", a->no_cache, "LLM modes: no response cache (every request is sent)");
   s->add_option("--concurrency", a->concurrency, "LLM modes: requests in flight at most (default: the provider's)")
-      ->check(CLI::Range(0, 1024));
+      ->check(whole_number(0, 1024));
   s->add_flag("--quiet,-q", a->quiet, "No summary on stderr");
   s->callback([a, &code] { code = run_survey(*a); });
 }

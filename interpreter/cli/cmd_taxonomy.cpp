@@ -309,7 +309,9 @@ void add_taxonomy_command(CLI::App& root, int& code) {
   auto* find = tax->add_subcommand("find", "Nodes whose path contains TEXT, and the closest nodes by cosine");
   find->add_option("text", args->text, "Text to look for")->required();
   find->add_option("--file,-f", args->file, "Taxonomy file (default: stdlib.core)");
-  find->add_option("-n,--limit", args->limit, "Results per list")->capture_default_str();
+  find->add_option("-n,--limit", args->limit, "Results per list")
+      ->capture_default_str()
+      ->check(whole_number(0, 1000000));
   find->callback([args, &code] { cmd_find(*args, code); });
 
   auto* show = tax->add_subcommand("show", "Details of one node: description, options, conditions, children");
@@ -334,7 +336,7 @@ exp->callback([args, &code] { cmd_export(*args, code); });
 
 auto* dot = tax->add_subcommand("dot", "Graphviz DOT of the taxonomy or of one subtree");
 dot->add_option("path", args->path, "Subtree root path (default: everything)");
-dot->add_option("--depth,-d", args->depth, "Levels below the root to draw (0 = all)")->check(CLI::NonNegativeNumber);
+dot->add_option("--depth,-d", args->depth, "Levels below the root to draw (0 = all)")->check(whole_number(0, 1000));
 dot->add_option("--file,-f", args->file, "Taxonomy file (default: stdlib.core)");
 dot->add_option("-o,--output", args->out, "Output file (default: stdout)");
 dot->callback([args, &code] { cmd_dot(*args, code); });

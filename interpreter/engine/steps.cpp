@@ -146,6 +146,16 @@ std::optional<Ask> AnchorStep::run(Persona& p, Scratch&) const {
       double x = draw();
       if (src.bound.kind == lang::Bound::Kind::truncate)
         for (int t = 0; t < kTruncateTries && !in_bound(src.bound, x); ++t) x = draw();
+      // Huge parameters (normal(0, 1e308), lognormal(700, 10)) can overflow: a persona problem, not a
+      // silent null anchor.
+      if (!std::isfinite(x)) {
+        p.problems.push_back("anchor " + a.name + ": the draw overflowed to " +
+                             (x > 0   ? "+inf"
+                              : x < 0 ? "-inf"
+                                      : "nan") +
+                             " (its distribution's parameters are too large); the anchor is not set");
+        break;
+      }
       value = apply_bound_and_round(src, x);
       break;
     }

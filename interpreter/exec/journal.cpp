@@ -1,5 +1,10 @@
 #include "exec/journal.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -21,7 +26,89 @@ std::string expected_id(const engine::Program& prog, const RunOptions& o, std::u
 
 }  // namespace
 
-Journal::~Journal() { abandon(); }
+std::string output_overwrites_input(const engine::Program& prog, const RunOptions& opts) {
+  if (opts.out.empty() || opts.out == "-") return {};
+  const auto& r = prog.model().recipe();
+  std::vector<std::pair<std::string, std::string>> inputs;  // what, path
+  for (std::size_t i = 0; i < r.files.size(); ++i)
+    inputs.emplace_back(i == 0 ? "recipe" : "imported recipe", r.files[i]);
+  for (const auto& a : prog.model().anchors())
+    if (a.table != nullptr && !a.table->where.file.empty())
+      inputs.emplace_back("table " + a.table->name, a.table->where.file);
+  if (r.taxonomy_is_file) inputs.emplace_back("taxonomy", r.taxonomy);
+  if (opts.llm != nullptr && !opts.llm->setup().config_file.empty())
+    inputs.emplace_back("provider file", opts.llm->setup().config_file);
+  std::vector<std::string> outputs = record::output_files(opts.format, opts.out);
+  for (std::size_t i = 0, n = outputs.size(); i < n; ++i) outputs.push_back(outputs[i] + ".part");
+  outputs.push_back(opts.out + ".manifest.json");
+  outputs.push_back(opts.out + ".manifest.json.part");
+  outputs.push_back(opts.out + ".lock");
+  if (!opts.cache_path.empty()) outputs.push_back(opts.cache_path);
+  for (const auto& out : outputs) {
+    for (const auto& [what, in] : inputs) {
+      std::error_code ec;
+      if (std::filesystem::equivalent(out, in, ec) && !ec)
+        return "the output " + out + " is the run's " + what + " " + in +
+               " (the same file): the run would overwrite its own input; choose another --out";
+    }
+  }
+  return {};
+}
+
+bool Journal::lock(std::string& error) {
+  lock_path_ = opts_.out + ".lock";
+  // Taken on the file the path names now: a lock file removed and recreated by a run that just ended
+  // is retried, so two runs never both hold one.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    const int fd = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      error = "cannot write " + lock_path_ + ": " + std::strerror(errno);
+      return false;
+    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int e = errno;
+      char buf[32] = {0};
+      const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+      ::close(fd);
+      if (e != EWOULDBLOCK) {
+        error = "cannot lock " + lock_path_ + ": " + std::strerror(e);
+        return false;
+      }
+      std::string pid(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+      while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+      error = opts_.out + " is being written by another persona run (pid " + (pid.empty() ? "unknown" : pid) +
+              ", holding " + lock_path_ + "); wait for it to end or choose another --out";
+      return false;
+    }
+    struct stat held {};
+    struct stat now {};
+    if (::fstat(fd, &held) == 0 && ::stat(lock_path_.c_str(), &now) == 0 && held.st_dev == now.st_dev &&
+        held.st_ino == now.st_ino) {
+      const std::string pid = std::to_string(::getpid()) + "\n";
+      if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+        // The pid is only for the message of a refused run; the lock itself holds.
+      }
+      lock_fd_ = fd;
+      return true;
+    }
+    ::close(fd);  // the file was removed or replaced meanwhile: take the current one
+  }
+  error = "cannot lock " + lock_path_ + ": it keeps being replaced";
+  return false;
+}
+
+void Journal::unlock() {
+  if (lock_fd_ < 0) return;
+  std::error_code ec;
+  std::filesystem::remove(lock_path_, ec);  // removed while held: a waiting run retries on a fresh file
+  ::close(lock_fd_);
+  lock_fd_ = -1;
+}
+
+Journal::~Journal() {
+  abandon();
+  unlock();
+}
 
 bool Journal::open(const engine::Program& prog, const RunOptions& opts, const nlohmann::ordered_json& fp,
                    std::string& error) {
@@ -58,6 +145,11 @@ bool Journal::open(const engine::Program& prog, const RunOptions& opts, const nl
   regular_ = true;
   record_path_ = opts.out + ".manifest.json.part";
   for (const auto& p : paths) files_.push_back({p, p + ".part", nullptr, {}});
+  if (std::string why = output_overwrites_input(prog, opts); !why.empty()) {
+    error = why;
+    return false;
+  }
+  if (!lock(error)) return false;
 
   bool appending = false;
   if (opts.resume) {
@@ -104,7 +196,9 @@ bool Journal::open(const engine::Program& prog, const RunOptions& opts, const nl
   if (opts.manifest) {
     nlohmann::ordered_json rec = {
         {"status", "running"}, {"command_line", opts.command_line}, {"started", now_iso()}, {"fingerprint", fp}};
-    if (!files::write_atomic(record_path_, rec.dump(2) + "\n", error)) return false;
+    if (!files::write_atomic(record_path_,
+                             rec.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n", error))
+      return false;
   }
   return true;
 }
@@ -219,7 +313,7 @@ bool Journal::flush(std::string& error) {
   return true;
 }
 
-bool Journal::finish(std::string& error) {
+bool Journal::close(std::string& error) {
   if (!flush(error)) return false;
   for (auto& f : files_) {
     if (f.f == nullptr) continue;
@@ -230,6 +324,10 @@ bool Journal::finish(std::string& error) {
       return false;
     }
   }
+  return true;
+}
+
+bool Journal::commit(std::string& error) {
   if (!regular_) return true;
   for (auto& f : files_) {
     std::error_code ec;
@@ -255,7 +353,9 @@ void Journal::abandon() {
 
 bool Journal::write_manifest(const nlohmann::ordered_json& m, std::string& path, std::string& error) {
   path = opts_.out + ".manifest.json";
-  if (!files::write_atomic(path, m.dump(2) + "\n", error)) return false;
+  // Strings that are not UTF-8 are written with U+FFFD rather than throwing (and aborting) here.
+  if (!files::write_atomic(path, m.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n", error))
+    return false;
   std::error_code ec;
   std::filesystem::remove(record_path_, ec);
   return true;

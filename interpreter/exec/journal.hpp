@@ -34,8 +34,11 @@ class Journal {
   // Appends formatted personas; flushes about every MiB.
   bool write(std::vector<std::string>& bufs, std::string& error);
   bool flush(std::string& error);
-  // Flushes, closes and renames every `.part` into place.
-  bool finish(std::string& error);
+  // Flushes and closes every `.part` (nothing is renamed yet).
+  bool close(std::string& error);
+  // Renames every `.part` into place: after the manifest is written, so an output in place always
+  // has its manifest beside it.
+  bool commit(std::string& error);
   // Closes and keeps the `.part` files and the run record (for --resume).
   void abandon();
   // Writes `<out>.manifest.json` (through `.part` + rename) and removes the run record.
@@ -49,6 +52,10 @@ class Journal {
     std::string pending;
   };
   bool scan(const engine::Program& prog, const RunOptions& opts, std::string& error);
+  // `<out>.lock`, held (flock) from open to the end of the run: a second run on the same output is
+  // refused, naming the first one's pid.
+  bool lock(std::string& error);
+  void unlock();
   std::vector<File> files_;
   RunOptions opts_;
   record::CsvColumns columns_;
@@ -56,6 +63,14 @@ class Journal {
   std::uint64_t done_ = 0, bytes_ = 0;
   RunTotals resumed_;
   std::string record_path_;
+  std::string lock_path_;
+  int lock_fd_ = -1;
 };
+
+// The run's input files (recipe and imports, user tables, a taxonomy file, the provider's
+// persona.toml) that are one of its output files (PATH, its `.part`, the CSV pair, the manifest,
+// the run record, the lock, the response cache), compared by std::filesystem::equivalent: a message
+// naming both, or "" when none is.
+std::string output_overwrites_input(const engine::Program& prog, const RunOptions& opts);
 
 }  // namespace persona::exec

@@ -495,7 +495,7 @@ RunResult run(const engine::Program& prog, const RunOptions& opts) {
       return res;
     }
   }
-  if (!journal.finish(res.error)) {
+  if (!journal.close(res.error)) {
     res.ok = false;
     res.totals = totals;
     return res;
@@ -505,11 +505,19 @@ RunResult run(const engine::Program& prog, const RunOptions& opts) {
   totals.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   res.totals = totals;
   res.ok = true;
+  // The manifest first, then the output renamed into place: PATH never stands without its manifest.
   if (opts.manifest && journal.regular()) {
     const auto m = manifest(prog, opts, res, started, now_iso());
-    if (!journal.write_manifest(m, res.manifest_path, res.error)) res.ok = false;
+    if (!journal.write_manifest(m, res.manifest_path, res.error)) {
+      res.ok = false;
+      return res;
+    }
   }
-  if (res.ok && opts.llm != nullptr) {
+  if (!journal.commit(res.error)) {
+    res.ok = false;
+    return res;
+  }
+  if (opts.llm != nullptr) {
     if (std::string why = failed_run(totals, res.stats, opts.max_failed_share); !why.empty()) {
       res.ok = false;
       res.output_written = true;

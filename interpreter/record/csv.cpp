@@ -49,7 +49,7 @@ void put_cell(std::string& out, const Value& v, bool as_json) {
       text = "{";
       for (std::size_t i = 0; i < v.fields.size(); ++i) {
         if (i > 0) text += ',';
-        text += json(v.fields[i].first).dump();
+        text += json(v.fields[i].first).dump(-1, ' ', false, json::error_handler_t::replace);
         text += ':';
         text += value_json(v.fields[i].second).dump(-1, ' ', false, json::error_handler_t::replace);
       }
@@ -70,6 +70,12 @@ void put_cell(std::string& out, const Value& v, bool as_json) {
 }  // namespace
 
 void append_csv_string(std::string& out, std::string_view s) {
+  // Valid UTF-8 only (invalid sequences become U+FFFD), as in JSONL.
+  std::string clean;
+  if (!text::utf8_valid(s)) {
+    clean = text::utf8_sanitize(s);
+    s = clean;
+  }
   out += '"';
   for (char c : s) {
     if (c == '"') out += '"';

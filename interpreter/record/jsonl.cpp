@@ -88,9 +88,14 @@ bool PersonaRecord::operator==(const PersonaRecord& o) const {
 
 namespace {
 
+// Every string written is valid UTF-8: an invalid sequence (a table label, an answer cut by a
+// careless provider) becomes U+FFFD rather than a line no JSON reader accepts.
 void put_string(std::string& out, std::string_view s) {
   out += '"';
-  text::json_escape(s, out);
+  if (text::utf8_valid(s))
+    text::json_escape(s, out);
+  else
+    text::json_escape(text::utf8_sanitize(s), out);
   out += '"';
 }
 

@@ -233,6 +233,11 @@ void Checker::check_weights(const ast::Categorical& c) {
   bool any_positive = false;
   std::map<std::string, SourceRange> labels;
   for (const auto& ch : c.choices) {
+    if (!std::isfinite(ch.weight.value)) {
+      error(ch.weight.where, "bad-weight",
+            "weight " + ch.weight.text + " for '" + ch.label + "' is not a finite number; write a smaller weight");
+      return;
+    }
     if (ch.weight.value < 0) {
       error(ch.weight.where, "negative-probability", "negative weight " + ch.weight.text + " for '" + ch.label + "'");
     }
@@ -244,6 +249,11 @@ void Checker::check_weights(const ast::Categorical& c) {
   }
   if (!any_positive) {
     error(c.where, "zero-probabilities", "every weight is zero: nothing can be drawn");
+    return;
+  }
+  if (!std::isfinite(sum)) {
+    error(c.where, "bad-weight",
+          "the weights sum to more than the largest number; write them smaller (e.g. as shares)");
     return;
   }
   if (std::fabs(sum - 1.0) > 1e-6) {
@@ -275,9 +285,26 @@ bool Checker::check_numeric(const ast::Numeric& n, Anchor& r) {
     error(n.where, "wrong-arity", fam + " takes 2 arguments, got " + std::to_string(n.args.size()));
     return false;
   }
-  for (const auto& a : n.args) r.source.args.push_back(a.value);
+  for (const auto& a : n.args) {
+    if (!std::isfinite(a.value)) {
+      error(a.where, "bad-parameter", fam + " argument " + a.text + " is not a finite number");
+      return false;
+    }
+    r.source.args.push_back(a.value);
+  }
   if (fam == "uniform" && n.args[0].value >= n.args[1].value) {
     error(n.where, "inverted-range", "uniform(lo, hi) needs lo < hi");
+    return false;
+  }
+  if (fam == "uniform" && !std::isfinite(n.args[1].value - n.args[0].value)) {
+    error(n.where, "bad-parameter", "uniform(lo, hi): hi - lo is larger than the largest number; narrow the range");
+    return false;
+  }
+  // exp(mu) is the median of lognormal(mu, sigma): above log(DBL_MAX) = 709.78 most draws overflow.
+  if (fam == "lognormal" && n.args[0].value > 709.78) {
+    error(n.args[0].where, "bad-parameter",
+          "lognormal(mu, sigma) with mu " + n.args[0].text +
+              " draws values beyond the largest number (exp(mu) overflows above mu = 709.78); use a smaller mu");
     return false;
   }
   if ((fam == "normal" || fam == "lognormal") && n.args[1].value <= 0) {

@@ -142,7 +142,9 @@ void Checker::check_attributes(const Scope& scope, Recipe& out) {
     const auto& t = *scope.tiers;
     for (const ast::Number* n : {&t.near, &t.mid, &t.far})
       if (n->value < 0) error(n->where, "negative-probability", "a tier weight cannot be negative");
-    if (t.near.value + t.mid.value + t.far.value <= 0)
+    if (!std::isfinite(t.near.value + t.mid.value + t.far.value))
+      error(t.where, "bad-weight", "the tier weights must be finite numbers with a finite sum; write them as shares");
+    else if (t.near.value + t.mid.value + t.far.value <= 0)
       error(t.where, "zero-probabilities", "the tier weights are all zero");
     a.near = t.near.value;
     a.mid = t.mid.value;

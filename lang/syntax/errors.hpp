@@ -11,7 +11,7 @@ template <typename>
 inline constexpr const char* error_message = nullptr;
 
 // clang-format off
-template <> inline constexpr auto error_message<escape_code> = "unknown escape sequence; use \\n \\t \\r \\\" \\\\ \\0 \\{ \\} or \\uXXXX";
+template <> inline constexpr auto error_message<escape_code> = "unknown escape sequence; use \\n \\t \\r \\\" \\\\ \\0 \\{ \\} or \\uXXXX (not \\uD800..\\uDFFF, UTF-16 surrogates that are no character: write the character itself)";
 template <> inline constexpr auto error_message<dq_body> = "unterminated string: expected '\"' before the end of the line";
 template <> inline constexpr auto error_message<tq_body> = "unterminated triple-quoted string: expected '\"\"\"'";
 template <> inline constexpr auto error_message<string_lit> = "expected a quoted string";

@@ -108,7 +108,10 @@ struct range : sor<range_full, range_lo, range_hi> {};
 struct single : number {};  // a lone number where a range is allowed: n..n
 struct range_or_number : sor<range, single> {};
 
-struct escape_code : sor<one<'n', 't', 'r', '"', '\\', '0', '{', '}'>, seq<one<'u'>, rep<4, xdigit>>> {};
+// \uD800..\uDFFF are UTF-16 surrogates: no character, and no valid UTF-8 either.
+struct surrogate : seq<one<'d', 'D'>, one<'8', '9', 'a', 'b', 'c', 'd', 'e', 'f', 'A', 'B', 'C', 'D', 'E', 'F'>> {};
+struct escape_code
+    : sor<one<'n', 't', 'r', '"', '\\', '0', '{', '}'>, seq<one<'u'>, not_at<surrogate>, rep<4, xdigit>>> {};
 struct escape : if_must<one<'\\'>, escape_code> {};
 struct str_char : sor<escape, not_one<'"', '\\', '\n', '\r'>> {};
 struct str_close : one<'"'> {};

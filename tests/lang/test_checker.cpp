@@ -95,6 +95,27 @@ TEST_CASE("probabilities: negative and all-zero are errors - not summing to 1 is
   CHECK(w.diags.error_count() == 0);
 }
 
+TEST_CASE("weights and distribution parameters that are not finite are positioned errors") {
+  // 1e400 reads as infinity; two weights of 1e308 sum to infinity.
+  const auto inf = check("anchor g ~ { f: 1e400, m: 1 }\n");
+  REQUIRE(inf.has("bad-weight"));
+  CHECK(inf.first("bad-weight").where.line == 2);
+  CHECK(inf.first("bad-weight").where.column == 17);
+  CHECK(inf.first("bad-weight").message.find("not a finite number") != std::string::npos);
+  const auto sum = check("anchor g ~ { f: 1e308, m: 1e308 }\n");
+  REQUIRE(sum.has("bad-weight"));
+  CHECK(sum.first("bad-weight").message.find("sum") != std::string::npos);
+  CHECK(check("attributes {\n  tiers near 1e308, mid 1e308, far 1\n}\n").has("bad-weight"));
+  const auto logn = check("anchor income ~ lognormal(1000, 1)\n");
+  REQUIRE(logn.has("bad-parameter"));
+  CHECK(logn.first("bad-parameter").where.line == 2);
+  CHECK(logn.first("bad-parameter").message.find("overflows") != std::string::npos);
+  CHECK(check("anchor a ~ uniform(-1e308, 1e308)\n").has("bad-parameter"));
+  CHECK(check("anchor a ~ normal(1e400, 1)\n").has("bad-parameter"));
+  // Large but finite: fine.
+  CHECK(check("anchor income ~ lognormal(10, 1)\n").diags.error_count() == 0);
+}
+
 TEST_CASE("empty and inverted ranges") {
   CHECK(check("attributes {\n  count 250..200\n}\n").has("inverted-range"));
   CHECK(check("anchor a ~ uniform(5, 1)\n").has("inverted-range"));

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <string>
 
+#include "base/text.hpp"
 #include "process.hpp"
 #include "record/record.hpp"
 
@@ -176,4 +177,30 @@ TEST_CASE("Python's csv module loads both CSV files with numbers unquoted and st
   CHECK(run.code == 0);
   const std::string out = run.out;
   CHECK(out == "ok\n");
+}
+
+TEST_CASE("strings that are not UTF-8 are written as U+FFFD in JSONL and CSV - every line is valid UTF-8") {
+  PersonaRecord r = sample(0);
+  r.id = "caf\xe9-000001";
+  r.narrative = "cut mid-character \xe2\x82";
+  r.anchors[0].second = Value::of(std::string("C\xf4te"));
+  r.core[1].second = Value::of(std::string("\xed\xa0\x80 surrogate"));
+  r.attributes[0].value = std::string("\xff");
+  std::string line;
+  write_jsonl(r, line);
+  CHECK(persona::text::utf8_valid(line));
+  CHECK(line.find("caf\xEF\xBF\xBD-000001") != std::string::npos);
+  CHECK(line.find("cut mid-character \xEF\xBF\xBD") != std::string::npos);
+  PersonaRecord back;
+  std::string error;
+  CHECK(parse_jsonl(line, back, error));
+  CsvColumns cols;
+  cols.weight = true;
+  cols.anchors = {"country", "age", "label", "missing", "employment"};
+  cols.core = {{"values", true}, {"attitude", false}, {"story", true}, {"skipped", false}};
+  std::string personas, attributes;
+  write_csv_long(r, cols, personas, attributes);
+  CHECK(persona::text::utf8_valid(personas));
+  CHECK(persona::text::utf8_valid(attributes));
+  CHECK(personas.find("C\xEF\xBF\xBDte") != std::string::npos);
 }

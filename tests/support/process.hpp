@@ -2,10 +2,15 @@
 // capturing the exit code, stdout and stderr.
 #pragma once
 
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "files.hpp"
 
@@ -32,6 +37,42 @@ inline Outcome run_command(const std::string& command, const std::string& stdin_
   o.out = read_file(out_file);
   o.err = read_file(err_file);
   return o;
+}
+
+// Starts `program args...` as a child (stdout and stderr appended to out_file and err_file) and
+// returns its pid. With block_stop_signals the child starts with SIGINT and SIGTERM blocked: a signal
+// sent before the program installs its handlers waits, pending, until it unblocks them (`persona
+// run` does as it starts), so a test can signal at any moment after the spawn.
+inline pid_t spawn_process(const std::string& program, const std::vector<std::string>& args,
+                           const std::string& out_file, const std::string& err_file, bool block_stop_signals = false) {
+  std::fflush(nullptr);  // else the child's freopen writes the parent's buffered output once more
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    if (block_stop_signals) {
+      sigset_t set;
+      sigemptyset(&set);
+      sigaddset(&set, SIGINT);
+      sigaddset(&set, SIGTERM);
+      sigprocmask(SIG_BLOCK, &set, nullptr);
+    }
+    if (!std::freopen(out_file.c_str(), "ab", stdout) || !std::freopen(err_file.c_str(), "ab", stderr)) ::_exit(127);
+    std::vector<std::string> copy = args;
+    std::string bin = program;
+    std::vector<char*> argv{bin.data()};
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(program.c_str(), argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// Waits for a spawned child: its exit code, or 128 + the signal that ended it.
+inline int wait_exit_code(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 #ifdef PERSONA_BIN
