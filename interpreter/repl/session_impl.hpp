@@ -111,7 +111,7 @@ struct Session::Impl {
   std::string pending;       // an incomplete statement
   std::uint32_t pending_line = 0;
   DiagnosticList pending_diags;
-  bool pending_in_triple = false;  // the incomplete statement ends inside an open """ string
+  bool pending_in_triple = false;    // the incomplete statement ends inside an open """ string
   std::string entry;                 // the lines of the entry being typed, for the history
   std::vector<std::string> entries;  // complete entries for the history (Session::run drains them)
   std::vector<Statement> stmts;

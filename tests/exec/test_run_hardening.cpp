@@ -1,6 +1,6 @@
-// persona run against crafted inputs (the LLM side: test_hardening.cpp): one output owned by one run (a lock naming the holder), an
-// output that would overwrite one of the run's inputs, text that is not UTF-8, draws that overflow,
-// and an output never put in place without its manifest.
+// persona run against crafted inputs (the LLM side: test_hardening.cpp): one output owned by one run (a lock naming the
+// holder), an output that would overwrite one of the run's inputs, text that is not UTF-8, draws that overflow, and an
+// output never put in place without its manifest.
 #include <signal.h>
 #include <unistd.h>
 

@@ -81,6 +81,17 @@ TEST_CASE("a triple-quoted text pasted over 40,000 lines is one statement with e
   CHECK(f.session.recipe_text().find("anchor age") != std::string::npos);  // aligned by the formatter
 }
 
+TEST_CASE("10,000 parentheses typed in a condition are a positioned error and the session goes on") {
+  Fixture f;
+  f.session.feed("attributes {");
+  f.session.feed("  exclude \"Lifestyle/**\" when " + std::string(10000, '(') + "age < 3" + std::string(10000, ')'));
+  f.session.feed("}");
+  CHECK(f.out.str().find("<repl>:2:") != std::string::npos);
+  CHECK(f.out.str().find("nested too deeply") != std::string::npos);
+  f.session.feed("anchor age = 30");
+  CHECK(f.session.recipe_text().find("anchor age") != std::string::npos);
+}
+
 TEST_CASE("a bad line gives a positioned error counted in session lines and changes nothing") {
   Fixture f;
   f.session.feed("anchor age = 30");

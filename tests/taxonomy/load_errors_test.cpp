@@ -264,3 +264,15 @@ TEST_CASE("taxonomy nested deeper than the limit is an error at the first too-de
   d = load_text(tax);
   CHECK_FALSE(d.has_errors());
 }
+
+TEST_CASE("20,000 parentheses in a .tax condition are a positioned nested-too-deeply error, not a crash",
+          "[taxonomy][errors][limits]") {
+  const std::string cond = std::string(20000, '(') + "age >= 12" + std::string(20000, ')');
+  auto d = load_text("Lifestyle | l\n  Sleep | s\n    Chronotype | c\n      = a @1 | b @2\n      ? " + cond + "\n");
+  INFO(tax_test::dump(d));
+  REQUIRE(d.has_errors());
+  bool found = false;
+  for (const auto& x : d.all())
+    if (x.where.line == 5 && x.message.find("nested too deeply") != std::string::npos) found = true;
+  CHECK(found);
+}
