@@ -5,6 +5,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "base/files.hpp"
 #include "base/text.hpp"
 #include "record/record.hpp"
 
@@ -295,14 +296,11 @@ bool CsvLongReader::open(const std::string& personas_csv, const std::string& att
   Impl& m = *impl_;
   m.pname = personas_csv;
   m.aname = attributes_csv;
-  m.pf = std::fopen(personas_csv.c_str(), "rb");
-  if (m.pf == nullptr) {
-    error_ = "cannot read " + personas_csv + ": " + std::strerror(errno);
-    return false;
-  }
-  m.af = std::fopen(attributes_csv.c_str(), "rb");
+  m.pf = files::open_stream(personas_csv, error_);
+  if (m.pf == nullptr) return false;
+  m.af = files::open_stream(attributes_csv, error_);
   if (m.af == nullptr) {
-    error_ = "cannot read " + attributes_csv + ": " + std::strerror(errno) + " (it belongs to " + personas_csv + ")";
+    error_ += " (it belongs to " + personas_csv + ")";
     return false;
   }
   bool complete = false;

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "base/files.hpp"
 #include "base/text.hpp"
 #include "record/record.hpp"
 
@@ -372,13 +373,9 @@ bool JsonlReader::open(const std::string& path) {
     owned_ = false;
     return true;
   }
-  f_ = std::fopen(path.c_str(), "rb");
+  f_ = files::open_stream(path, error_);
   owned_ = true;
-  if (f_ == nullptr) {
-    error_ = "cannot read " + path + ": " + std::strerror(errno);
-    return false;
-  }
-  return true;
+  return f_ != nullptr;
 }
 
 ReadStatus JsonlReader::next(PersonaRecord& r) {

@@ -247,15 +247,20 @@ void TfIdfModel::score_all(const SparseVector& q, std::vector<float>& out) const
 std::vector<std::vector<Vertex>> TfIdfModel::similar_nodes(float min_score) const {
   // All pairs through prefix filtering (Bayardo, Ma and Srikant, "Scaling up all pairs similarity
   // search", WWW 2007): with one global term order, rarest first, a node's prefix is its first
-  // terms up to where the remaining terms' norm drops below min_score. Two unit vectors whose
-  // prefixes share no term score below min_score (every shared term lies in the suffix of the
-  // node whose prefix ends first), so only prefixes are indexed and probed. The margin covers
-  // float rounding; the final test is the exact sum.
+  // terms up to where the remaining terms' norm (its suffix norm) drops below min_score. Two unit
+  // vectors whose prefixes share no term score below min_score (every shared term lies in the
+  // suffix of the node whose prefix ends first), so only prefixes are indexed and probed. While
+  // probing, the dot product over terms in both prefixes is summed; the rest of the score is at
+  // most |suffix(v)| + |prefix(v)| * |suffix(w)| (Cauchy-Schwarz on disjoint term sets), so a
+  // candidate that cannot reach min_score is dropped before the exact sum. Margins cover float
+  // rounding; the final test is the exact sum, in score_all's order.
   const std::size_t n = vecs_.size();
   std::vector<std::vector<Vertex>> out(n);
   const double bound = static_cast<double>(min_score) - 1e-4;
   auto df = [&](std::uint32_t t) { return t + 1 < offsets_.size() ? offsets_[t + 1] - offsets_[t] : 0U; };
   std::vector<std::uint32_t> prefix_start(n + 1, 0), prefix_terms;
+  std::vector<float> prefix_weights;
+  std::vector<double> prefix_norm(n, 0.0), suffix_norm(n, 0.0);
   std::vector<std::size_t> order;
   for (Vertex v = 0; v < n; ++v) {
     const SparseVector& q = vecs_[v];
@@ -265,54 +270,70 @@ std::vector<std::vector<Vertex>> TfIdfModel::similar_nodes(float min_score) cons
       const auto da = df(q.terms[a]), db = df(q.terms[b]);
       return da != db ? da < db : q.terms[a] < q.terms[b];
     });
-    double rest = 0.0;
+    double rest = 0.0, head = 0.0;
     for (float w : q.weights) rest += static_cast<double>(w) * w;
     for (std::size_t k = 0; k < order.size() && std::sqrt(std::max(rest, 0.0)) >= bound; ++k) {
+      const double w2 = static_cast<double>(q.weights[order[k]]) * q.weights[order[k]];
       prefix_terms.push_back(q.terms[order[k]]);
-      rest -= static_cast<double>(q.weights[order[k]]) * q.weights[order[k]];
+      prefix_weights.push_back(q.weights[order[k]]);
+      rest -= w2;
+      head += w2;
     }
     prefix_start[v + 1] = static_cast<std::uint32_t>(prefix_terms.size());
+    prefix_norm[v] = std::sqrt(std::max(head, 0.0));
+    suffix_norm[v] = std::sqrt(std::max(rest, 0.0));
   }
-  // Inverted index of the prefixes (CSR, vertices ascending per term).
+  // Inverted index of the prefixes (CSR, vertices ascending per term, with their weights).
   std::vector<std::uint32_t> start(idf_.size() + 1, 0);
   for (auto t : prefix_terms) ++start[t + 1];
   for (std::size_t t = 1; t < start.size(); ++t) start[t] += start[t - 1];
   std::vector<Vertex> posting(prefix_terms.size());
+  std::vector<float> posting_w(prefix_terms.size());
   {
     std::vector<std::uint32_t> fill(start.begin(), start.end() - 1);
     for (Vertex v = 0; v < n; ++v)
-      for (std::uint32_t k = prefix_start[v]; k < prefix_start[v + 1]; ++k) posting[fill[prefix_terms[k]]++] = v;
+      for (std::uint32_t k = prefix_start[v]; k < prefix_start[v + 1]; ++k) {
+        const auto pos = fill[prefix_terms[k]]++;
+        posting[pos] = v;
+        posting_w[pos] = prefix_weights[k];
+      }
   }
   std::vector<Vertex> seen(n, static_cast<Vertex>(-1));  // seen[w] == v: w is already a candidate of v
+  std::vector<double> partial(n, 0.0);
+  std::vector<float> dense(idf_.size(), 0.0f);  // v's weights by term
   std::vector<Vertex> candidates;
   for (Vertex v = 0; v < n; ++v) {
     candidates.clear();
     for (std::uint32_t k = prefix_start[v]; k < prefix_start[v + 1]; ++k) {
       const auto t = prefix_terms[k];
+      const double qw = prefix_weights[k];
       for (std::uint32_t i = start[t]; i < start[t + 1]; ++i) {
         const Vertex w = posting[i];
-        if (w == v || seen[w] == v) continue;
-        seen[w] = v;
-        candidates.push_back(w);
+        if (w == v) continue;
+        if (seen[w] != v) {
+          seen[w] = v;
+          partial[w] = 0.0;
+          candidates.push_back(w);
+        }
+        partial[w] += qw * posting_w[i];
       }
     }
+    if (candidates.empty()) continue;
     std::sort(candidates.begin(), candidates.end());
     const SparseVector& q = vecs_[v];
+    for (std::size_t k = 0; k < q.terms.size(); ++k) dense[q.terms[k]] = q.weights[k];
     for (Vertex w : candidates) {
-      // The same sum, in the same order, as score_all (q's terms ascending).
+      if (partial[w] + suffix_norm[v] + prefix_norm[v] * suffix_norm[w] < bound) continue;
+      // The same products, summed in ascending term order like score_all (q's terms ascending).
       const SparseVector& b = vecs_[w];
       float s = 0.0f;
-      std::size_t i = 0, j = 0;
-      while (i < q.terms.size() && j < b.terms.size()) {
-        if (q.terms[i] == b.terms[j])
-          s += q.weights[i++] * b.weights[j++];
-        else if (q.terms[i] < b.terms[j])
-          ++i;
-        else
-          ++j;
+      for (std::size_t j = 0; j < b.terms.size(); ++j) {
+        const float x = dense[b.terms[j]];
+        if (x != 0.0f) s += x * b.weights[j];
       }
       if (s >= min_score) out[v].push_back(w);
     }
+    for (auto t : q.terms) dense[t] = 0.0f;
   }
   return out;
 }

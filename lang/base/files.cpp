@@ -98,6 +98,33 @@ ReadResult read(const std::filesystem::path& path, const Limits& limits, const s
   return r;
 }
 
+std::FILE* open_stream(const std::filesystem::path& path, std::string& error, const std::string& display) {
+  const std::string name = display.empty() ? path.string() : display;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a FIFO must not block the open
+  if (fd < 0) {
+    error = "cannot read " + name + ": " + std::strerror(errno);
+    return nullptr;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    const int err = errno;
+    error = "cannot read " + name + ": " +
+            (S_ISDIR(st.st_mode) ? std::string("it is a directory")
+             : st.st_mode != 0   ? std::string("not a regular file (devices, FIFOs and sockets are not read; "
+                                                 "give - to read standard input)")
+                                 : std::string(std::strerror(err)));
+    ::close(fd);
+    return nullptr;
+  }
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  std::FILE* f = ::fdopen(fd, "rb");
+  if (f == nullptr) {
+    error = "cannot read " + name + ": " + std::strerror(errno);
+    ::close(fd);
+  }
+  return f;
+}
+
 bool write_atomic(const std::filesystem::path& path, std::string_view text, std::string& error) {
   const std::filesystem::path tmp = path.string() + ".part";
   std::FILE* f = std::fopen(tmp.c_str(), "wb");

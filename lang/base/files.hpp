@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -26,6 +27,12 @@ struct ReadResult {
 
 // Reads `path` whole. `display` is the name used in messages (default: the path as given).
 ReadResult read(const std::filesystem::path& path, const Limits& limits = {}, const std::string& display = {});
+
+// Opens `path` for streaming (files too large to read whole: persona JSONL and CSV), with the
+// same rule as read(): only a regular file, so a device (/dev/zero) or a FIFO can neither hang the
+// reader nor feed it forever. nullptr and `error` ("cannot read F: ...") otherwise. The caller
+// fcloses the stream. (Standard input is the caller's own choice, by the name "-".)
+std::FILE* open_stream(const std::filesystem::path& path, std::string& error, const std::string& display = {});
 
 // Writes `text` to `path` through `path.part` + rename (a reader never sees half a file).
 bool write_atomic(const std::filesystem::path& path, std::string_view text, std::string& error);

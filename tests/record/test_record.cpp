@@ -1,4 +1,6 @@
 // The persona record: JSONL and CSV forms round-trip every field; readers report torn and foreign lines.
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -203,4 +205,26 @@ TEST_CASE("strings that are not UTF-8 are written as U+FFFD in JSONL and CSV - e
   CHECK(persona::text::utf8_valid(personas));
   CHECK(persona::text::utf8_valid(attributes));
   CHECK(personas.find("C\xEF\xBF\xBDte") != std::string::npos);
+}
+
+TEST_CASE("the readers refuse a device or a FIFO at open, instead of reading forever or blocking") {
+  const auto dir = std::filesystem::temp_directory_path() / "persona-record-nonregular";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const auto fifo = dir / "personas.jsonl";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  for (const std::string& path : {std::string("/dev/zero"), fifo.string()}) {
+    INFO(path);
+    JsonlReader jsonl;
+    CHECK_FALSE(jsonl.open(path));  // returns at once: the test would hang on a FIFO otherwise
+    CHECK(jsonl.error().find("not a regular file") != std::string::npos);
+    CHECK(jsonl.error().find(path) != std::string::npos);
+    CsvLongReader csv;
+    CHECK_FALSE(csv.open(path, path));
+    CHECK(csv.error().find("not a regular file") != std::string::npos);
+  }
+  JsonlReader dir_reader;
+  CHECK_FALSE(dir_reader.open(dir.string()));
+  CHECK(dir_reader.error().find("directory") != std::string::npos);
+  std::filesystem::remove_all(dir);
 }
