@@ -114,6 +114,14 @@ bool Builder::finish() {
     }
     double total = 0.0;
     for (double w : d.weights_) total += w;
+    if (!std::isfinite(total)) {
+      // Finite weights whose sum overflows would give every label probability 0 and always draw
+      // the last one.
+      diags.error(dist_where_[di], "table-bad-weight", "the weights here sum to more than a number can hold",
+                  {"scale the weights down (shares, percents or counts well under 1e300)"});
+      failed = true;
+      continue;
+    }
     if (!(total > 0.0)) {
       diags.error(dist_where_[di], "table-zero-weights", "all weights are zero",
                   {"at least one weight must be positive"});

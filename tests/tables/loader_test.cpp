@@ -161,3 +161,24 @@ TEST_CASE("stdlib tables must name their source, edition, url, licence and unit"
   CHECK(t->licence == "CC BY 4.0");
   CHECK(to_string(t->unit) == "share");
 }
+
+TEST_CASE("finite weights whose sum overflows are an error, not a table that always draws the last label",
+          "[tables][errors]") {
+  DiagnosticList d;
+  CHECK_FALSE(parse_csv("value,weight\na,1e308\nb,1e308\n", "big.csv", "big", d));
+  INFO(dump(d));
+  bool found = false;
+  for (const auto& x : d.all())
+    if (x.code == "table-bad-weight" && x.message.find("sum to more than") != std::string::npos) found = true;
+  CHECK(found);
+  // A repeated label accumulating past the largest double is caught the same way.
+  DiagnosticList d2;
+  CHECK_FALSE(parse_csv("value,weight\na,1e308\na,1e308\nb,1\n", "big.csv", "big", d2));
+  CHECK(d2.has_errors());
+  // Large but summable weights are fine.
+  DiagnosticList d3;
+  auto t = parse_csv("value,weight\na,1e300\nb,3e300\n", "big.csv", "big", d3);
+  INFO(dump(d3));
+  REQUIRE(t);
+  CHECK(t->entries().front().dist->probabilities()[1] == Approx(0.75));
+}
