@@ -565,34 +565,15 @@ Complete complete_parts(std::string_view text) {
   Complete c;
   const auto start = text.find('{');
   if (start == std::string_view::npos) return c;
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (std::size_t i = start; i < text.size(); ++i) {
-    const char ch = text[i];
-    if (in_string) {
-      if (escaped)
-        escaped = false;
-      else if (ch == '\\')
-        escaped = true;
-      else if (ch == '"')
-        in_string = false;
-      continue;
-    }
-    if (ch == '"') {
-      in_string = true;
-    } else if (ch == '{' || ch == '[') {
-      ++depth;
-    } else if (ch == '}' || ch == ']') {
-      --depth;
-      if (ch == '}' && depth == 2) ++c.elements;
-      if (depth == 0) {
-        ++c.members;
-        break;
-      }
-    } else if (ch == ',' && depth == 1) {
+  llm::walk_json_structure(text, start, [&](char ch, int depth, std::size_t) {
+    if (ch == '}' && depth == 2) ++c.elements;
+    if ((ch == '}' || ch == ']') && depth == 0) {
       ++c.members;
+      return false;
     }
-  }
+    if (ch == ',' && depth == 1) ++c.members;
+    return true;
+  });
   return c;
 }
 

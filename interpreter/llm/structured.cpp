@@ -42,30 +42,15 @@ std::optional<nlohmann::json> parse_object(std::string_view text) {
 
 // Matches the brace opened at text[open]; returns the index one past the closing brace, or npos.
 std::size_t balanced_end(std::string_view text, std::size_t open) {
-  int depth = 0;
-  bool in_str = false;
-  bool esc = false;
-  for (std::size_t i = open; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_str) {
-      if (esc) {
-        esc = false;
-      } else if (c == '\\') {
-        esc = true;
-      } else if (c == '"') {
-        in_str = false;
-      }
-      continue;
+  std::size_t end = std::string_view::npos;
+  walk_json_structure(text, open, [&](char c, int depth, std::size_t i) {
+    if ((c == '}' || c == ']') && depth == 0) {
+      end = i + 1;
+      return false;
     }
-    if (c == '"') {
-      in_str = true;
-    } else if (c == '{' || c == '[') {
-      ++depth;
-    } else if (c == '}' || c == ']') {
-      if (--depth == 0) return i + 1;
-    }
-  }
-  return std::string_view::npos;
+    return true;
+  });
+  return end;
 }
 
 // UTF-8 smart quotes: U+201C/U+201D (double), U+2018/U+2019 (single).

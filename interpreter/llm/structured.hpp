@@ -34,6 +34,39 @@ struct Extracted {
   std::string error;                    // why nothing could be extracted
 };
 
+// Walks JSON text from `from` (usually a '{'), outside strings (escapes honoured), and calls
+// on(ch, depth, i) for each '{', '[', '}', ']' and ',' at index i; depth is the nesting after the
+// character ('{' at the start: 1; its closing '}': 0). The walk stops when `on` returns false.
+// One scanner for every place that needs the structure of a possibly cut answer.
+template <typename On>
+void walk_json_structure(std::string_view text, std::size_t from, On&& on) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (std::size_t i = from; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      continue;
+    }
+    if (c == '{' || c == '[')
+      ++depth;
+    else if (c == '}' || c == ']')
+      --depth;
+    else if (c != ',')
+      continue;
+    if (!on(c, depth, i)) return;
+  }
+}
+
 // Finds a JSON object in free text (code fences, prose around it), repairs common faults
 // (trailing commas, single quotes, smart quotes, unquoted keys, comments, unclosed strings/braces
 // at the end of a truncated answer) and parses it. Never throws.
