@@ -191,6 +191,12 @@ int do_run(const RunArgs& a) {
     return Exit::usage_error;
   }
   o.seed = a.seed ? *a.seed : r.seed.value_or(0);
+  if (r.population.present()) {  // exact counts for the whole run's N (every shard builds the same)
+    DiagnosticList pd;
+    o.population = engine::Population::build(prog->model(), o.seed, o.count, pd);
+    print_diagnostics(pd, sources);
+    if (!o.population) return Exit::user_error;
+  }
   o.out = a.out;
   if (o.out.empty()) {
     if (auto it = r.output.find("path"); it != r.output.end() && std::holds_alternative<std::string>(it->second)) {

@@ -13,6 +13,8 @@
 
 namespace persona::engine {
 
+class Population;  // engine/population.hpp
+
 enum class Tier : std::uint8_t { near, mid, far };
 enum class Source : std::uint8_t { options, lexicon, llm, table };
 enum class SlotStatus : std::uint8_t { pending, filled, failed };
@@ -80,8 +82,11 @@ struct CallLog {
 struct Persona {
   std::uint64_t index = 0;
   std::uint64_t run_seed = 0;  // the run's seed
-  std::uint64_t seed = 0;      // this persona's derived seed (reported in the output)
-  std::string id;              // "<recipe name>-<zero-padded index>"
+  // The run's calibrated population (the recipe's `population` block), or nullptr: the anchors it
+  // calibrates take this persona's assigned values instead of a draw.
+  const Population* population = nullptr;
+  std::uint64_t seed = 0;  // this persona's derived seed (reported in the output)
+  std::string id;          // "<recipe name>-<zero-padded index>"
   // Anchors in recipe order (nullopt when the draw failed), then facts derived from tables.
   std::vector<std::optional<cond::Value>> anchors;           // parallel to recipe.anchors
   std::vector<std::pair<std::string, std::string>> derived;  // e.g. {"employment", "employed"}

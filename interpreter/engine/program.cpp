@@ -16,6 +16,7 @@
 
 #include "base/rng.hpp"
 #include "base/text.hpp"
+#include "engine/population.hpp"
 #include "engine/steps.hpp"
 
 namespace persona::engine {
@@ -116,10 +117,11 @@ std::unique_ptr<Program> Program::compile(lang::Recipe recipe, std::shared_ptr<c
   return prog;
 }
 
-void Program::begin(std::uint64_t seed, std::uint64_t index, Persona& p) const {
+void Program::begin(std::uint64_t seed, std::uint64_t index, Persona& p, const Population* population) const {
   const Model& m = *model_;
   p.index = index;
   p.run_seed = seed;
+  p.population = population;
   p.seed = Rng::derive(seed, index, "persona")();
   p.id = m.recipe().name;
   p.id += '-';
@@ -189,6 +191,7 @@ void Program::to_record(const Persona& p, record::PersonaRecord& rec) const {
   rec.id = p.id;
   rec.seed = p.seed;
   rec.weight.reset();
+  if (p.population != nullptr) rec.weight = p.population->weight(p.index);
   rec.anchors.resize(r.anchors.size());
   for (std::size_t i = 0; i < r.anchors.size(); ++i) {
     rec.anchors[i].first = r.anchors[i].name;
@@ -286,6 +289,14 @@ std::string Program::to_text(std::string_view backend) const {
   const Model& m = *model_;
   const lang::Recipe& r = m.recipe();
   std::string out = fmt::format("program for recipe \"{}\" ({} steps, run in this order)\n", r.name, steps_.size());
+  if (r.population.present()) {
+    std::vector<std::string> parts;
+    for (const auto& t : r.population.targets)
+      parts.push_back("calibrate " + text::join(t.anchors, ", ") + (t.table.empty() ? "" : " to table " + t.table));
+    for (const auto& o : r.population.oversample)
+      parts.push_back("oversample " + cond::to_string(o.when) + " x " + text::format_number(o.factor));
+    out += "population: " + text::join(parts, "; ") + " (exact counts for the run's N, decided before persona 1)\n";
+  }
   int calls[3] = {0, 0, 0};
   for (std::size_t i = 0; i < steps_.size(); ++i) {
     const Step& s = *steps_[i];

@@ -103,8 +103,10 @@ class Program {
   [[nodiscard]] std::size_t size() const { return steps_.size(); }
   [[nodiscard]] const Step& step(std::size_t i) const { return *steps_[i]; }
 
-  // Resets p for persona `index` of a run with seed `seed`: id, derived seed, empty state.
-  void begin(std::uint64_t seed, std::uint64_t index, Persona& p) const;
+  // Resets p for persona `index` of a run with seed `seed`: id, derived seed, empty state. With a
+  // calibrated population (Population::build for this seed and the run's N), the calibrated anchors
+  // take index's assigned values and the record its weight.
+  void begin(std::uint64_t seed, std::uint64_t index, Persona& p, const Population* population = nullptr) const;
   // The persona as a record (what every sink writes).
   void to_record(const Persona& p, record::PersonaRecord& r) const;
   // The record's CSV columns for this recipe.

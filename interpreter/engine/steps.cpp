@@ -10,6 +10,7 @@
 
 #include "base/rng.hpp"
 #include "base/text.hpp"
+#include "engine/population.hpp"
 
 namespace persona::engine {
 
@@ -110,6 +111,8 @@ std::string AnchorStep::detail() const {
          (s.bound.hi ? fmt_num(*s.bound.hi) : std::string());
   }
   if (s.round) d += ", round";
+  const auto& cal = m_.recipe().population.anchors;
+  if (std::find(cal.begin(), cal.end(), a.name) != cal.end()) d += ", calibrated";
   return d;
 }
 
@@ -120,11 +123,17 @@ std::optional<Ask> AnchorStep::run(Persona& p, Scratch&) const {
   Rng rng = Rng::derive_hashed(p.run_seed, p.index, ai.step_hash);
   std::optional<cond::Value> value;
   using K = lang::AnchorSource::Kind;
+  // A calibrated anchor takes the value the run's population gave this persona (population.hpp).
+  const cond::Value* assigned = p.population != nullptr ? p.population->value(p.index, i_) : nullptr;
   switch (src.kind) {
     case K::fixed:
       value = src.fixed;
       break;
     case K::categorical: {
+      if (assigned != nullptr) {
+        value = *assigned;
+        break;
+      }
       const double u = rng.uniform();
       const auto it = std::upper_bound(ai.cumulative.begin(), ai.cumulative.end(), u);
       std::size_t k = static_cast<std::size_t>(it - ai.cumulative.begin());
@@ -177,8 +186,8 @@ std::optional<Ask> AnchorStep::run(Persona& p, Scratch&) const {
         p.problems.push_back("anchor " + a.name + ": no distribution in " + src.table + " for its `by` values");
         break;
       }
-      cond::Value v = t->sample(*d, rng);
-      if (const double* x = std::get_if<double>(&v)) {
+      cond::Value v = assigned != nullptr ? *assigned : t->sample(*d, rng);
+      if (const double* x = std::get_if<double>(&v); x != nullptr && assigned == nullptr) {
         double y = *x;
         if (src.bound.kind == lang::Bound::Kind::truncate)
           for (int k = 0; k < kTruncateTries && !in_bound(src.bound, y); ++k) y = std::get<double>(t->sample(*d, rng));

@@ -16,12 +16,14 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "backend/backend.hpp"
+#include "engine/population.hpp"
 #include "engine/program.hpp"
 #include "llm/client.hpp"
 #include "record/record.hpp"
@@ -39,6 +41,7 @@ struct Job {
   bool aborted = false;      // a fatal answer (circuit open, cancelled): the persona is not written
   std::uint32_t reasks = 0;  // answers this persona's steps asked again
   engine::Answer answer;     // reused by the offline scheduler
+  const engine::Population* population = nullptr;  // the run's calibrated population (kept by start)
 };
 
 // Starts persona `index` of a run with `seed`: begin, then advance to the first ask or the end.
@@ -111,6 +114,9 @@ struct RunOptions {
   // An LLM run with calls pending and no answer from the server for this long stops, resumable
   // (reason "no answer from the server in N s"); 0: never.
   double stall_seconds = 300;
+  // The recipe's `population` block for this seed and count (engine::Population::build); run()
+  // builds it when the recipe has one and this is null.
+  std::shared_ptr<const engine::Population> population;
 };
 
 struct RunResult {

@@ -21,7 +21,7 @@ void advance(const engine::Program& prog, engine::Scratch& s, Job& job) {
 }  // namespace
 
 void start(const engine::Program& prog, engine::Scratch& s, std::uint64_t seed, std::uint64_t index, Job& job) {
-  prog.begin(seed, index, job.p);
+  prog.begin(seed, index, job.p, job.population);
   job.pc = 0;
   job.ask.reset();
   job.finished = false;

@@ -190,6 +190,16 @@ json manifest(const engine::Program& prog, const RunOptions& opts, const RunResu
       {"narrative",
        {{"voice", r.narrative.voice}, {"min_words", r.narrative.min_words}, {"max_words", r.narrative.max_words}}},
       {"command_line", opts.command_line}};
+  if (opts.population) {
+    json targets = json::array();
+    for (const auto& rep : opts.population->reports())
+      targets.push_back(
+          {{"target", rep.target}, {"groups", rep.groups}, {"personas_off", rep.off}, {"raking_gap", rep.raking_gap}});
+    j["population"] = {{"summary", opts.population->summary()},
+                       {"cells", opts.population->cell_count()},
+                       {"residual", opts.population->residual()},
+                       {"targets", targets}};
+  }
   j["output"] = {{"path", opts.out}, {"bytes", t.bytes}, {"format", std::string(record::to_string(opts.format))}};
   if (opts.format == record::Format::csv) j["output"]["files"] = record::output_files(opts.format, opts.out);
   json statuses = json::object();

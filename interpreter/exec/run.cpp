@@ -50,6 +50,7 @@ PoolResult run_pool(const engine::Program& prog, const RunOptions& o, Journal& j
   if (threads == 1 || total - skip <= 1) {
     engine::Scratch scratch;
     Job job;
+    job.population = o.population.get();
     record::PersonaRecord rec;
     std::vector<std::string> bufs;
     for (std::uint64_t pos = skip; pos < total; ++pos) {
@@ -85,6 +86,8 @@ PoolResult run_pool(const engine::Program& prog, const RunOptions& o, Journal& j
     workers.emplace_back([&, w] {
       engine::Scratch scratch;
       Job job;
+      job.population = o.population.get();
+      job.population = o.population.get();
       record::PersonaRecord rec;
       std::vector<std::string> bufs;
       for (;;) {
@@ -273,6 +276,7 @@ class Loop {
       slot->pos = next_pos_++;
       Slot& s = *slot;
       jobs_.push_back(std::move(slot));
+      s.job.population = o_.population.get();
       start(prog_, scratch_, o_.seed, (o_.shard_k - 1) + s.pos * o_.shard_n, s.job);
       next(s);
     }
@@ -421,8 +425,26 @@ bool prompts_on(const lang::Recipe& r) {
 
 }  // namespace
 
-RunResult run(const engine::Program& prog, const RunOptions& opts) {
+RunResult run(const engine::Program& prog, const RunOptions& given) {
   RunResult res;
+  // The calibrated population, for the whole run's count (every shard builds the same one).
+  RunOptions with_population;
+  const RunOptions* chosen = &given;
+  if (prog.recipe().population.present() && !given.population) {
+    with_population = given;
+    DiagnosticList diags;
+    with_population.population = engine::Population::build(prog.model(), given.seed, given.count, diags);
+    for (const auto& d : diags.all()) {
+      if (d.severity == Severity::error && res.error.empty()) res.error = d.message;
+      if (d.severity == Severity::warning) res.warnings.push_back(d.message);
+    }
+    if (!with_population.population) {
+      if (res.error.empty()) res.error = "the population could not be calibrated";
+      return res;
+    }
+    chosen = &with_population;
+  }
+  const RunOptions& opts = *chosen;
   const std::string started = now_iso();
   const auto t0 = Clock::now();
   if (opts.shard_n == 0 || opts.shard_k == 0 || opts.shard_k > opts.shard_n) {

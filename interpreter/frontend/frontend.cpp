@@ -249,8 +249,14 @@ std::optional<LoadedRecipe> finish(std::optional<lang::Recipe> recipe, std::shar
   if (!recipe) return std::nullopt;
   LoadedRecipe out;
   bool user_tables = false;
+  // User tables: those anchors draw from and those the population block calibrates to.
+  std::vector<std::pair<std::string, std::string>> wanted;  // name, path
   for (const auto& a : recipe->anchors)
-    if (a.source.kind == lang::AnchorSource::Kind::table && !a.source.table_path.empty()) user_tables = true;
+    if (a.source.kind == lang::AnchorSource::Kind::table && !a.source.table_path.empty())
+      wanted.emplace_back(a.source.table, a.source.table_path);
+  for (const auto& t : recipe->population.targets)
+    if (!t.table_path.empty()) wanted.emplace_back(t.table, t.table_path);
+  user_tables = !wanted.empty();
   if (!user_tables) {
     out.recipe = std::move(*recipe);
     out.tables = std::move(stdlib);
@@ -260,10 +266,9 @@ std::optional<LoadedRecipe> finish(std::optional<lang::Recipe> recipe, std::shar
   DiagnosticList quiet;  // the stdlib's own problems were reported by stdlib_tables()
   lib->load_stdlib(quiet);
   bool ok = true;
-  for (const auto& a : recipe->anchors) {
-    if (a.source.kind != lang::AnchorSource::Kind::table || a.source.table_path.empty()) continue;
-    if (lib->find(a.source.table) != nullptr) continue;
-    if (lib->load_file(a.source.table_path, a.source.table, sink) == nullptr) ok = false;
+  for (const auto& [name, path] : wanted) {
+    if (lib->find(name) != nullptr) continue;
+    if (lib->load_file(path, name, sink) == nullptr) ok = false;
   }
   if (!ok) return std::nullopt;
   out.recipe = std::move(*recipe);

@@ -78,7 +78,8 @@ std::string block_at(const std::vector<Token>& toks, std::size_t off) {
     if (t.is_punct("{")) {
       std::string owner = "{";
       if (prev != nullptr && prev->depth == 0 &&
-          (prev->is_word("story") || prev->is_word("attributes") || prev->is_word("output")))
+          (prev->is_word("story") || prev->is_word("attributes") || prev->is_word("population") ||
+           prev->is_word("output")))
         owner = std::string(prev->text);
       stack.push_back(owner);
     } else if (t.is_punct("}") && !stack.empty()) {
@@ -217,7 +218,7 @@ struct Completer {
 
   void statement_keywords() {
     words({"recipe", "import", "extends", "taxonomy", "seed", "table", "distribution", "anchor", "story", "attributes",
-           "narrative", "model", "output"},
+           "population", "narrative", "model", "output"},
           ck_keyword);
   }
 
@@ -299,6 +300,27 @@ struct Completer {
     const Names n = visible_names(ws, doc);
 
     if (block == "{") return;
+    if (block == "population") {
+      if (line_start) return words({"calibrate", "oversample"}, ck_keyword);
+      if (p == nullptr) return;
+      const std::string setting = line_setting(prev);
+      if (setting == "calibrate") {
+        if (p->is_word("to")) return words({"table"}, ck_keyword);
+        if (p->is_word("table")) return tables(n);
+        if (p->is_word("calibrate") || p->is_punct(",")) return facts(n, false);
+        return words({"to"}, ck_keyword);
+      }
+      if (setting == "oversample") {
+        if (p->is_word("oversample") || p->is_word("and") || p->is_word("or") || p->is_word("not") ||
+            p->is_punct("(")) {
+          facts(n, false);
+          return words({"not"}, ck_keyword);
+        }
+        if (p->kind == Token::Kind::word || p->is_punct(")") || p->kind == Token::Kind::number)
+          return words({"and", "or", "in", "not", "x"}, ck_keyword);
+      }
+      return;
+    }
     if (block == "attributes") {
       if (line_start) return words({"count", "tiers", "walk", "include", "exclude", "batch", "context"}, ck_keyword);
       if (p == nullptr) return;
@@ -549,19 +571,19 @@ std::string code_block(std::string_view s) {
 
 // LSP SymbolKind of an outline entry.
 int symbol_kind(const std::string& k) {
-  if (k == "recipe") return 4;                        // Package
-  if (k == "import" || k == "extends") return 1;      // File
-  if (k == "taxonomy" || k == "story") return 3;      // Namespace
-  if (k == "seed") return 14;                         // Constant
-  if (k == "table") return 23;                        // Struct
-  if (k == "distribution") return 12;                 // Function
-  if (k == "anchor") return 13;                       // Variable
-  if (k == "step") return 6;                          // Method
-  if (k == "attributes" || k == "output") return 19;  // Object
-  if (k == "setting") return 7;                       // Property
-  if (k == "narrative") return 15;                    // String
-  if (k == "model") return 11;                        // Interface
-  return 20;                                          // Key
+  if (k == "recipe") return 4;                                             // Package
+  if (k == "import" || k == "extends") return 1;                           // File
+  if (k == "taxonomy" || k == "story") return 3;                           // Namespace
+  if (k == "seed") return 14;                                              // Constant
+  if (k == "table") return 23;                                             // Struct
+  if (k == "distribution") return 12;                                      // Function
+  if (k == "anchor") return 13;                                            // Variable
+  if (k == "step") return 6;                                               // Method
+  if (k == "attributes" || k == "population" || k == "output") return 19;  // Object
+  if (k == "setting") return 7;                                            // Property
+  if (k == "narrative") return 15;                                         // String
+  if (k == "model") return 11;                                             // Interface
+  return 20;                                                               // Key
 }
 
 json symbol_json(Workspace& ws, const Document& doc, const Symbol& s) {

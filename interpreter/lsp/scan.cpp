@@ -172,9 +172,9 @@ std::string string_value(const Token& t) {
 }
 
 bool is_statement_keyword(std::string_view w) {
-  static constexpr std::array<std::string_view, 13> k = {
-      "recipe", "import", "extends",    "taxonomy",  "seed",  "table", "distribution",
-      "anchor", "story",  "attributes", "narrative", "model", "output"};
+  static constexpr std::array<std::string_view, 14> k = {
+      "recipe", "import", "extends",    "taxonomy",   "seed",      "table", "distribution",
+      "anchor", "story",  "attributes", "population", "narrative", "model", "output"};
   for (auto x : k)
     if (x == w) return true;
   return false;
@@ -290,7 +290,7 @@ class Builder {
       if (n1 != nullptr && n1->kind == Token::Kind::word) s.detail = join(b + 1, e);
     } else if (s.kind == "model") {
       if (n1 != nullptr && n1->kind == Token::Kind::string) s.detail = string_value(*n1);
-    } else if (s.kind == "story" || s.kind == "attributes" || s.kind == "output") {
+    } else if (s.kind == "story" || s.kind == "attributes" || s.kind == "population" || s.kind == "output") {
       block(s, b, e);
     }
     return s;
@@ -322,6 +322,8 @@ class Builder {
         if (i + 1 < e && t_[i + 1]->is_punct("<-")) starts.push_back(i);
       } else if (s.kind == "attributes") {
         if (t.first_on_line && is_setting_keyword(t.text)) starts.push_back(i);
+      } else if (s.kind == "population") {
+        if (t.first_on_line && (t.is_word("calibrate") || t.is_word("oversample"))) starts.push_back(i);
       } else if (t.first_on_line) {
         starts.push_back(i);
       }
@@ -340,7 +342,7 @@ class Builder {
       if (s.kind == "story") {
         p.kind = "step";
         if (i + 3 < stop && t_[i + 3]->kind == Token::Kind::string) p.detail = "llm " + std::string(t_[i + 3]->text);
-      } else if (s.kind == "attributes") {
+      } else if (s.kind == "attributes" || s.kind == "population") {
         p.kind = "setting";
         p.detail = join(i + 1, stop);
         if ((p.name == "include" || p.name == "exclude") && i + 1 < stop && t_[i + 1]->kind == Token::Kind::string) {

@@ -44,6 +44,17 @@ const std::vector<DocEntry>& docs() {
        "attributes { count A..B  tiers near N, mid N, far N  walk random-bfs prefer long-tail  include/exclude "
        "GLOB [when COND]  batch N  context N tokens } says how the 200+ attributes are chosen from the taxonomy "
        "and filled. A new block replaces the previous one."},
+      {"population", "statement",
+       "population { calibrate A, B [to table T]  oversample COND x F } makes a run of N exact: the counts of "
+       "the calibrated anchors' combinations are the target shares times N, rounded (T's counts, or the recipe's "
+       "own tables without `to`), in every shard; oversampled groups carry a weight. :sample and :why draw the "
+       "anchors freely (exactness is a property of a whole run of N)."},
+      {"calibrate", "keyword",
+       "calibrate A, B, C [to table T] (in population { }): exact counts for the joint of A, B and C; T is keyed by "
+       "every anchor but the last and its values are the last one's, weighted by counts of people."},
+      {"oversample", "keyword",
+       "oversample COND x F (in population { }): F times the group's share of the sample; each persona's weight "
+       "(true share / sample share x N) undoes it in weighted estimates."},
       {"narrative", "statement",
        "narrative VOICE A..B words [prompt \"...\"] asks for a final first-person, third-person or no (none) "
        "narrative written from the structured profile. Default: first-person 150..400 words."},

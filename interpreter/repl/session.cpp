@@ -52,20 +52,21 @@ std::vector<std::string> command_names() {
 }
 
 const std::vector<std::string>& statement_keywords() {
-  static const std::vector<std::string> k = {"recipe",    "import",       "extends", "taxonomy", "seed",
-                                             "table",     "distribution", "anchor",  "story",    "attributes",
-                                             "narrative", "model",        "output"};
+  static const std::vector<std::string> k = {"recipe",     "import",       "extends", "taxonomy", "seed",
+                                             "table",      "distribution", "anchor",  "story",    "attributes",
+                                             "population", "narrative",    "model",   "output"};
   return k;
 }
 
 const std::vector<std::string>& other_words() {
   static const std::vector<std::string> k = {
-      "version", "llm",       "from",   "by",           "clamp",        "truncate",    "round",      "and",
-      "or",      "not",       "in",     "when",         "prompt",       "as",          "count",      "tiers",
-      "near",    "mid",       "far",    "walk",         "prefer",       "include",     "exclude",    "batch",
-      "context", "tokens",    "words",  "uniform",      "normal",       "lognormal",   "random-bfs", "bfs",
-      "dfs",     "long-tail", "none",   "first-person", "third-person", "temperature", "top_p",      "max_tokens",
-      "text",    "list",      "number", "path",         "on",           "off",         "stdlib.core"};
+      "version",    "llm",       "from",   "by",           "clamp",        "truncate",    "round",       "and",
+      "or",         "not",       "in",     "when",         "prompt",       "as",          "count",       "tiers",
+      "near",       "mid",       "far",    "walk",         "prefer",       "include",     "exclude",     "batch",
+      "context",    "tokens",    "words",  "uniform",      "normal",       "lognormal",   "random-bfs",  "bfs",
+      "dfs",        "long-tail", "none",   "first-person", "third-person", "temperature", "top_p",       "max_tokens",
+      "text",       "list",      "number", "path",         "on",           "off",         "stdlib.core", "calibrate",
+      "oversample", "to"};
   return k;
 }
 

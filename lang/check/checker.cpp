@@ -185,6 +185,7 @@ std::optional<Recipe> Checker::run(const ast::Recipe& root, const std::string& f
   check_anchors(scope, out);
   check_story(scope, out);
   check_attributes(scope, out);
+  check_population(scope, out);
   check_taxonomy_facts(scope);
   check_narrative(scope, out);
   check_model(scope, out);

@@ -4,6 +4,7 @@
 //   anchors.cpp     anchors: distributions, weights, table draws, `by` names, keys and labels
 //   facts.cpp       facts (anchors and derived facts): absence, coverage, conditions, the taxonomy's facts
 //   attributes.cpp  the story and the attributes block (filters against the taxonomy)
+//   population.cpp  the population block: calibration targets and oversampling
 //   settings.cpp    narrative, model and output settings
 #pragma once
 
@@ -32,6 +33,7 @@ struct Scope {
   std::optional<ast::Ident> walk, prefer;
   std::vector<ast::Filter> filters;
   std::optional<ast::Number> batch, context;
+  std::optional<ast::Population> population;
   std::optional<ast::Narrative> narrative;
   std::optional<ast::Model> model;
   std::optional<ast::Output> output;
@@ -156,6 +158,9 @@ class Checker {
   void check_attributes(const Scope& scope, Recipe& out);
   void check_filters(const Scope& scope, Recipe& out);
   void check_globs(const Scope& scope);
+
+  // ---- population (population.cpp) ----
+  void check_population(const Scope& scope, Recipe& out);
 
   // ---- settings (settings.cpp) ----
   void check_narrative(const Scope& scope, Recipe& out);

@@ -158,6 +158,7 @@ void Checker::merge_own(const ast::Recipe& r, Scope& scope, bool everything) {
     if (a.context) scope.context = a.context;
     for (const auto& f : a.filters) scope.filters.push_back(f);
   }
+  if (r.population) scope.population = r.population;  // a whole block: the last one wins
   if (r.narrative) scope.narrative = r.narrative;
   if (r.model) scope.model = r.model;
   if (r.output) scope.output = r.output;

@@ -88,6 +88,32 @@ struct AttributeSettings {
   int context_tokens = 0;            // profile budget per call in tokens (0: the whole profile)
 };
 
+// `population { calibrate ... }`: one calibration target, the joint of `anchors` (in the order
+// written). With a table, the table's `by` names the first anchors and its labels are the last one's
+// values (weights are counts unless the table has no `by`); without, the target is the joint the
+// recipe's own tables give those anchors.
+struct CalibrationTarget {
+  std::vector<std::string> anchors;
+  std::string table;       // "" = the recipe's own tables
+  std::string table_path;  // a user table: its resolved file ("" for stdlib tables)
+  SourceRange where;
+};
+
+struct OversampleRule {
+  cond::Condition when;
+  double factor = 1;
+  SourceRange where;
+};
+
+struct PopulationSettings {
+  std::vector<CalibrationTarget> targets;  // none: no population block (anchors drawn freely)
+  std::vector<OversampleRule> oversample;
+  SourceRange where;
+  [[nodiscard]] bool present() const { return !targets.empty(); }
+  // The calibrated anchors: the union of the targets' anchors, in the recipe's anchor order.
+  std::vector<std::string> anchors;
+};
+
 struct NarrativeSettings {
   std::string voice = "first-person";  // first-person | third-person | none
   int min_words = 150, max_words = 400;
@@ -114,6 +140,7 @@ struct Recipe {
   std::vector<Anchor> anchors;   // dependency order
   std::vector<StoryStep> story;  // dependency order (declaration order where free)
   AttributeSettings attributes;
+  PopulationSettings population;
   NarrativeSettings narrative;
   ModelSettings model;
   std::map<std::string, ParamValue> output;  // path, narrative, ...

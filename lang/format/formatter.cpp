@@ -159,7 +159,7 @@ std::string format_recipe(const ast::Recipe& r) {
   for (std::size_t oi = 0; oi < r.order.size(); ++oi) {
     const auto& [kind, idx] = r.order[oi];
     const std::string group = group_of(kind);
-    const bool block = kind == "story" || kind == "attributes" || kind == "output";
+    const bool block = kind == "story" || kind == "attributes" || kind == "population" || kind == "output";
     const bool blank = !units.empty() && (group != last_group || block);
     last_group = block ? "" : group;
     auto add = [&](std::uint32_t line, std::string text, int indent = 0, bool blank_before = false) {
@@ -233,6 +233,20 @@ std::string format_recipe(const ast::Recipe& r) {
       std::stable_sort(inner.begin(), inner.end(), [](const Unit& x, const Unit& y) { return x.line < y.line; });
       for (auto& u : inner) units.push_back(std::move(u));
       add(a.close_line, "}", 0);
+    } else if (kind == "population") {
+      const auto& pop = *r.population;
+      add(pop.where.line, "population {", 0, blank);
+      std::vector<Unit> inner;
+      for (const auto& c : pop.calibrate) {
+        std::string s = "calibrate " + join_idents(c.anchors);
+        if (c.table) s += " to table " + c.table->text;
+        inner.push_back(Unit{c.where.line, s, 1, false});
+      }
+      for (const auto& o : pop.oversample)
+        inner.push_back(Unit{o.where.line, "oversample " + cond::to_string(o.when) + " x " + o.factor.text, 1, false});
+      std::stable_sort(inner.begin(), inner.end(), [](const Unit& x, const Unit& y) { return x.line < y.line; });
+      for (auto& u : inner) units.push_back(std::move(u));
+      add(pop.close_line, "}", 0);
     } else if (kind == "narrative") {
       const auto& n = *r.narrative;
       std::string s = "narrative " + n.voice.text;

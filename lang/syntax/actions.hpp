@@ -44,6 +44,7 @@ struct State {
   std::vector<std::size_t> marks;
   ast::Recipe recipe;
   ast::Attributes attrs;  // the attributes block being read
+  ast::Population pop;    // the population block being read
   std::set<std::size_t> comment_offsets;
   std::uint32_t error_length = 0;  // set by actions that raise, for the caret
   std::uint32_t close_line = 0;    // line of the last block's closing '}'

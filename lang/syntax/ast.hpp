@@ -155,6 +155,26 @@ struct Attributes : Node {
   std::uint32_t close_line = 0;
 };
 
+// population { calibrate region, gender, age to table census }: exact integer counts on the joint of
+// the listed anchors, from a target table or (without `to`) from the recipe's own tables.
+struct Calibrate : Node {
+  std::vector<Ident> anchors;
+  std::optional<Ident> table;  // `to table NAME`
+};
+
+// oversample region = Wales x 3: the group's share of the sample is multiplied by 3 (weights undo it).
+struct Oversample : Node {
+  cond::Condition when;
+  std::string when_text;  // as written, for the formatter
+  Number factor;
+};
+
+struct Population : Node {
+  std::vector<Calibrate> calibrate;
+  std::vector<Oversample> oversample;
+  std::uint32_t close_line = 0;
+};
+
 struct Narrative : Node {
   Ident voice;  // first-person | third-person | none
   std::optional<Range> words;
@@ -203,6 +223,7 @@ struct Recipe : Node {
   std::vector<Anchor> anchors;
   std::optional<Story> story;
   std::optional<Attributes> attributes;
+  std::optional<Population> population;
   std::optional<Narrative> narrative;
   std::optional<Model> model;
   std::optional<Output> output;

@@ -40,6 +40,9 @@ template <> inline constexpr auto error_message<taxonomy_ref> = "expected a taxo
 template <> inline constexpr auto error_message<kw_llm> = "expected 'llm' after '<-'";
 template <> inline constexpr auto error_message<story_close> = "expected a story step 'NAME <- llm \"instruction\"' or '}'";
 template <> inline constexpr auto error_message<attributes_close> = "expected an attributes setting (count, tiers, walk, include, exclude, batch, context) or '}'";
+template <> inline constexpr auto error_message<population_close> = "expected a population setting (calibrate ANCHORS [to table NAME], oversample CONDITION x FACTOR) or '}'";
+template <> inline constexpr auto error_message<kw_table> = "expected 'table' after 'to' (calibrate ANCHORS to table NAME)";
+template <> inline constexpr auto error_message<oversample_factor> = "expected 'x FACTOR' after the oversample condition (oversample region = Wales x 3)";
 template <> inline constexpr auto error_message<output_close> = "expected an output setting 'KEY VALUE' or '}'";
 template <> inline constexpr auto error_message<kw_near> = "expected 'near' (tiers near N, mid N, far N)";
 template <> inline constexpr auto error_message<kw_mid> = "expected 'mid' (tiers near N, mid N, far N)";
@@ -53,7 +56,7 @@ template <> inline constexpr auto error_message<param_value> = "expected a value
 template <> inline constexpr auto error_message<param_gap> = "expected a value after the setting name";
 template <> inline constexpr auto error_message<field> = "expected a field name";
 template <> inline constexpr auto error_message<tone_value> = "expected a tone such as negative, or random(positive, negative, neutral)";
-template <> inline constexpr auto error_message<end_of_recipe> = "expected a statement: recipe, import, extends, taxonomy, seed, table, distribution, anchor, story, attributes, narrative, model or output";
+template <> inline constexpr auto error_message<end_of_recipe> = "expected a statement: recipe, import, extends, taxonomy, seed, table, distribution, anchor, story, attributes, population, narrative, model or output";
 // clang-format on
 
 // opt<> and star<> (and ws, tier_sep, built on them) always succeed, so must<> can never raise on

@@ -87,11 +87,15 @@ struct kw_or : kw<TAO_PEGTL_STRING("or")> {};
 struct kw_not : kw<TAO_PEGTL_STRING("not")> {};
 struct kw_in : kw<TAO_PEGTL_STRING("in")> {};
 struct kw_has : kw<TAO_PEGTL_STRING("has")> {};
+struct kw_population : kw<TAO_PEGTL_STRING("population")> {};
+struct kw_calibrate : kw<TAO_PEGTL_STRING("calibrate")> {};
+struct kw_oversample : kw<TAO_PEGTL_STRING("oversample")> {};
+struct kw_to : kw<TAO_PEGTL_STRING("to")> {};
 // clang-format on
 
 // Words that start a top-level statement; they cannot name anchors, steps or tables.
 struct top_keyword : sor<kw_recipe, kw_import, kw_extends, kw_taxonomy, kw_seed, kw_table, kw_distribution, kw_anchor,
-                         kw_story, kw_attributes, kw_narrative, kw_model, kw_output> {};
+                         kw_story, kw_attributes, kw_population, kw_narrative, kw_model, kw_output> {};
 struct reserved : sor<top_keyword, kw_llm, kw_from, kw_by, kw_clamp, kw_truncate, kw_round, kw_and, kw_or, kw_not,
                       kw_in, kw_when, kw_prompt> {};
 struct name : seq<not_at<reserved>, word> {};
@@ -218,6 +222,17 @@ struct attr_stmt : sor<count_stmt, tiers_stmt, walk_stmt, filter_stmt, batch_stm
 struct attributes_close : one<'}'> {};
 struct attributes_block : if_must<kw_attributes, ws, one<'{'>, ws, star<attr_stmt, ws>, attributes_close> {};
 
+// population { calibrate region, gender, age to table census  oversample region = Wales x 3 }
+struct calibrate_to : if_must<kw_to, ws, kw_table, ws, dotted> {};
+struct calibrate_stmt : if_must<kw_calibrate, ws, name, star<ws, if_must<one<','>, ws, name>>, opt<ws, calibrate_to>> {
+};
+struct oversample_factor : if_must<kw_x, ws, number> {};
+struct oversample_stmt : if_must<kw_oversample, ws, condition, ws, oversample_factor> {};
+struct population_stmt : sor<calibrate_stmt, oversample_stmt> {};
+struct population_close : one<'}'> {};
+struct kw_population_open : kw_population {};
+struct population_block : if_must<kw_population_open, ws, one<'{'>, ws, star<population_stmt, ws>, population_close> {};
+
 struct narrative_voice : word {};
 struct narrative_words : if_must<range_or_number, ws, kw_words> {};
 struct narrative_decl : if_must<kw_narrative, ws, narrative_voice, opt<ws, narrative_words>, opt<ws, prompt_clause>> {};
@@ -235,8 +250,9 @@ struct output_block : if_must<kw_output, ws, one<'{'>, ws, star<output_param, ws
 
 // Anything else at statement level: a word (reported as an unknown statement, with a suggestion).
 struct bad_statement : word {};
-struct statement : sor<recipe_decl, include_decl, taxonomy_decl, seed_decl, table_decl, dist_decl, anchor_decl,
-                       story_block, attributes_block, narrative_decl, model_decl, output_block, bad_statement> {};
+struct statement
+    : sor<recipe_decl, include_decl, taxonomy_decl, seed_decl, table_decl, dist_decl, anchor_decl, story_block,
+          attributes_block, population_block, narrative_decl, model_decl, output_block, bad_statement> {};
 struct bom : string<'\xEF', '\xBB', '\xBF'> {};
 struct end_of_recipe : eof {};
 struct recipe : seq<opt<bom>, ws, star<statement, ws>, must<end_of_recipe>> {};

@@ -345,6 +345,83 @@ struct action<g::attributes_block> {
   }
 };
 
+// `to table NAME`: a marker, then the table's name.
+template <>
+struct action<g::calibrate_to> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    auto items = st.take();
+    st.items.emplace_back(Kw{"to", range_of(in, st)});
+    for (auto& i : items) st.items.push_back(std::move(i));
+  }
+};
+
+template <>
+struct action<g::calibrate_stmt> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    auto items = st.take();
+    ast::Calibrate c;
+    c.where = range_of(in, st);
+    c.where.length = 9;
+    bool after_to = false;
+    for (auto& i : items) {
+      if (std::holds_alternative<Kw>(i)) {
+        after_to = true;
+      } else if (auto* id = std::get_if<ast::Ident>(&i)) {
+        if (after_to)
+          c.table = std::move(*id);
+        else
+          c.anchors.push_back(std::move(*id));
+      }
+    }
+    st.pop.calibrate.push_back(std::move(c));
+  }
+};
+
+template <>
+struct action<g::oversample_stmt> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    auto items = st.take();
+    ast::Oversample o;
+    o.where = range_of(in, st);
+    o.where.length = 10;
+    o.when = std::move(*get<cond::Condition>(items, 0));
+    o.when_text = cond::to_string(o.when);
+    o.factor = *get<ast::Number>(items, 1);
+    st.pop.oversample.push_back(std::move(o));
+  }
+};
+
+template <>
+struct action<g::population_close> : remember_close {};
+
+template <>
+struct action<g::kw_population_open> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.pop = ast::Population{};
+    st.pop.where = range_of(in, st);
+  }
+};
+
+template <>
+struct action<g::population_block> {
+  template <typename Input>
+  static void apply(const Input& /*in*/, State& st) {
+    st.take();
+    if (st.recipe.population) {
+      st.sink->error(st.pop.where, "duplicate-population", "duplicate 'population' block",
+                     {"the first is at line " + std::to_string(st.recipe.population->where.line)});
+      return;
+    }
+    st.pop.close_line = st.close_line;
+    st.recipe.population = std::move(st.pop);
+    note_order(st, "population", 0);
+  }
+};
+
 template <>
 struct action<g::narrative_decl> {
   template <typename Input>
@@ -424,9 +501,9 @@ struct action<g::output_block> {
 };
 
 inline const std::vector<std::string>& statement_keywords() {
-  static const std::vector<std::string> k = {"recipe",    "import",       "extends", "taxonomy", "seed",
-                                             "table",     "distribution", "anchor",  "story",    "attributes",
-                                             "narrative", "model",        "output"};
+  static const std::vector<std::string> k = {"recipe",     "import",       "extends", "taxonomy", "seed",
+                                             "table",      "distribution", "anchor",  "story",    "attributes",
+                                             "population", "narrative",    "model",   "output"};
   return k;
 }
 
