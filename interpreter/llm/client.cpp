@@ -275,7 +275,7 @@ struct Client::Impl {
       curl_slist_free_all(t->headers);
       t->headers = nullptr;
       idle.push_back(easy);
-      const std::string why = msg + "; last error: " + t->job->last_error;
+      const std::string why = t->job->last_error.empty() ? msg : msg + "; last error: " + t->job->last_error;
       Response r = status_only(*t->job, Response::Status::circuit_open, why);
       complete(std::move(t->job), std::move(r));
     }

@@ -166,6 +166,27 @@ TEST_CASE("replicas: a replica answering 500 is set aside while the others carry
   CHECK(bad.requests() < 15);
 }
 
+TEST_CASE("replicas: a replica that times out is set aside and its calls finish on the other", "[llm][replicas]") {
+  fake::Server hung({.hang_ms = 1500});
+  fake::Server fine;
+  REQUIRE(hung.start());
+  REQUIRE(fine.start());
+  hung.push_faults(std::vector<Fault>(50, Fault::hang));
+  auto p = replicas_of({hung.base_url(), fine.base_url()}, 4);
+  p.timeout_ms = 200;
+  Client c(p, fast_options());
+  const auto got = run_all(c, p, 20);
+  CHECK(got.ok == 20);
+  const auto st = c.stats();
+  CHECK(st.failed == 0);
+  CHECK(st.replicas[0].succeeded == 0);
+  CHECK(st.replicas[0].failed >= 1);
+  CHECK(st.replicas[0].set_aside >= 1);
+  INFO(st.replicas[0].last_error);
+  CHECK(st.replicas[0].last_error.find("transport error: Timeout was reached") != std::string::npos);
+  CHECK(fine.answered_ok() == 20);
+}
+
 TEST_CASE("replicas: a 429 Retry-After holds back that replica only", "[llm][replicas]") {
   fake::Server limited({.retry_after_s = 60});
   fake::Server free_one;
