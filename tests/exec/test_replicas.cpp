@@ -106,6 +106,12 @@ TEST_CASE("the output of a run over replicas equals the output of a run against 
   CHECK(b.requests() > 0);
   CHECK(persona::test::read_file((spread / "out.jsonl").string()) ==
         persona::test::read_file((single / "out.jsonl").string()));
+  // No URL in the fingerprint: adding or removing a replica does not stop a --resume.
+  auto fingerprint = [](const fs::path& dir) {
+    return nlohmann::json::parse(persona::test::read_file((dir / "out.jsonl.manifest.json").string()))
+        .at("fingerprint");
+  };
+  CHECK(fingerprint(spread) == fingerprint(single));
 }
 
 TEST_CASE("a dry run shows every replica, credentials redacted") {

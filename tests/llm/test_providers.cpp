@@ -2,6 +2,8 @@
 #include <catch2/catch.hpp>
 #include <climits>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -338,4 +340,25 @@ TEST_CASE("providers: OPENAI_BASE_URL still sets the openai provider's one URL",
   REQUIRE(set);
   CHECK(set->find("openai")->base_url == "http://127.0.0.1:9/v1");
   CHECK(set->find("openai")->more_base_urls.empty());
+}
+
+TEST_CASE("providers: the persona.toml reference in docs/llm.md parses, its vllm provider with 3 replicas",
+          "[llm][providers][replicas]") {
+  std::ifstream in(std::string(PERSONA_SOURCE_DIR) + "/docs/llm.md");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string doc = ss.str();
+  const auto start = doc.find("```toml\n");
+  REQUIRE(start != std::string::npos);
+  const auto end = doc.find("```", start + 8);
+  REQUIRE(end != std::string::npos);
+  DiagnosticList diags;
+  auto set = parse_providers(doc.substr(start + 8, end - start - 8), "docs/llm.md", diags);
+  REQUIRE(set);
+  CHECK_FALSE(diags.has_errors());
+  const Provider* p = set->find("vllm");
+  REQUIRE(p != nullptr);
+  CHECK(p->base_urls() ==
+        std::vector<std::string>{"http://gpu-1:8000/v1", "http://gpu-2:8000/v1", "http://gpu-3:8000/v1"});
+  CHECK(p->max_concurrency == 96);
 }
