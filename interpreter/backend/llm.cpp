@@ -617,7 +617,7 @@ Answer Llm::parse(const engine::Program& prog, const Persona& p, const Ask& ask,
       return a;
     };
     if (!r.ok())
-      return fail(llm::stops_the_run(r.http_status) ? llm::describe_failure(pv, r.http_status, r.error)
+      return fail(llm::stops_the_run(r.http_status) ? llm::describe_failure(pv, r.http_status, r.error, r.replica)
                   : r.error.empty()                 ? std::string("the request failed")
                                                     : r.error);
     if (r.embeddings.size() != 1) return fail("expected one vector, got " + std::to_string(r.embeddings.size()));
@@ -631,7 +631,7 @@ Answer Llm::parse(const engine::Program& prog, const Persona& p, const Ask& ask,
     // A rejected key or an unknown model fails every later call too: the run stops at once. (The
     // 404 text, which asks the server for its model list, is made once, by the scheduler.)
     a.fatal = llm::stops_the_run(r.http_status);
-    a.error = r.http_status == 404 ? r.error : llm::describe_failure(s_.provider, r.http_status, r.error);
+    a.error = r.http_status == 404 ? r.error : llm::describe_failure(s_.provider, r.http_status, r.error, r.replica);
     return a;
   }
   a.truncated = r.finish_reason == "length";

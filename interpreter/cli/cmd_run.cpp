@@ -132,6 +132,18 @@ void print_summary(const exec::RunResult& res, const exec::RunOptions& o, bool l
     line += fmt::format("; {} answers reported token counts out of range (negative or over {}), clamped",
                         res.stats.usage_clamped, llm::kMaxCallTokens);
   std::cerr << line << "\n";
+  // Several base URLs: each replica's share, and its failures (the run went on on the others).
+  if (llm && res.stats.replicas.size() > 1) {
+    std::vector<std::string> reps;
+    for (const auto& r : res.stats.replicas) {
+      std::string one = fmt::format("{} {} answers", r.url, r.succeeded);
+      if (r.failed > 0)
+        one += fmt::format(", {} failed attempts (set aside {} time{}{}; last: {})", r.failed, r.set_aside,
+                           r.set_aside == 1 ? "" : "s", r.down ? ", down at the end" : "", r.last_error);
+      reps.push_back(std::move(one));
+    }
+    std::cerr << "replicas: " << text::join(reps, "; ") << "\n";
+  }
   // Problems, counted: attributes not filled (by kind), answers asked again, personas with problems.
   std::vector<std::string> parts;
   for (const auto& [kind, n] : exec::status_kinds(t)) parts.push_back(fmt::format("{} {}", n, kind));
@@ -240,8 +252,8 @@ int do_run(const RunArgs& a) {
     u.prompt_tokens = static_cast<std::uint64_t>(e.prompt_tokens);
     u.completion_tokens = static_cast<std::uint64_t>(e.completion_tokens);
     const double per = exec::cost_usd(p, u);
-    std::cout << fmt::format("dry run: provider {} ({}), model {}, no request sent\n", p.name,
-                             llm::redact_url(p.base_url), p.model);
+    std::cout << fmt::format("dry run: provider {} ({}), model {}, no request sent\n", p.name, p.shown_base_urls(),
+                             p.model);
     std::cout << fmt::format("per persona: {} calls, {} prompt + {} completion tokens (estimate), ${:.6f}\n", e.calls,
                              e.prompt_tokens, e.completion_tokens, per);
     const auto np = static_cast<std::int64_t>(personas);

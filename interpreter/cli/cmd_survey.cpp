@@ -158,7 +158,7 @@ std::vector<survey::Answer> ask_llm(const survey::Questionnaire& q, const std::v
         if (r.status != llm::Response::Status::cancelled) {
           ++tot.failed;
           if (llm::stops_the_run(r.http_status) && tot.fatal.empty()) {
-            tot.fatal = llm::describe_failure(provider, r.http_status, r.error);
+            tot.fatal = llm::describe_failure(provider, r.http_status, r.error, r.replica);
             if (tot.fatal.find("'" + provider.name + "'") == std::string::npos)
               tot.fatal = "provider '" + provider.name + "': " + tot.fatal;
             stop = true;

@@ -519,7 +519,34 @@ json merged_manifest(const std::vector<json>& shards, const std::vector<std::str
   if (m.contains("llm") && m["llm"].is_object()) {
     json& l = m["llm"];
     for (auto& [k, v] : l.items()) {
-      if (k == "in_flight_peak" || k == "concurrency_limit") {
+      if (k == "replicas" && v.is_array()) {
+        // Each replica's counts summed by URL over the shards (in the first shard's order, then new ones).
+        json merged = json::array();
+        for (const auto& s : shards) {
+          const json* list = at(s, {"llm", "replicas"});
+          if (list == nullptr || !list->is_array()) continue;
+          for (const auto& one : *list) {
+            if (!one.is_object() || !one.contains("url")) continue;
+            json* into = nullptr;
+            for (auto& m2 : merged)
+              if (m2["url"] == one["url"]) into = &m2;
+            if (into == nullptr) {
+              merged.push_back(one);
+              continue;
+            }
+            for (const auto& [name, x] : one.items()) {
+              json& y = (*into)[name];
+              if (x.is_number_integer() && y.is_number_integer())
+                y = y.get<std::int64_t>() + x.get<std::int64_t>();
+              else if (x.is_boolean() && y.is_boolean())
+                y = y.get<bool>() || x.get<bool>();
+              else if (name == "last_error" && x.is_string() && !x.get<std::string>().empty())
+                y = x;
+            }
+          }
+        }
+        v = std::move(merged);
+      } else if (k == "in_flight_peak" || k == "concurrency_limit") {
         std::int64_t best = 0;
         for (const auto& s : shards)
           if (const json* x = at(s, {"llm", k.c_str()}); x != nullptr && x->is_number_integer())

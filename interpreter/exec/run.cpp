@@ -322,7 +322,7 @@ class Loop {
           // A rejected key, an unknown model, a failed core embedding: stop now, an error rather
           // than an interruption (a resume would fail the same way); what was written stays in `.part`.
           fatal_reason_ = llm::stops_the_run(r.http_status)
-                              ? llm::describe_failure(o_.llm->setup().provider, r.http_status, r.error)
+                              ? llm::describe_failure(o_.llm->setup().provider, r.http_status, r.error, r.replica)
                               : (a.error.empty() ? r.error : a.error);
           error_ = fatal_reason_;
           failed_ = true;

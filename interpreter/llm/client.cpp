@@ -22,6 +22,17 @@ namespace persona::llm {
 
 using namespace detail;
 
+// One base URL of the provider, with its own health.
+struct Replica {
+  std::string chat_url, embeddings_url;
+  int in_flight = 0;
+  bool down = false;          // set aside after a failure on the wire, 408, 429 or 5xx
+  int streak = 0;             // consecutive failed attempts (from attempts sent since it was last set aside)
+  Clock::time_point until{};  // down: not used before this, then by one probe request at a time
+  Clock::time_point marked{};
+  ReplicaStats st;
+};
+
 struct Client::Impl {
   Provider provider;
   const Dialect& dialect;
@@ -47,9 +58,19 @@ struct Client::Impl {
   int consecutive_failures = 0;
   bool breaker = false;
   bool dispatching = false;
+  std::vector<Replica> replicas;  // Provider::base_urls() order
+  std::size_t turn = 0;           // round robin among equally loaded replicas
 
   Impl(Provider p, Options o) : provider(std::move(p)), dialect(dialect_for(provider.style)), opt(o), rng(o.seed) {
     global_init();
+    const auto urls = provider.base_urls();
+    replicas.resize(urls.size());
+    for (std::size_t i = 0; i < urls.size(); ++i) {
+      const Provider one = provider.replica(i);
+      replicas[i].chat_url = dialect.url(one, Endpoint::chat);
+      replicas[i].embeddings_url = dialect.url(one, Endpoint::embeddings);
+      replicas[i].st.url = redact_url(urls[i]);
+    }
     max_conc = std::max(1, opt.max_concurrency > 0 ? opt.max_concurrency : provider.max_concurrency);
     max_retries = std::max(0, opt.max_retries >= 0 ? opt.max_retries : provider.max_retries);
     connect_timeout_ms = opt.connect_timeout_ms > 0 ? opt.connect_timeout_ms : provider.connect_timeout_ms;
@@ -101,6 +122,7 @@ struct Client::Impl {
     r.status = s;
     r.attempts = job.attempts;
     r.http_status = job.http_status;
+    r.replica = job.replica;
     r.error = provider.redact(std::move(error));
     return r;
   }
@@ -110,7 +132,10 @@ struct Client::Impl {
     auto job = std::make_unique<Job>();
     job->req = std::move(req);
     job->done = std::move(cb);
+    // The first base URL's endpoint: the cache key must not depend on the replica that answers.
     job->url = dialect.url(provider, job->req.endpoint);
+    job->failed_on.assign(replicas.size(), 0);
+    job->why.assign(replicas.size(), std::string());
     if (job->url.empty()) {
       complete(std::move(job),
                status_only(Job{}, Response::Status::failed,
@@ -160,8 +185,84 @@ struct Client::Impl {
   }
 
   std::string breaker_message() const {
-    return "circuit breaker open after " + std::to_string(opt.breaker_threshold) +
-           " consecutive failed attempts against provider '" + provider.name + "'";
+    std::string msg = "circuit breaker open after " + std::to_string(opt.breaker_threshold) +
+                      " consecutive failed attempts against provider '" + provider.name + "'";
+    if (replicas.size() > 1) msg += " (every replica failing: " + replica_errors(nullptr) + ")";
+    return msg;
+  }
+
+  // "URL: last error; URL: last error" for every replica: the call's own errors where it met the
+  // replica, else the replica's last one.
+  std::string replica_errors(const Job* job) const {
+    std::string out;
+    for (std::size_t i = 0; i < replicas.size(); ++i) {
+      const auto& r = replicas[i];
+      std::string why = job != nullptr && i < job->why.size() ? job->why[i] : std::string();
+      if (why.empty()) why = r.st.last_error.empty() ? std::string("no failure") : r.st.last_error;
+      if (!out.empty()) out += "; ";
+      out += r.st.url + ": " + why;
+    }
+    return out;
+  }
+
+  // Whether a replica other than `except` is up (not set aside).
+  bool another_up(int except) const {
+    for (std::size_t i = 0; i < replicas.size(); ++i)
+      if (static_cast<int>(i) != except && !replicas[i].down) return true;
+    return false;
+  }
+
+  // The replica for the job's next attempt: among those up (or down with the wait over and no probe in
+  // flight), one this call has not failed on, with the fewest requests in flight, ties in turn. With
+  // none available (every replica down), the same choice among all: the call's own backoff paces it.
+  int pick(const Job& job) {
+    const std::size_t n = replicas.size();
+    if (n == 1) return 0;
+    const auto now = Clock::now();
+    auto usable = [&](const Replica& r) { return !r.down || (now >= r.until && r.in_flight == 0); };
+    int best = -1;
+    for (int pass = 0; pass < 2 && best < 0; ++pass) {
+      for (std::size_t k = 0; k < n; ++k) {
+        const std::size_t i = (turn + k) % n;
+        if (pass == 0 && !usable(replicas[i])) continue;
+        if (best < 0) {
+          best = static_cast<int>(i);
+          continue;
+        }
+        const auto b = static_cast<std::size_t>(best);
+        const bool tried_i = job.failed_on[i] != 0, tried_b = job.failed_on[b] != 0;
+        if (tried_i != tried_b ? !tried_i : replicas[i].in_flight < replicas[b].in_flight) best = static_cast<int>(i);
+      }
+    }
+    turn = (static_cast<std::size_t>(best) + 1) % n;
+    return best;
+  }
+
+  // A failure on the wire, 408, 429 or 5xx at replica i: it is set aside (the Retry-After it sent, else
+  // a backoff doubling per consecutive failure), unless the attempt predates its last setting aside.
+  void replica_failed(int i, const Transfer& t) {
+    Replica& r = replicas[static_cast<std::size_t>(i)];
+    const auto now = Clock::now();
+    if (r.down && t.started < r.marked) return;  // sent before it was set aside: says nothing new
+    ++r.streak;
+    long wait = 0;
+    if (t.retry_after_ms >= 0) {
+      wait = std::min(t.retry_after_ms, opt.retry_after_max_ms);
+    } else {
+      double cap = static_cast<double>(opt.backoff_base_ms);
+      for (int k = 1; k < r.streak && cap < static_cast<double>(opt.backoff_max_ms); ++k) cap *= 2;
+      wait = static_cast<long>(std::min(cap, static_cast<double>(opt.backoff_max_ms)));
+    }
+    if (!r.down) ++r.st.set_aside;
+    r.down = true;
+    r.marked = now;
+    r.until = now + Ms(wait);
+  }
+
+  // An attempt leaves the wire (answered, failed, cancelled).
+  void left(const Transfer& t) {
+    if (t.job && t.job->replica >= 0 && static_cast<std::size_t>(t.job->replica) < replicas.size())
+      --replicas[static_cast<std::size_t>(t.job->replica)].in_flight;
   }
 
   void open_breaker() {
@@ -169,11 +270,12 @@ struct Client::Impl {
     stats.circuit_open = true;
     const std::string msg = breaker_message();
     for (auto& [easy, t] : active) {
+      left(*t);
       curl_multi_remove_handle(multi, easy);
       curl_slist_free_all(t->headers);
       t->headers = nullptr;
       idle.push_back(easy);
-      const std::string why = msg + "; last error: " + t->job->last_error;
+      const std::string why = t->job->last_error.empty() ? msg : msg + "; last error: " + t->job->last_error;
       Response r = status_only(*t->job, Response::Status::circuit_open, why);
       complete(std::move(t->job), std::move(r));
     }
@@ -201,6 +303,7 @@ struct Client::Impl {
 
   void cancel_all() {
     for (auto& [easy, t] : active) {
+      left(*t);
       curl_multi_remove_handle(multi, easy);
       curl_slist_free_all(t->headers);
       t->headers = nullptr;
@@ -230,6 +333,10 @@ struct Client::Impl {
     t->easy = easy;
     t->job = std::move(job);
     t->started = Clock::now();
+    const int ri = pick(*t->job);
+    Replica& rep = replicas[static_cast<std::size_t>(ri)];
+    t->job->replica = ri;
+    t->url = t->job->req.endpoint == Endpoint::embeddings ? rep.embeddings_url : rep.chat_url;
     t->max_bytes = static_cast<std::size_t>(std::max(1L, provider.max_response_bytes));
     t->headers = curl_slist_append(t->headers, "Content-Type: application/json");
     t->headers = curl_slist_append(t->headers, "Accept: application/json");
@@ -246,7 +353,7 @@ struct Client::Impl {
       }
       std::fill(key.begin(), key.end(), '\0');
     }
-    curl_easy_setopt(easy, CURLOPT_URL, t->job->url.c_str());
+    curl_easy_setopt(easy, CURLOPT_URL, t->url.c_str());
     curl_easy_setopt(easy, CURLOPT_POST, 1L);
     curl_easy_setopt(easy, CURLOPT_POSTFIELDS, t->job->body_text.data());
     curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t->job->body_text.size()));
@@ -272,6 +379,8 @@ struct Client::Impl {
     ++t->job->attempts;
     ++stats.attempts;
     if (t->job->attempts > 1) ++stats.retries;
+    ++rep.in_flight;
+    ++rep.st.attempts;
     active.emplace(easy, std::move(t));
     stats.in_flight_peak = std::max(stats.in_flight_peak, static_cast<int>(active.size()));
     return true;
@@ -296,8 +405,11 @@ struct Client::Impl {
     stats.concurrency_min = std::min(stats.concurrency_min, limit);
   }
 
-  void on_rate_limited(const Transfer& t) {
+  // A 429; `provider_wide`: it lowers the provider's AIMD limit (false while another replica is up:
+  // the replica is set aside instead).
+  void on_rate_limited(const Transfer& t, bool provider_wide) {
     ++stats.rate_limited;
+    if (!provider_wide) return;
     successes = 0;
     // One decrease per "round trip": answers to requests sent before the last decrease don't count.
     if (t.started < last_decrease) return;
@@ -366,7 +478,11 @@ struct Client::Impl {
     curl_slist_free_all(t->headers);
     t->headers = nullptr;
     idle.push_back(easy);
+    left(*t);
     Job& job = *t->job;
+    const int ri = job.replica;
+    Replica& rep = replicas[static_cast<std::size_t>(ri)];
+    const bool several = replicas.size() > 1;
     long status = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
     long connects = 0;
@@ -375,6 +491,7 @@ struct Client::Impl {
     job.http_status = status;
     Outcome outcome = Outcome::fail;
     bool counts_for_breaker = true;
+    bool replica_fault = false;  // the replica did not serve (wire failure, 408, 429, 5xx): set it aside
     Response r;
     std::string error;
     if (t->too_large) {
@@ -399,6 +516,7 @@ struct Client::Impl {
           break;
         default:
           outcome = Outcome::retry;  // timeouts, refused/reset connections, truncated bodies, ...
+          replica_fault = true;
       }
     } else if (status >= 200 && status < 300) {
       try {
@@ -418,6 +536,7 @@ struct Client::Impl {
       error = "HTTP " + std::to_string(status) + ": " + excerpt(t->body, provider);
       if (status == 408 || status == 409 || status == 429 || status >= 500) {
         outcome = Outcome::retry;
+        replica_fault = status != 409;
       } else {
         outcome = Outcome::fail;
         // A bad key, a missing model or a wrong URL fail everything: count them. Other 4xx are
@@ -425,10 +544,20 @@ struct Client::Impl {
         counts_for_breaker = status == 401 || status == 403 || status == 404;
       }
     }
-    job.last_error = provider.redact(error);
+    error = provider.redact(error);
+    // With several replicas every error names the one it came from.
+    job.last_error = several ? rep.st.url + ": " + error : error;
 
     if (outcome == Outcome::ok) {
       on_success();
+      // An answer to a request sent before the replica was set aside does not bring it back (its
+      // Retry-After stands); one sent since (the probe) does.
+      if (!rep.down || t->started >= rep.marked) {
+        rep.streak = 0;
+        rep.down = false;
+      }
+      ++rep.st.succeeded;
+      r.replica = ri;
       if (clamp_usage(r.usage)) {
         r.usage_clamped = true;
         ++stats.usage_clamped;
@@ -444,25 +573,52 @@ struct Client::Impl {
       complete(std::move(t->job), std::move(r));
       return;
     }
+    ++rep.st.failed;
+    rep.st.last_error = error;
+    job.why[static_cast<std::size_t>(ri)] = error;
     const bool rate_limited = code == CURLE_OK && status == 429;
-    if (rate_limited) on_rate_limited(*t);
-    const bool exhausted = job.attempts > max_retries;
+    if (rate_limited) ++rep.st.rate_limited;
+    if (replica_fault) replica_failed(ri, *t);
+    // While another replica is up, this one's trouble is its own: not the provider's AIMD limit or
+    // breaker, and not the call's retries the first time the call meets it.
+    const bool others_up = several && another_up(ri);
+    if (rate_limited) on_rate_limited(*t, !others_up);
+    if (outcome == Outcome::retry && replica_fault && several) {
+      const bool first_here = job.failed_on[static_cast<std::size_t>(ri)] == 0;
+      job.failed_on[static_cast<std::size_t>(ri)] = 1;
+      const bool elsewhere = std::find(job.failed_on.begin(), job.failed_on.end(), 0) != job.failed_on.end();
+      if (first_here && elsewhere) {
+        ++job.free_failovers;
+        if (!others_up && !rate_limited && breaker_failure()) {
+          complete(std::move(t->job), status_only(job, Response::Status::circuit_open,
+                                                  breaker_message() + "; last error: " + job.last_error));
+          return;
+        }
+        ready.push_front(std::move(t->job));  // at once, to another replica
+        return;
+      }
+    }
+    const bool exhausted = job.attempts - job.free_failovers > max_retries;
     if (outcome == Outcome::retry && !exhausted) {
       // 429 is back-pressure handled by AIMD; only other failures move the breaker.
-      if (!rate_limited && breaker_failure()) {
+      if (!rate_limited && !(replica_fault && others_up) && breaker_failure()) {
         complete(std::move(t->job), status_only(job, Response::Status::circuit_open,
                                                 breaker_message() + "; last error: " + job.last_error));
         return;
       }
-      const long wait = backoff_ms(job.attempts, t->retry_after_ms);
+      // A replica's Retry-After is that replica's: the call waits for it only when no other is up.
+      const long wait = backoff_ms(job.attempts - job.free_failovers, others_up ? -1 : t->retry_after_ms);
       job.due = Clock::now() + Ms(wait);
       delayed.emplace(job.due, std::move(t->job));
       return;
     }
     std::string why = job.last_error;
-    if (outcome == Outcome::retry) why = "gave up after " + std::to_string(job.attempts) + " attempts: " + why;
+    if (outcome == Outcome::retry) {
+      why = "gave up after " + std::to_string(job.attempts) +
+            " attempts: " + (several ? "replicas " + replica_errors(&job) : why);
+    }
     complete(std::move(t->job), status_only(job, Response::Status::failed, why));
-    if (counts_for_breaker) breaker_failure();
+    if (counts_for_breaker && !(replica_fault && others_up)) breaker_failure();
   }
 
   void dispatch() {
@@ -569,6 +725,10 @@ void Client::reset_circuit() {
 Stats Client::stats() const {
   Stats s = impl_->stats;
   s.in_flight = static_cast<int>(impl_->active.size());
+  for (const auto& r : impl_->replicas) {
+    s.replicas.push_back(r.st);
+    s.replicas.back().down = r.down;
+  }
   return s;
 }
 const Provider& Client::provider() const { return impl_->provider; }

@@ -11,6 +11,15 @@
 // retry-after-ms, and a circuit breaker: after a run of consecutive failed attempts every pending
 // and new request completes with Status::circuit_open until reset_circuit(), so the caller can stop
 // cleanly and resume later. No exception escapes; the API key never appears in any error string.
+//
+// Replicas (a provider with several base URLs, Provider::base_urls()): each attempt goes to the
+// available replica with the fewest requests in flight (ties in turn). A replica whose attempt fails
+// on the wire (refused, reset, timed out) or with 408, 429 or 5xx is set aside on its own — for the
+// Retry-After it sent, else for a backoff doubling per consecutive failure — then tried again with a
+// single probe request; the failed call moves at once to another replica, the first failure on each
+// replica costing it no retry. The provider's breaker and AIMD limit count such failures only when no
+// other replica is up; with every replica down, the single-URL behaviour applies. The request body
+// and the cache key do not depend on the replica (the key uses the first base URL).
 #pragma once
 
 #include <cstdint>
@@ -50,6 +59,7 @@ struct Response {
   bool from_cache = false;
   std::string error;  // empty when ok; never contains the API key
   std::string tag;
+  int replica = -1;  // index in Provider::base_urls() of the replica that gave the last answer (-1: none)
 
   [[nodiscard]] bool ok() const { return status == Status::ok; }
 };
@@ -72,6 +82,20 @@ struct Options {
   Cache* cache = nullptr;             // not owned; optional
 };
 
+// One replica's share of the work (Stats::replicas, in Provider::base_urls() order).
+struct ReplicaStats {
+  std::string url;         // the base URL, redacted (redact_url)
+  long attempts = 0;       // HTTP attempts sent to it
+  long succeeded = 0;      // attempts it answered usably
+  long failed = 0;         // attempts that failed on it (any reason)
+  long rate_limited = 0;   // its 429 answers
+  long set_aside = 0;      // times it was marked down (refused, timed out, 408, 429, 5xx)
+  bool down = false;       // marked down now
+  std::string last_error;  // its last failure, redacted ("" when none)
+
+  [[nodiscard]] nlohmann::json to_json() const;
+};
+
 struct Stats {
   long requests = 0;  // submitted
   long succeeded = 0;
@@ -91,6 +115,9 @@ struct Stats {
   long usage_clamped = 0;  // answers whose usage figures were out of range (negative, > kMaxCallTokens): clamped
   Usage usage;             // network responses only (cache hits excluded)
   double cost = 0.0;       // USD, from provider prices
+  std::vector<ReplicaStats> replicas;  // one per base URL (also for a single one)
+
+  // to_json() has a "replicas" array only when the provider has several base URLs.
 
   [[nodiscard]] std::string to_string() const;  // one line, for logs
   [[nodiscard]] nlohmann::json to_json() const;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "llm/client.hpp"
 
@@ -27,6 +28,10 @@ struct Job {
   std::string body_text;
   std::string key;  // cache key
   int attempts = 0;
+  int free_failovers = 0;        // attempts that moved the call to another replica without costing a retry
+  int replica = -1;              // replica of the current (or last) attempt
+  std::vector<char> failed_on;   // per replica: an attempt of this call failed there
+  std::vector<std::string> why;  // per replica: this call's last error there (redacted)
   long http_status = 0;
   std::string last_error;
   Clock::time_point due{};
@@ -34,6 +39,7 @@ struct Job {
 
 struct Transfer {
   std::unique_ptr<Job> job;
+  std::string url;  // the endpoint on the replica this attempt went to
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
   std::string body;

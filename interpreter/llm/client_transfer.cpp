@@ -119,29 +119,52 @@ std::string Stats::to_string() const {
                 requests, succeeded, failed, failed_fast, cancelled, attempts, retries, rate_limited, cache_hits,
                 connections, in_flight_peak, concurrency_limit, concurrency_min, circuit_open ? "open" : "closed",
                 usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens, cost);
-  return buf;
+  std::string out = buf;
+  if (replicas.size() > 1) {
+    out += " replicas=[";
+    for (std::size_t i = 0; i < replicas.size(); ++i) {
+      const auto& r = replicas[i];
+      if (i > 0) out += ", ";
+      out += r.url + " attempts=" + std::to_string(r.attempts) + " ok=" + std::to_string(r.succeeded) +
+             " failed=" + std::to_string(r.failed) + (r.down ? " down" : "");
+    }
+    out += "]";
+  }
+  return out;
+}
+
+nlohmann::json ReplicaStats::to_json() const {
+  return {{"url", url},       {"attempts", attempts},         {"succeeded", succeeded},
+          {"failed", failed}, {"rate_limited", rate_limited}, {"set_aside", set_aside},
+          {"down", down},     {"last_error", last_error}};
 }
 
 nlohmann::json Stats::to_json() const {
-  return {{"requests", requests},
-          {"succeeded", succeeded},
-          {"failed", failed},
-          {"failed_fast", failed_fast},
-          {"cancelled", cancelled},
-          {"attempts", attempts},
-          {"retries", retries},
-          {"rate_limited", rate_limited},
-          {"cache_hits", cache_hits},
-          {"connections", connections},
-          {"in_flight_peak", in_flight_peak},
-          {"concurrency_limit", concurrency_limit},
-          {"concurrency_min", concurrency_min},
-          {"circuit_open", circuit_open},
-          {"prompt_tokens", usage.prompt_tokens},
-          {"completion_tokens", usage.completion_tokens},
-          {"cached_tokens", usage.cached_tokens},
-          {"usage_clamped", usage_clamped},
-          {"cost", cost}};
+  nlohmann::json j = {{"requests", requests},
+                      {"succeeded", succeeded},
+                      {"failed", failed},
+                      {"failed_fast", failed_fast},
+                      {"cancelled", cancelled},
+                      {"attempts", attempts},
+                      {"retries", retries},
+                      {"rate_limited", rate_limited},
+                      {"cache_hits", cache_hits},
+                      {"connections", connections},
+                      {"in_flight_peak", in_flight_peak},
+                      {"concurrency_limit", concurrency_limit},
+                      {"concurrency_min", concurrency_min},
+                      {"circuit_open", circuit_open},
+                      {"prompt_tokens", usage.prompt_tokens},
+                      {"completion_tokens", usage.completion_tokens},
+                      {"cached_tokens", usage.cached_tokens},
+                      {"usage_clamped", usage_clamped},
+                      {"cost", cost}};
+  if (replicas.size() > 1) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& r : replicas) list.push_back(r.to_json());
+    j["replicas"] = std::move(list);
+  }
+  return j;
 }
 
 }  // namespace persona::llm

@@ -47,7 +47,9 @@ std::size_t on_headers(char*, std::size_t size, std::size_t n, void* user) {
 
 std::string models_url(const Provider& p) { return p.base_url + (p.style == Style::ollama ? "/api/tags" : "/models"); }
 
-std::optional<std::vector<std::string>> list_models(const Provider& p, std::string& error) {
+namespace {
+
+std::optional<std::vector<std::string>> list_models_at(const Provider& p, std::string& error) {
   CURL* easy = curl_easy_init();
   if (easy == nullptr) {
     error = "cannot start a transfer";
@@ -109,6 +111,23 @@ std::optional<std::vector<std::string>> list_models(const Provider& p, std::stri
   return out;
 }
 
+}  // namespace
+
+std::optional<std::vector<std::string>> list_models(const Provider& p, std::string& error) {
+  if (p.more_base_urls.empty()) return list_models_at(p, error);
+  std::string errors;
+  const std::size_t n = p.base_urls().size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const Provider one = p.replica(i);
+    std::string err;
+    if (auto models = list_models_at(one, err)) return models;
+    if (!errors.empty()) errors += "; ";
+    errors += redact_url(one.base_url) + ": " + err;
+  }
+  error = "no replica answered (" + errors + ")";
+  return std::nullopt;
+}
+
 std::string key_problem(const Provider& p) {
   if (p.api_key_env.empty() || !p.api_key().empty()) return {};
   return "provider '" + p.name + "' reads its API key from the environment variable " + p.api_key_env + ", which is " +
@@ -118,7 +137,12 @@ std::string key_problem(const Provider& p) {
 
 bool stops_the_run(long http_status) { return http_status == 401 || http_status == 403 || http_status == 404; }
 
-std::string describe_failure(const Provider& p, long http_status, const std::string& error) {
+std::string describe_failure(const Provider& provider, long http_status, const std::string& error, int replica) {
+  // A 404 is about the replica that said it: its URL, its model list.
+  const Provider p =
+      replica >= 0 && static_cast<std::size_t>(replica) <= provider.more_base_urls.size() && http_status == 404
+          ? provider.replica(static_cast<std::size_t>(replica))
+          : provider;
   if (http_status == 401 || http_status == 403) {
     const std::string http = "(HTTP " + std::to_string(http_status) + ")";
     if (p.api_key_env.empty())

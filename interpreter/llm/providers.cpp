@@ -23,6 +23,18 @@ std::string env_or(const char* name, std::string fallback) {
   return (v != nullptr && *v != '\0') ? std::string(v) : fallback;
 }
 
+// Why `url` cannot be an API root (empty when it can): the scheme, a host, no blanks.
+std::string url_problem(const std::string& url) {
+  const bool http = url.starts_with("http://");
+  if (!http && !url.starts_with("https://")) return "must start with http:// or https://";
+  const std::size_t host = http ? 7 : 8;
+  if (host >= url.size() || url[host] == '/' || url[host] == '?' || url[host] == '#')
+    return "has no host after the scheme";
+  for (const char c : url)
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return "holds a blank or control character";
+  return {};
+}
+
 SourceRange where_of(const toml::node& node, const std::string& file, std::uint32_t length = 0) {
   const auto& src = node.source();
   return SourceRange{file, static_cast<std::uint32_t>(src.begin.line), static_cast<std::uint32_t>(src.begin.column),
@@ -63,7 +75,8 @@ class ProviderReader {
     for (const auto& [k, node] : t) {
       const std::string key(k.str());
       if (key == "base_url") {
-        url_given = get_string(key, node, p.base_url);
+        url_given = true;  // a bad value is its own error, not also a missing base_url
+        read_base_urls(name, node, p);
       } else if (key == "model") {
         get_string(key, node, p.model);
       } else if (key == "embedding_model") {
@@ -136,9 +149,12 @@ class ProviderReader {
         err(t, "missing-key", "[providers." + name + "] needs base_url");
       }
     }
-    p.base_url = trim_slash(p.base_url);
-    if (!p.base_url.starts_with("http://") && !p.base_url.starts_with("https://")) {
-      err(t, "bad-value", "[providers." + name + "] base_url must start with http:// or https://");
+    if (!url_given) {
+      // From the default or OPENAI_BASE_URL: said at the table, naming where the URL came from.
+      p.base_url = trim_slash(p.base_url);
+      if (const std::string why = url_problem(p.base_url); !why.empty())
+        err(t, "bad-value",
+            "[providers." + name + "] base_url (from OPENAI_BASE_URL: \"" + redact_url(p.base_url) + "\") " + why);
     }
     if (p.api_key_env.empty() && name == "openai") p.api_key_env = "OPENAI_API_KEY";
     return p;
@@ -150,6 +166,67 @@ class ProviderReader {
   }
 
  private:
+  // `base_url = "URL"` or `base_url = ["URL", ...]` (replicas of one served model): the first is
+  // Provider::base_url, the others more_base_urls. Every element is checked where it stands.
+  void read_base_urls(const std::string& name, const toml::node& node, Provider& p) {
+    const std::string setting = "[providers." + name + "] base_url";
+    if (const auto* s = node.as_string()) {
+      const std::string url = trim_slash(s->get());
+      if (const std::string why = url_problem(url); !why.empty()) {
+        err(node, "bad-value", setting + " = \"" + redact_url(url) + "\" " + why);
+        return;
+      }
+      p.base_url = url;
+      return;
+    }
+    const auto* arr = node.as_array();
+    if (arr == nullptr) {
+      err(node, "type-mismatch",
+          "'base_url' must be a string (one URL) or an array of strings (replicas of one served model, e.g. "
+          "base_url = [\"http://gpu-1:8000/v1\", \"http://gpu-2:8000/v1\"])");
+      return;
+    }
+    if (arr->empty()) {
+      err(node, "bad-value", setting + " is an empty array: list at least one URL",
+          {"one URL may be written as a string: base_url = \"http://127.0.0.1:8000/v1\""});
+      return;
+    }
+    std::vector<std::string> urls;
+    std::vector<std::size_t> lines;
+    bool bad = false;
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const toml::node& el = *arr->get(i);
+      const std::string at = setting + "[" + std::to_string(i + 1) + "]";
+      const auto* s = el.as_string();
+      if (s == nullptr) {
+        err(el, "type-mismatch", at + " must be a string (a URL such as \"http://gpu-1:8000/v1\")");
+        bad = true;
+        continue;
+      }
+      const std::string url = trim_slash(s->get());
+      if (const std::string why = url_problem(url); !why.empty()) {
+        err(el, "bad-value", at + " = \"" + redact_url(url) + "\" " + why);
+        bad = true;
+        continue;
+      }
+      const auto same = std::find(urls.begin(), urls.end(), url);
+      if (same != urls.end()) {
+        const auto j = static_cast<std::size_t>(same - urls.begin());
+        err(el, "duplicate-url",
+            at + " repeats \"" + redact_url(url) + "\" (already element " + std::to_string(j + 1) + ", line " +
+                std::to_string(lines[j]) + ")",
+            {"list each replica once: a replica listed twice would get twice its share of the requests"});
+        bad = true;
+        continue;
+      }
+      urls.push_back(url);
+      lines.push_back(static_cast<std::size_t>(el.source().begin.line));
+    }
+    if (bad) return;
+    p.base_url = urls.front();
+    p.more_base_urls.assign(urls.begin() + 1, urls.end());
+  }
+
   static bool looks_like_key(const std::string& s) {
     if (s.starts_with("sk-") || s.starts_with("Bearer ")) return true;
     for (char c : s) {
@@ -268,6 +345,28 @@ std::string_view to_string(Style s) {
       return "anthropic";
   }
   return "openai";
+}
+
+std::vector<std::string> Provider::base_urls() const {
+  std::vector<std::string> out;
+  out.reserve(1 + more_base_urls.size());
+  out.push_back(base_url);
+  out.insert(out.end(), more_base_urls.begin(), more_base_urls.end());
+  return out;
+}
+
+Provider Provider::replica(std::size_t i) const {
+  Provider p = *this;
+  if (i > 0 && i <= more_base_urls.size()) p.base_url = more_base_urls[i - 1];
+  p.more_base_urls.clear();
+  return p;
+}
+
+std::string Provider::shown_base_urls() const {
+  std::string out = redact_url(base_url);
+  for (const auto& u : more_base_urls) out += ", " + redact_url(u);
+  if (!more_base_urls.empty()) out += " (" + std::to_string(1 + more_base_urls.size()) + " replicas)";
+  return out;
 }
 
 std::string Provider::chat_url() const { return dialect_for(style).url(*this, Endpoint::chat); }
@@ -511,6 +610,8 @@ std::vector<std::string> url_secrets(const std::string& url) {
 
 std::vector<std::string> Provider::secrets() const {
   std::vector<std::string> out = url_secrets(base_url);
+  for (const auto& u : more_base_urls)
+    for (auto& s : url_secrets(u)) out.push_back(std::move(s));
   if (std::string k = api_key(); !k.empty()) out.push_back(std::move(k));
   return out;
 }

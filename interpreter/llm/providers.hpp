@@ -8,7 +8,7 @@
 //   [providers]
 //   default = "local"
 //   [providers.local]
-//   base_url = "http://127.0.0.1:8080/v1"
+//   base_url = "http://127.0.0.1:8080/v1"   # or replicas: ["http://a:8000/v1", "http://b:8000/v1"]
 //   model = "qwen2.5-7b-instruct"
 //   api_key_env = "LOCAL_LLM_KEY"
 //   max_concurrency = 16
@@ -61,7 +61,11 @@ std::string_view to_string(Style s);
 
 struct Provider {
   std::string name = "openai";
-  std::string base_url = "https://api.openai.com/v1";
+  std::string base_url = "https://api.openai.com/v1";  // the first (or only) replica: it names the provider
+  // Further replicas of the same served model (`base_url = [A, B, ...]` gives base_url = A and these
+  // = B, ...): the client spreads requests across base_url and these, each replica's failures on
+  // their own. The cache key and everything that identifies the provider use base_url only.
+  std::vector<std::string> more_base_urls;
   std::string model = "gpt-4o-mini";
   std::string embedding_model = "text-embedding-3-small";
   bool embedding_model_configured = false;     // embedding_model given in persona.toml: tiers rank by embeddings
@@ -81,15 +85,21 @@ struct Provider {
   Style style = Style::openai;
   SourceRange defined_at;  // where [providers.NAME] was declared (line 0 for the built-in)
 
-  // Full URL for chat completions / embeddings according to style.
+  // Every replica's API root: base_url, then more_base_urls.
+  [[nodiscard]] std::vector<std::string> base_urls() const;
+  // The provider with replica i's base_url as its only one (i < base_urls().size()).
+  [[nodiscard]] Provider replica(std::size_t i) const;
+  // The base URL(s) as shown to people, credentials redacted: "URL", or "URL1, URL2 (2 replicas)".
+  [[nodiscard]] std::string shown_base_urls() const;
+  // Full URL for chat completions / embeddings according to style (of base_url, the first replica).
   [[nodiscard]] std::string chat_url() const;
   [[nodiscard]] std::string embeddings_url() const;
   // Reads the key from the environment now; empty when the variable is unset or empty.
   [[nodiscard]] std::string api_key() const;
   // Price of a usage in USD.
   [[nodiscard]] double cost(const Usage& u) const;
-  // What must never be shown: the key (read now) and the credentials in base_url (user info, key-like
-  // query values); pieces under 4 characters are left out.
+  // What must never be shown: the key (read now) and the credentials in every replica's base URL
+  // (user info, key-like query values); pieces under 4 characters are left out.
   [[nodiscard]] std::vector<std::string> secrets() const;
   // `text` with every secret of this provider redacted (see llm::redact).
   [[nodiscard]] std::string redact(std::string text) const;

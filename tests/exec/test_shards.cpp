@@ -360,6 +360,7 @@ TEST_CASE("the vLLM provider of docs/scaling.md resolves and its dry run succeed
       in(dir, persona_with("VLLM_API_KEY=k", "run recipe.persona --count 1000000 --seed 7 --llm vllm --dry-run"));
   INFO(r.out << r.err);
   CHECK(r.code == 0);
-  CHECK(r.out.find("provider vllm (http://gpu-node-01:8000/v1), model Qwen/Qwen2.5-7B-Instruct") != std::string::npos);
+  CHECK(r.out.find("provider vllm (http://gpu-node-01:8000/v1, http://gpu-node-02:8000/v1 (2 replicas)), model "
+                   "Qwen/Qwen2.5-7B-Instruct") != std::string::npos);
   CHECK(r.err.find("warning") == std::string::npos);
 }

@@ -2,6 +2,10 @@
 #include <catch2/catch.hpp>
 #include <climits>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "llm/providers.hpp"
 
@@ -239,4 +243,122 @@ TEST_CASE("usage figures are clamped into range and sums saturate", "[llm][provi
   Provider p;
   p.price_input_per_mtok = 2.0;
   CHECK(p.cost(Usage{-1'000'000'000'000'000L, 0, 0}) == 0.0);
+}
+
+TEST_CASE("providers: base_url as an array lists replicas of one served model", "[llm][providers][replicas]") {
+  DiagnosticList diags;
+  auto set = parse_providers(
+      "[providers.vllm]\nbase_url = [\"http://gpu-1:8000/v1/\", \"http://gpu-2:8000/v1\",\n"
+      "            \"http://gpu-3:8000/v1\"]\nmodel = \"m\"\n",
+      "p.toml", diags);
+  REQUIRE(set);
+  CHECK_FALSE(diags.has_errors());
+  const Provider* p = set->find("vllm");
+  REQUIRE(p != nullptr);
+  CHECK(p->base_url == "http://gpu-1:8000/v1");
+  CHECK(p->more_base_urls == std::vector<std::string>{"http://gpu-2:8000/v1", "http://gpu-3:8000/v1"});
+  CHECK(p->base_urls().size() == 3);
+  CHECK(p->replica(2).base_url == "http://gpu-3:8000/v1");
+  CHECK(p->replica(2).more_base_urls.empty());
+  CHECK(p->chat_url() == "http://gpu-1:8000/v1/chat/completions");
+  CHECK(p->shown_base_urls() == "http://gpu-1:8000/v1, http://gpu-2:8000/v1, http://gpu-3:8000/v1 (3 replicas)");
+  // One URL in an array is one URL.
+  auto one = parse_providers("[providers.x]\nbase_url = [\"http://h/v1\"]\n", "p.toml", diags);
+  REQUIRE(one);
+  CHECK(one->find("x")->more_base_urls.empty());
+  CHECK(one->find("x")->shown_base_urls() == "http://h/v1");
+}
+
+TEST_CASE("providers: bad replica lists are errors naming the file, the setting and the element",
+          "[llm][providers][replicas]") {
+  auto only_error = [](const std::string& toml, const std::string& code) {
+    DiagnosticList diags;
+    CHECK_FALSE(parse_providers(toml, "persona.toml", diags));
+    CHECK(diags.error_count() == 1);
+    const Diagnostic* d = find_code(diags, code);
+    REQUIRE(d != nullptr);
+    CHECK(d->where.file == "persona.toml");
+    return *d;
+  };
+  SECTION("an empty array") {
+    const auto d = only_error("[providers.v]\nbase_url = []\n", "bad-value");
+    CHECK(d.where.line == 2);
+    CHECK(d.message == "[providers.v] base_url is an empty array: list at least one URL");
+  }
+  SECTION("an element that is not a string, at its own position") {
+    const auto d = only_error("[providers.v]\nbase_url = [\"http://a/v1\",\n  8000]\n", "type-mismatch");
+    CHECK(d.where.line == 3);
+    CHECK(d.where.column == 3);
+    CHECK(d.message.find("[providers.v] base_url[2] must be a string") != std::string::npos);
+  }
+  SECTION("a URL listed twice, trailing slash or not") {
+    const auto d = only_error(
+        "[providers.v]\nbase_url = [\"http://a:8000/v1\",\n \"http://b:8000/v1\",\n \"http://a:8000/v1/\"]\n",
+        "duplicate-url");
+    CHECK(d.where.line == 4);
+    CHECK(d.message.find("[providers.v] base_url[3] repeats \"http://a:8000/v1\" (already element 1, line 2)") !=
+          std::string::npos);
+  }
+  SECTION("a URL without http(s), redacted in the message") {
+    const auto d =
+        only_error("[providers.v]\nbase_url = [\"http://a/v1\", \"ftp://bob:pw-SECRET-9@b/v1\"]\n", "bad-value");
+    CHECK(d.message.find("base_url[2]") != std::string::npos);
+    CHECK(d.message.find("must start with http:// or https://") != std::string::npos);
+    CHECK(d.message.find("pw-SECRET-9") == std::string::npos);
+  }
+  SECTION("a URL without a host") {
+    const auto d = only_error("[providers.v]\nbase_url = [\"http:///v1\"]\n", "bad-value");
+    CHECK(d.message.find("has no host") != std::string::npos);
+  }
+  SECTION("neither a string nor an array") {
+    const auto d = only_error("[providers.v]\nbase_url = 8000\n", "type-mismatch");
+    CHECK(d.message.find("a string (one URL) or an array of strings") != std::string::npos);
+  }
+}
+
+TEST_CASE("providers: every replica's credentials are secrets and shown redacted",
+          "[llm][providers][replicas][secret]") {
+  Provider p;
+  p.api_key_env = "";
+  p.base_url = "http://a.example/v1";
+  p.more_base_urls = {"http://bob:replicaPASS1@b.example/v1", "http://c.example/v1?token=REPLICATOKEN2"};
+  const auto s = p.secrets();
+  CHECK(std::find(s.begin(), s.end(), "replicaPASS1") != s.end());
+  CHECK(std::find(s.begin(), s.end(), "REPLICATOKEN2") != s.end());
+  const std::string shown = p.shown_base_urls();
+  CHECK(shown.find("replicaPASS1") == std::string::npos);
+  CHECK(shown.find("REPLICATOKEN2") == std::string::npos);
+  CHECK(shown.find("http://***@b.example/v1") != std::string::npos);
+  CHECK(p.redact("failed at http://bob:replicaPASS1@b.example/v1").find("replicaPASS1") == std::string::npos);
+}
+
+TEST_CASE("providers: OPENAI_BASE_URL still sets the openai provider's one URL", "[llm][providers][replicas]") {
+  ::setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1/", 1);
+  DiagnosticList diags;
+  auto set = parse_providers("[providers.openai]\nmodel = \"m\"\n", "p.toml", diags);
+  ::unsetenv("OPENAI_BASE_URL");
+  REQUIRE(set);
+  CHECK(set->find("openai")->base_url == "http://127.0.0.1:9/v1");
+  CHECK(set->find("openai")->more_base_urls.empty());
+}
+
+TEST_CASE("providers: the persona.toml reference in docs/llm.md parses, its vllm provider with 3 replicas",
+          "[llm][providers][replicas]") {
+  std::ifstream in(std::string(PERSONA_SOURCE_DIR) + "/docs/llm.md");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string doc = ss.str();
+  const auto start = doc.find("```toml\n");
+  REQUIRE(start != std::string::npos);
+  const auto end = doc.find("```", start + 8);
+  REQUIRE(end != std::string::npos);
+  DiagnosticList diags;
+  auto set = parse_providers(doc.substr(start + 8, end - start - 8), "docs/llm.md", diags);
+  REQUIRE(set);
+  CHECK_FALSE(diags.has_errors());
+  const Provider* p = set->find("vllm");
+  REQUIRE(p != nullptr);
+  CHECK(p->base_urls() ==
+        std::vector<std::string>{"http://gpu-1:8000/v1", "http://gpu-2:8000/v1", "http://gpu-3:8000/v1"});
+  CHECK(p->max_concurrency == 96);
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace persona::test {
 
@@ -11,6 +12,15 @@ inline std::string fake_provider_toml(const std::string& base_url, const std::st
                                       const std::string& extra = "") {
   return "[providers]\ndefault = \"fake\"\n[providers.fake]\nbase_url = \"" + base_url +
          "\"\nmodel = \"fake-model\"\napi_key_env = \"" + key_env + "\"\n" + extra;
+}
+
+// The same with several base URLs (replicas of one served model): base_url = ["URL", ...].
+inline std::string fake_provider_toml(const std::vector<std::string>& base_urls, const std::string& key_env,
+                                      const std::string& extra = "") {
+  std::string list;
+  for (const auto& u : base_urls) list += (list.empty() ? "\"" : ", \"") + u + "\"";
+  return "[providers]\ndefault = \"fake\"\n[providers.fake]\nbase_url = [" + list +
+         "]\nmodel = \"fake-model\"\napi_key_env = \"" + key_env + "\"\n" + extra;
 }
 
 }  // namespace persona::test
