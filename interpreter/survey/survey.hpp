@@ -188,6 +188,13 @@ struct Cell {
   Scores score, lo, hi;       // the metrics and their bootstrap interval
   Scores floor;               // mean metrics of same-size samples drawn from the target
   Scores uniform;             // metrics of uniform answers over the codes (the random baseline)
+  // The two distributions side by side (metrics.json `distribution`, the survey section of `persona
+  // report`): one point per substantive code (numeric items: per bin), the shares of the simulated
+  // answers (each persona weighing 1, spread over its repeats, whatever the conventions) and of the
+  // target compared.
+  std::vector<std::string> points;  // "1", "2", ... or numeric bins "0-2.4"
+  std::vector<std::string> labels;  // the codes' labels ("" where none and for bins)
+  std::vector<double> sim_shares, target_shares;
 };
 
 struct Average {
@@ -197,6 +204,8 @@ struct Average {
 };
 
 struct Report {
+  std::string mode;  // of the answers: random, deep, demographics, cultural ("mixed" when several)
+  std::vector<std::pair<std::string, std::string>> items;  // id and question text, questionnaire order
   std::vector<Cell> cells;
   std::vector<Average> averages;     // overall first, then per group when there are several
   std::vector<std::string> skipped;  // "ITEM (GROUP): why"
