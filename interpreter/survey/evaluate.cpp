@@ -301,6 +301,10 @@ Report evaluate(const Questionnaire& q, const std::vector<PersonaRecord>& people
     std::vector<std::vector<Scores>> cell_reps(rep.cells.size());
     std::vector<std::vector<Scores>> avg_reps(rep.averages.size());
     for (int b = 0; b < o.bootstrap; ++b) {
+      if (o.stop != nullptr && o.stop->load()) {
+        rep.interrupted = true;
+        return rep;
+      }
       std::map<std::string, std::vector<std::size_t>> drawn;
       for (const auto& [g, list] : members) {
         Rng rng = Rng::derive(o.seed, static_cast<std::uint64_t>(b), "survey:bootstrap:" + g);

@@ -12,6 +12,7 @@
 // Every random draw derives from Rng::derive(seed, index, "survey:...").
 #pragma once
 
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -175,6 +176,9 @@ struct EvalOptions {
   int floor_draws = 50;      // draws for the noise floor (0: none)
   double confidence = 0.95;  // two-sided percentile interval
   bool reference = false;    // the reference implementation's conventions (docs/survey.md)
+  // Checked between bootstrap replicates: when it becomes true the evaluation stops early and the
+  // report says so (Report::interrupted); its figures must then not be written.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct Cell {
@@ -211,6 +215,7 @@ struct Report {
   std::vector<std::string> skipped;  // "ITEM (GROUP): why"
   EvalOptions options;
   Conventions conventions;
+  bool interrupted = false;  // EvalOptions::stop was set: the intervals are incomplete
 };
 
 // Compares the answers with the targets per (item, group), then averages. Items or groups without
