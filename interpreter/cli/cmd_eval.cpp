@@ -1,5 +1,5 @@
 // persona eval FILE [FILE2 ...] [--recipe R] [--json OUT] [--fail-on EXPR ...] [--sample N] ...
-// persona report FILE [FILE2 ...] -o report.html [--recipe R] [--sample N]
+// persona report [FILE ...] [--survey DIR ...] -o report.html [--recipe R] [--sample N]
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -41,6 +41,7 @@ struct EvalArgs {
   bool quiet = false;
   std::string out;  // report
   std::string title = "Persona report";
+  std::vector<std::string> surveys;  // report: results folders of persona survey
 };
 
 void print_plain(const DiagnosticList& d) {
@@ -385,16 +386,55 @@ int do_eval(const EvalArgs& a) {
   return crossed ? Exit::threshold_crossed : Exit::ok;
 }
 
+// The metrics.json of each --survey folder (or the file itself when a file is given). nullopt: an
+// error was printed (exit 1).
+std::optional<std::vector<report::SurveyRun>> read_surveys(const EvalArgs& a) {
+  std::vector<report::SurveyRun> runs;
+  for (const auto& dir : a.surveys) {
+    std::error_code ec;
+    const std::filesystem::path given(dir);
+    const std::filesystem::path file = std::filesystem::is_directory(given, ec) ? given / "metrics.json" : given;
+    if (!std::filesystem::is_regular_file(file, ec)) {
+      std::cerr << "persona report: error: " << file.string()
+                << " does not exist: --survey takes a folder written by `persona survey ... --targets T -o DIR` "
+                   "(metrics are written only with --targets)\n";
+      return std::nullopt;
+    }
+    auto text = files::read(file, files::Limits{256u << 20, true});
+    if (!text.ok()) {
+      std::cerr << file.string() << ": error: " << text.error << "\n";
+      return std::nullopt;
+    }
+    std::string why;
+    auto run = report::parse_survey(dir, *text.text, why);
+    if (!run) {
+      std::cerr << file.string() << ": error: " << why << "\n";
+      return std::nullopt;
+    }
+    runs.push_back(std::move(*run));
+  }
+  return runs;
+}
+
 int do_report(const EvalArgs& a) {
   if (a.out.empty()) {
     std::cerr << "persona report: error: -o report.html is required\n";
     return Exit::usage_error;
   }
-  auto setup = prepare(a, "report");
-  if (!setup) return Exit::user_error;
+  if (a.files.empty() && a.surveys.empty()) {
+    std::cerr << "persona report: error: give persona files, --survey DIR, or both\n";
+    return Exit::usage_error;
+  }
+  auto surveys = read_surveys(a);
+  if (!surveys) return Exit::user_error;
+  std::vector<eval::FileReport> reports;
   int worst = Exit::ok;
-  auto reports = evaluate_all(a, *setup, worst);
-  if (worst == Exit::user_error) return worst;
+  if (!a.files.empty()) {
+    auto setup = prepare(a, "report");
+    if (!setup) return Exit::user_error;
+    reports = evaluate_all(a, *setup, worst);
+    if (worst == Exit::user_error) return worst;
+  }
   std::vector<report::Input> inputs;
   for (auto& r : reports) {
     report::Input in;
@@ -410,7 +450,8 @@ int do_report(const EvalArgs& a) {
     in.report = std::move(r);
     inputs.push_back(std::move(in));
   }
-  const std::string html = report::render_html(inputs, a.title, std::string("persona ") + PERSONA_VERSION);
+  const std::string html =
+      report::render_html(inputs, a.title, std::string("persona ") + PERSONA_VERSION, std::move(*surveys));
   std::string error;
   if (!files::write_atomic(a.out, html, error)) {
     std::cerr << "persona report: error: " << error << "\n";
@@ -420,8 +461,9 @@ int do_report(const EvalArgs& a) {
   return worst;
 }
 
-void common_options(CLI::App* c, EvalArgs& a) {
-  c->add_option("files", a.files, "Persona files: JSONL, or the .personas.csv of a long CSV pair")->required();
+void common_options(CLI::App* c, EvalArgs& a, bool files_required = true) {
+  auto* files = c->add_option("files", a.files, "Persona files: JSONL, or the .personas.csv of a long CSV pair");
+  if (files_required) files->required();
   c->add_option("--recipe,-r", a.recipe,
                 "The recipe the files were made from: targets for anchors (its tables), tiers, count and "
                 "narrative word ranges, category coverage");
@@ -459,13 +501,19 @@ void add_eval_command(CLI::App& root, int& code) {
 
 void add_report_command(CLI::App& root, int& code) {
   auto a = std::make_shared<EvalArgs>();
-  CLI::App* c = root.add_subcommand("report", "Write a self-contained HTML report of persona files");
-  common_options(c, *a);
+  CLI::App* c = root.add_subcommand(
+      "report", "Write a self-contained HTML report of persona files and/or persona survey results");
+  common_options(c, *a, false);
   c->add_option("--out,-o", a->out, "The HTML file to write")->required();
   c->add_option("--title", a->title, "Page title (default: Persona report)");
+  c->add_option("--survey", a->surveys,
+                "A results folder of `persona survey` (its metrics.json; repeatable, one per mode): adds the "
+                "survey section, each folder a series (docs/survey.md)")
+      ->allow_extra_args(false);
   c->footer(
-      "Exit codes: 0 ok; 1 unreadable file, no personas or bad recipe; 2 usage; 3 output not writable; "
-      "6 damaged input (the page is written and says so).");
+      "Persona files, --survey folders, or both. Exit codes: 0 ok; 1 unreadable file, no personas, bad recipe, "
+      "or a --survey folder without a readable metrics.json; 2 usage (neither files nor --survey); 3 output not "
+      "writable; 6 damaged input (the page is written and says so).");
   c->callback([a, &code] { code = do_report(*a); });
 }
 

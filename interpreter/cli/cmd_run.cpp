@@ -22,6 +22,30 @@
 
 namespace persona::cli {
 
+// SIGINT / SIGTERM (persona run and persona survey): the first asks the command to stop cleanly
+// (whole personas or answers kept, exit 4, resumable); a second one exits at once (a run's `.part`
+// file still resumes: a torn last line is dropped; a survey's response cache keeps every answer).
+std::atomic<bool> g_stop{false};
+namespace {
+extern "C" void on_signal(int) {
+  if (g_stop.exchange(true)) _exit(Exit::interrupted);
+}
+}  // namespace
+
+// From the start of `persona run` to its exit: a signal while the recipe loads stops the run before
+// its first persona (exit 4, a `.part` that resumes), one after the run ended changes nothing. The
+// signals are unblocked in case the parent blocked them (a signal it sent meanwhile arrives now).
+void catch_stop_signals() {
+  g_stop.store(false);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigprocmask(SIG_UNBLOCK, &set, nullptr);
+}
+
 namespace {
 
 struct RunArgs {
@@ -55,13 +79,6 @@ struct PlanArgs {
   std::string config;
   std::string model;
 };
-
-// SIGINT / SIGTERM: the first asks the run to stop cleanly (whole personas kept, exit 4, resumable);
-// a second one exits at once (the `.part` file still resumes: a torn last line is dropped).
-std::atomic<bool> g_stop{false};
-extern "C" void on_signal(int) {
-  if (g_stop.exchange(true)) _exit(Exit::interrupted);
-}
 
 bool parse_shard(const std::string& s, unsigned& k, unsigned& n) {
   const auto slash = s.find('/');
@@ -151,20 +168,6 @@ void print_summary(const exec::RunResult& res, const exec::RunOptions& o, bool l
   if (!parts.empty()) problems += " (" + text::join(parts, ", ") + ")";
   problems += fmt::format("; {} answers asked again; {} personas with problems", t.reasks, t.with_problems);
   std::cerr << "problems: " << problems << "\n";
-}
-
-// From the start of `persona run` to its exit: a signal while the recipe loads stops the run before
-// its first persona (exit 4, a `.part` that resumes), one after the run ended changes nothing. The
-// signals are unblocked in case the parent blocked them (a signal it sent meanwhile arrives now).
-void catch_stop_signals() {
-  g_stop.store(false);
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigprocmask(SIG_UNBLOCK, &set, nullptr);
 }
 
 int do_run(const RunArgs& a) {

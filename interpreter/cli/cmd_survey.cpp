@@ -106,6 +106,9 @@ struct LlmTotals {
   std::string fatal;  // a failure that stops the run (401/403/404), said in the user's terms
   std::string first_error;
   std::vector<std::string> why;  // the first reasons for invalid items
+  bool interrupted = false;      // a SIGINT/SIGTERM stopped the asking
+  std::size_t jobs = 0;          // persona x item group x repeat
+  std::size_t whole = 0;         // of them answered whole (every item final) before a stop
 
   [[nodiscard]] nlohmann::json to_json() const {
     const double n = answered > 0 ? static_cast<double>(answered) : 1.0;
@@ -128,13 +131,18 @@ struct LlmTotals {
 // Every persona x item group x repeat asked through the one LLM client: many requests in flight
 // (the client's concurrency), each reply checked, invalid items re-asked once, then recorded
 // invalid. The answers come back ordered by (persona, item, repeat) whatever the completion order.
+// When a stop signal arrives nothing more is sent, the requests in flight are cancelled, and
+// `whole` gets the answers of the jobs that were answered whole (every item final) before it.
 std::vector<survey::Answer> ask_llm(const survey::Questionnaire& q, const std::vector<survey::PersonaRecord>& people,
                                     int repeats, const survey::Templates& t, const llm::Provider& provider,
-                                    const survey::CallOptions& co, llm::Cache* cache, int concurrency, LlmTotals& tot) {
+                                    const survey::CallOptions& co, llm::Cache* cache, int concurrency, LlmTotals& tot,
+                                    std::vector<survey::Answer>& whole) {
   const auto groups = survey::item_groups(q);
   const std::size_t G = groups.size(), R = static_cast<std::size_t>(std::max(1, repeats));
   const std::size_t jobs = people.size() * G * R;
+  tot.jobs = jobs;
   std::vector<std::vector<survey::Answer>> results(jobs);
+  std::vector<char> done(jobs, 0);  // every item of the job has its final answer from a reply
   llm::Options lo;
   lo.max_concurrency = concurrency;
   lo.cache = cache;
@@ -174,8 +182,12 @@ std::vector<survey::Answer> ask_llm(const survey::Questionnaire& q, const std::v
       if (!r.from_cache) tot.sent_usage += r.usage;
       auto parsed = survey::parse_reply(q, person, items, repeat, co.mode, r.content);
       for (auto& x : parsed.answers) results[k].push_back(x);
-      if (parsed.invalid.empty()) return;
+      if (parsed.invalid.empty()) {
+        done[k] = 1;
+        return;
+      }
       if (again || stop) {
+        done[k] = again ? 1 : 0;  // a re-ask a stop prevented leaves the job unfinished
         for (const auto& w : parsed.why)
           if (tot.why.size() < 5) tot.why.push_back(person.id + " r" + std::to_string(repeat) + ": " + w);
         record_invalid(k, person, parsed.invalid, repeat);
@@ -187,6 +199,11 @@ std::vector<survey::Answer> ask_llm(const survey::Questionnaire& q, const std::v
   };
   std::size_t next = 0;
   while (true) {
+    // A signal once every reply is in changes nothing here (the caller checks before writing).
+    if (g_stop.load() && !stop && (next < jobs || client.pending() > 0)) {
+      stop = true;
+      tot.interrupted = true;
+    }
     while (!stop && next < jobs && client.pending() < window) {
       const std::size_t k = next++;
       const auto& p = people[k / (G * R)];
@@ -201,11 +218,18 @@ std::vector<survey::Answer> ask_llm(const survey::Questionnaire& q, const std::v
     record_invalid(k, people[k / (G * R)], groups[(k / R) % G], static_cast<int>(k % R));
   std::vector<survey::Answer> out;
   out.reserve(people.size() * q.items.size() * R);
-  for (auto& v : results)
-    for (auto& x : v) out.push_back(x);
-  std::sort(out.begin(), out.end(), [](const survey::Answer& x, const survey::Answer& y) {
+  whole.clear();
+  for (std::size_t k = 0; k < jobs; ++k)
+    for (const auto& x : results[k]) {
+      out.push_back(x);
+      if (done[k]) whole.push_back(x);
+    }
+  tot.whole = static_cast<std::size_t>(std::count(done.begin(), done.end(), 1));
+  const auto order = [](const survey::Answer& x, const survey::Answer& y) {
     return std::tie(x.persona, x.item, x.repeat) < std::tie(y.persona, y.item, y.repeat);
-  });
+  };
+  std::sort(out.begin(), out.end(), order);
+  std::sort(whole.begin(), whole.end(), order);
   for (const auto& x : out) ++(x.status == survey::AnswerStatus::invalid ? tot.invalid : tot.answered);
   return out;
 }
@@ -222,11 +246,26 @@ std::string llm_summary(const LlmTotals& t) {
 }
 
 int run_survey(const SurveyArgs& a) {
+  // From the start: a signal while the inputs load stops before any answer (exit 4, nothing
+  // written); one after the files were written changes nothing.
+  if (!a.dry_run) catch_stop_signals();
   DiagnosticList diags;
   SourceFiles sources;
   auto fail = [&](int code) {
     print_diagnostics(diags, sources);
     return code;
+  };
+  // A stop signal outside the LLM calls: nothing of this run is written, the same command redoes it
+  // (the LLM modes' answers so far come back from the response cache).
+  auto stopped = [&](const char* before) {
+    print_diagnostics(diags, sources);
+    std::cerr << "persona survey: stopped by a signal before " << before
+              << "; nothing was written. Run the same command again"
+              << (a.answers.empty() && a.mode != "random" && !a.no_cache
+                      ? " (the answers so far come from the response cache)"
+                      : "")
+              << "\n";
+    return Exit::interrupted;
   };
   const auto mode = survey::parse_mode(a.mode);
   if (!mode) {
@@ -258,6 +297,8 @@ int run_survey(const SurveyArgs& a) {
     targets = survey::load_targets(a.targets, *q, diags);
     if (!targets || diags.has_errors()) return fail(Exit::user_error);
   }
+
+  if (g_stop.load()) return stopped("any answer");
 
   std::vector<survey::Answer> answers;
   LlmTotals llm_totals;
@@ -323,13 +364,33 @@ int run_survey(const SurveyArgs& a) {
       }
     }
     llm_totals.provider = provider->name;
-    answers = ask_llm(*q, *people, a.repeats, *t, *provider, co, cache.get(), a.concurrency, llm_totals);
+    std::vector<survey::Answer> kept;  // of the requests answered whole, when a signal stops the asking
+    answers = ask_llm(*q, *people, a.repeats, *t, *provider, co, cache.get(), a.concurrency, llm_totals, kept);
     asked_llm = true;
     if (!llm_totals.fatal.empty()) {
       print_diagnostics(diags, sources);
       std::cerr << "persona survey: error: " << llm_totals.fatal << "\n";
       if (!a.quiet) std::cerr << "persona survey: " << llm_summary(llm_totals) << "\n";
       return Exit::runtime_error;
+    }
+    if (llm_totals.interrupted) {
+      // The whole answers so far: in the response cache (what the rerun resumes from) and, to look
+      // at, in answers.csv.part; answers.csv and the metrics are not written.
+      print_diagnostics(diags, sources);
+      const fs::path part = fs::path(a.out) / "answers.csv.part";
+      const bool wrote = write_file(part, survey::answers_csv(*q, *people, kept));
+      std::cerr << "persona survey: stopped by a signal: " << llm_totals.whole << " of " << llm_totals.jobs
+                << " requests (persona x item group x repeat) were answered whole, " << kept.size() << " answers"
+                << (wrote ? " in " + part.string() : std::string())
+                << "; answers.csv and the metrics are not written\n";
+      if (cache)
+        std::cerr << "persona survey: resume with the same command: the answers so far come from the response "
+                     "cache "
+                  << (a.cache.empty() ? (fs::path(a.out) / "cache.sqlite").string() : a.cache)
+                  << " and only the rest is sent\n";
+      else
+        std::cerr << "persona survey: no response cache (--no-cache): the same command asks everything again\n";
+      return Exit::interrupted;
     }
   }
 
@@ -339,13 +400,22 @@ int run_survey(const SurveyArgs& a) {
     std::cerr << "persona survey: cannot create " << a.out << ": " << ec.message() << "\n";
     return Exit::runtime_error;
   }
-  if (a.answers.empty() && !write_file(fs::path(a.out) / "answers.csv", survey::answers_csv(*q, *people, answers)))
-    return Exit::runtime_error;
+  // answers.csv of this run (not with --answers, whose file is the input); an answers.csv.part an
+  // interrupted run left is then out of date.
+  auto write_answers = [&] {
+    if (!a.answers.empty()) return true;
+    if (!write_file(fs::path(a.out) / "answers.csv", survey::answers_csv(*q, *people, answers))) return false;
+    std::error_code rm;
+    fs::remove(fs::path(a.out) / "answers.csv.part", rm);
+    return true;
+  };
   if (asked_llm) {
     for (const auto& w : llm_totals.why)
       std::cerr << "persona survey: warning: invalid after the re-ask: " << w << "\n";
     if (!a.quiet) std::cerr << "persona survey: " << llm_summary(llm_totals) << "\n";
     if (llm_totals.failed > 0) {
+      if (g_stop.load()) return stopped("answers.csv was written");
+      if (!write_answers()) return Exit::runtime_error;
       std::cerr << "persona survey: error: " << llm_totals.failed << " requests to provider '" << llm_totals.provider
                 << "' failed (first: " << llm_totals.first_error
                 << "); their items are recorded invalid in answers.csv. Run the same command again to ask them "
@@ -354,6 +424,8 @@ int run_survey(const SurveyArgs& a) {
     }
   }
   if (!targets) {
+    if (g_stop.load()) return stopped("answers.csv was written");
+    if (!write_answers()) return Exit::runtime_error;
     print_diagnostics(diags, sources);
     if (!a.quiet)
       std::cerr << "persona survey: " << answers.size() << " answers written to " << a.out
@@ -366,11 +438,15 @@ int run_survey(const SurveyArgs& a) {
   eo.floor_draws = a.floor_draws;
   eo.confidence = a.confidence;
   eo.reference = a.reference;
+  eo.stop = &g_stop;
   const auto report = survey::evaluate(*q, *people, answers, *targets, eo, diags);
+  // A signal during the metrics (the bootstrap is the long part) stops before anything is written,
+  // so that answers.csv and the metrics never disagree; one from here on changes nothing.
+  if (report.interrupted || g_stop.load()) return stopped("answers.csv and the metrics were written");
   print_diagnostics(diags, sources);
   auto metrics_json = survey::metrics_json(report);
   if (asked_llm) metrics_json["llm"] = llm_totals.to_json();
-  if (!write_file(fs::path(a.out) / "metrics.csv", survey::metrics_csv(report)) ||
+  if (!write_answers() || !write_file(fs::path(a.out) / "metrics.csv", survey::metrics_csv(report)) ||
       !write_file(fs::path(a.out) / "metrics.json", metrics_json.dump(2) + "\n"))
     return Exit::runtime_error;
   if (report.cells.empty()) {
@@ -421,6 +497,16 @@ void add_survey_command(CLI::App& root, int& code) {
   s->add_option("--concurrency", a->concurrency, "LLM modes: requests in flight at most (default: the provider's)")
       ->check(whole_number(0, 1024));
   s->add_flag("--quiet,-q", a->quiet, "No summary on stderr");
+  s->footer(
+      "Writes OUT/answers.csv, and with --targets OUT/metrics.csv and OUT/metrics.json (draw them with `persona "
+      "report --survey OUT`). Resume: the LLM modes keep every answer in the response cache, so after a kill, a "
+      "signal or failed requests the same command sends only what is missing and gives the results of an "
+      "uninterrupted run. SIGINT/SIGTERM: the first stops cleanly (no request sent after it, the answers so far in "
+      "the cache and in OUT/answers.csv.part, answers.csv and the metrics not written, exit 4); a second exits at "
+      "once.\nExit codes: 0 ok; 1 bad input (questionnaire, targets, personas, answers) or nothing to compare; 2 "
+      "usage (a bad option or number, an LLM mode's key variable not set); 3 output not writable, the provider "
+      "rejected the key or the model, or requests still failed (their items written invalid); 4 stopped by "
+      "SIGINT/SIGTERM (run the same command again).");
   s->callback([a, &code] { code = run_survey(*a); });
 }
 

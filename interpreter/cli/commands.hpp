@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -20,6 +21,12 @@ enum Exit : int {
   threshold_crossed = 5,  // persona eval --fail-on
   damaged_input = 6       // persona eval / report: lines that are not personas were skipped
 };
+
+// SIGINT / SIGTERM for the long commands (persona run, persona survey; defined in cmd_run.cpp):
+// catch_stop_signals() installs handlers (and unblocks the signals) so that the first signal sets
+// g_stop (stop cleanly: whole results kept, exit 4, resumable) and a second exits at once with 4.
+extern std::atomic<bool> g_stop;
+void catch_stop_signals();
 
 void add_lang_commands(CLI::App& root, int& code);     // check, fmt
 void add_run_command(CLI::App& root, int& code);       // run, plan, bench

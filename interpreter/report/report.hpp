@@ -1,12 +1,18 @@
 // `persona report`: the figures of `persona eval` as one self-contained HTML page (inline CSS and
-// SVG, no script, no external resource), one column per file so runs compare side by side.
+// SVG, no script, no external resource), one column per file so runs compare side by side; and,
+// for the folders `persona survey` wrote, a survey section (docs/survey.md).
 //
 //   std::vector<report::Input> in = {{rep, manifest_text}};
-//   std::string html = report::render_html(in, "Persona report");
+//   std::string error;
+//   auto run = report::parse_survey("results/deep", metrics_json_text, error);
+//   std::string html = report::render_html(in, "Persona report", "persona 0.1.0", {*run});
 #pragma once
 
+#include <limits>
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "eval/eval.hpp"
@@ -19,8 +25,59 @@ struct Input {
   std::string manifest_path;
 };
 
-// The page. `generator` names the tool in the footer ("persona 0.1.0").
-std::string render_html(const std::vector<Input>& inputs, const std::string& title, const std::string& generator);
+// ---------------------------------------------------------------------------------------------
+// The survey section: what a `persona survey` results folder's metrics.json holds.
+
+struct SurveyFigure {  // one metric: value, bootstrap interval, noise floor, uniform baseline
+  double value = std::numeric_limits<double>::quiet_NaN();
+  double lo = std::numeric_limits<double>::quiet_NaN();
+  double hi = std::numeric_limits<double>::quiet_NaN();
+  double floor = std::numeric_limits<double>::quiet_NaN();
+  double uniform = std::numeric_limits<double>::quiet_NaN();
+};
+
+struct SurveyCell {
+  std::string item, group;
+  long personas = 0, invalid = 0;
+  std::map<std::string, SurveyFigure> metrics;  // ks, w1_norm, js_distance, mean_diff, ...
+  bool has_distribution = false;                // false: metrics.json from before distributions
+  std::vector<std::string> points, labels;      // codes (or numeric bins) and their labels
+  std::vector<double> sim, target;              // shares per point
+};
+
+struct SurveyAverage {
+  std::string group;
+  long cells = 0;
+  std::map<std::string, SurveyFigure> metrics;
+};
+
+struct SurveyRun {
+  std::string dir;   // the folder (or metrics.json path) as given
+  std::string mode;  // metrics.json `mode`; "" when absent
+  std::string name;  // the run's name on the page: its mode, made unique (render_html sets it)
+  std::string conventions = "default";
+  double confidence = 0.95;
+  long bootstrap = 0, floor_draws = 0;
+  std::string seed;
+  std::vector<std::pair<std::string, std::string>> items;  // id, question text
+  std::vector<SurveyCell> cells;
+  std::vector<SurveyAverage> averages;
+  std::vector<std::string> skipped;
+  std::optional<double> prompt_tokens_per_answer;  // LLM modes (metrics.json `llm`)
+};
+
+// Reads the text of a metrics.json written by `persona survey`. nullopt with `error` saying what is
+// wrong (not JSON, no `cells`/`averages`, a field of the wrong type) when it is not one.
+std::optional<SurveyRun> parse_survey(const std::string& dir, const std::string& metrics_json, std::string& error);
+
+// The survey section's body (render_html puts it under the heading "Survey"): the runs, metric
+// bars per mode with their intervals and noise floors, and every item's distributions side by side.
+std::string survey_section(std::vector<SurveyRun> runs);
+
+// The page. `generator` names the tool in the footer ("persona 0.1.0"). With `surveys` the page has
+// a survey section; without persona files (`inputs` empty) it has only that section.
+std::string render_html(const std::vector<Input>& inputs, const std::string& title, const std::string& generator,
+                        std::vector<SurveyRun> surveys = {});
 
 // The manifest facts the page shows (recipe, version, hashes, seed, backend, model, cost, ...), as
 // label/value rows; a manifest that is not JSON gives one row saying so.

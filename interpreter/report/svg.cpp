@@ -57,7 +57,14 @@ double largest(const Chart& c) {
   double m = 0;
   for (const auto& s : c.series)
     for (double v : s.values) m = std::max(m, clean(v));
+  for (const auto& e : c.extras)
+    for (const auto* vs : {&e.hi, &e.marks})
+      for (double v : *vs) m = std::max(m, clean(v));
   return m;
+}
+
+double at(const std::vector<double>& v, std::size_t i) {
+  return i < v.size() ? v[i] : std::numeric_limits<double>::quiet_NaN();
 }
 
 // A round number >= m for the axis end (1, 2, 2.5, 5 x 10^k).
@@ -165,10 +172,31 @@ std::string horizontal_bars(const Chart& c) {
       const double v = i < c.series[s].values.size() ? clean(c.series[s].values[i]) : 0.0;
       const double bw = plot_w * v / xmax;
       const int by = y + 3 + 12 * static_cast<int>(s);
+      const Chart::Extras none;
+      const Chart::Extras& x = s < c.extras.size() ? c.extras[s] : none;
+      const double lo = at(x.lo, i), hi = at(x.hi, i), mark = at(x.marks, i);
+      const bool interval = std::isfinite(lo) && std::isfinite(hi);
+      std::string value = format_value(v, c.value_format);
+      if (interval)
+        value += " [" + format_value(clean(lo), c.value_format) + ", " + format_value(clean(hi), c.value_format) + "]";
       out += fmt::format(R"(<rect class="s{}" x="{}" y="{}" width="{:.1f}" height="10">)", s % 6, left, by, bw);
       out += "<title>" + escape(c.series[s].name.empty() ? c.labels[i] : c.series[s].name + ", " + c.labels[i]) + ": " +
-             escape(format_value(v, c.value_format)) + "</title></rect>";
-      out += fmt::format(R"(<text class="value" x="{:.1f}" y="{}">{}</text>)", left + bw + 3, by + 9,
+             escape(value) + "</title></rect>";
+      double end = left + bw;
+      if (interval) {
+        const double x1 = left + plot_w * clean(lo) / xmax, x2 = left + plot_w * clean(hi) / xmax;
+        out +=
+            fmt::format(R"(<path class="ci" d="M{:.1f} {}V{}M{:.1f} {}H{:.1f}M{:.1f} {}V{}"><title>{}</title></path>)",
+                        x1, by + 1, by + 9, x1, by + 5, x2, x2, by + 1, by + 9, escape(value));
+        end = std::max(end, x2);
+      }
+      if (std::isfinite(mark)) {
+        const double xm = left + plot_w * clean(mark) / xmax;
+        out += fmt::format(R"(<line class="mark" x1="{:.1f}" y1="{}" x2="{:.1f}" y2="{}"><title>{}</title></line>)", xm,
+                           by - 1, xm, by + 11, escape(c.mark_name + ": " + format_value(clean(mark), c.value_format)));
+        end = std::max(end, xm);
+      }
+      out += fmt::format(R"(<text class="value" x="{:.1f}" y="{}">{}</text>)", end + 3, by + 9,
                          escape(format_value(v, c.value_format)));
     }
   }

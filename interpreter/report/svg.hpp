@@ -29,13 +29,23 @@ struct Chart {
   std::vector<std::string> labels;  // one per bar group
   std::vector<Series> series;
   std::string value_format = "count";  // "count" (whole numbers) | "share" (0..1 shown as %) | "number"
+  // Horizontal bars only, optional: one entry per series (in order; missing ones draw nothing),
+  // each with one value per label like Series::values (a non-finite value draws nothing there).
+  // lo/hi: an interval drawn as a whisker across the bar (e.g. a bootstrap confidence interval);
+  // marks: a reference value drawn as a red tick (e.g. a noise floor), named by mark_name on hover.
+  struct Extras {
+    std::vector<double> lo, hi, marks;
+  };
+  std::vector<Extras> extras;
+  std::string mark_name = "reference";
   int width = 560;
   int height = 220;  // vertical bars; horizontal bars grow with the number of labels
 };
 
 // Bars grouped by label, x = labels, y = value; y axis from 0 to the largest value.
 std::string vertical_bars(const Chart& c);
-// Bars grouped by label, one row per label (names on the left), x = value.
+// Bars grouped by label, one row per label (names on the left), x = value; with the series'
+// intervals (whiskers) and marks (ticks) where given. The x axis reaches the largest of them all.
 std::string horizontal_bars(const Chart& c);
 
 // Groups integer counts (value -> how many) into at most `max_bins` bins of equal integer width;

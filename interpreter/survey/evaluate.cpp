@@ -100,6 +100,33 @@ Dist sim_dist(const std::vector<const Contribution*>& chosen, bool reference) {
   return make_dist(std::move(v), std::move(w));
 }
 
+std::string point_text(double v) {
+  std::string out;
+  text::append_number(out, std::round(v * 1e6) / 1e6);
+  return out;
+}
+
+// Cell::points, labels, sim_shares and target_shares: per code, or per bin of a numeric item.
+void shares_side_by_side(const Item& it, const Dist& sim, const Dist& target, Cell& cell) {
+  if (it.form == Form::numeric) {
+    const int n = std::max(1, it.bins);
+    const double width = (it.max - it.min) / n;
+    for (int b = 0; b < n; ++b) {
+      cell.points.push_back(point_text(it.min + b * width) + "-" + point_text(it.min + (b + 1) * width));
+      cell.labels.emplace_back();
+    }
+    cell.sim_shares = binned_shares(sim, it.min, it.max, n);
+    cell.target_shares = binned_shares(target, it.min, it.max, n);
+    return;
+  }
+  for (const auto& c : it.codes) {
+    cell.points.push_back(point_text(c.value));
+    cell.labels.push_back(c.label);
+  }
+  cell.sim_shares = code_shares(sim, it.code_values());
+  cell.target_shares = code_shares(target, it.code_values());
+}
+
 struct Work {
   std::size_t item = 0;
   std::string group;
@@ -115,6 +142,14 @@ Report evaluate(const Questionnaire& q, const std::vector<PersonaRecord>& people
   Report rep;
   rep.options = o;
   rep.conventions.reference = o.reference;
+  for (const auto& a : answers) {
+    const std::string m = to_string(a.mode);
+    if (rep.mode.empty())
+      rep.mode = m;
+    else if (rep.mode != m)
+      rep.mode = "mixed";
+  }
+  for (const auto& it : q.items) rep.items.emplace_back(it.id, it.text);
   const SourceRange tfile{targets.file, 0, 0, 0};
 
   // Groups.
@@ -211,6 +246,7 @@ Report evaluate(const Questionnaire& q, const std::vector<PersonaRecord>& people
       std::vector<const Contribution*> chosen;
       for (std::size_t p : w.personas) chosen.push_back(&contrib[i][p]);
       cell.score = compare(s, sim_dist(chosen, o.reference), w.target, rep.conventions);
+      shares_side_by_side(it, sim_dist(chosen, false), w.target, cell);
       cell.uniform = compare(s, uniform_dist(it), w.target, rep.conventions);
       // Noise floor: same-size samples from the target itself.
       if (o.floor_draws > 0) {
@@ -265,6 +301,10 @@ Report evaluate(const Questionnaire& q, const std::vector<PersonaRecord>& people
     std::vector<std::vector<Scores>> cell_reps(rep.cells.size());
     std::vector<std::vector<Scores>> avg_reps(rep.averages.size());
     for (int b = 0; b < o.bootstrap; ++b) {
+      if (o.stop != nullptr && o.stop->load()) {
+        rep.interrupted = true;
+        return rep;
+      }
       std::map<std::string, std::vector<std::size_t>> drawn;
       for (const auto& [g, list] : members) {
         Rng rng = Rng::derive(o.seed, static_cast<std::uint64_t>(b), "survey:bootstrap:" + g);

@@ -104,6 +104,9 @@ nlohmann::json metrics_json(const Report& r) {
                                           {"answers", "each persona weighs 1, spread over its valid repeats"},
                                           {"js", "answer-code shares (numeric: equal bins), log base 2"},
                                           {"w1_norm", "w1 / (max code - min code)"}};
+  j["mode"] = r.mode;
+  j["items"] = nlohmann::json::array();
+  for (const auto& [id, text] : r.items) j["items"].push_back({{"id", id}, {"text", text}});
   j["options"] = {{"seed", r.options.seed},
                   {"bootstrap", r.options.bootstrap},
                   {"floor_draws", r.options.floor_draws},
@@ -119,6 +122,11 @@ nlohmann::json metrics_json(const Report& r) {
                           {"missing_target", jnum(c.missing_target)},
                           {"target_n", jnum(c.target_n)},
                           {"metrics", metrics_object(c.score, c.lo, c.hi, c.floor, c.uniform)}});
+    nlohmann::json sim = nlohmann::json::array(), target = nlohmann::json::array();
+    for (double v : c.sim_shares) sim.push_back(jnum(v));
+    for (double v : c.target_shares) target.push_back(jnum(v));
+    j["cells"].back()["distribution"] = {
+        {"points", c.points}, {"labels", c.labels}, {"sim", std::move(sim)}, {"target", std::move(target)}};
   }
   j["averages"] = nlohmann::json::array();
   for (const auto& a : r.averages)

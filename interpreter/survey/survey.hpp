@@ -12,6 +12,7 @@
 // Every random draw derives from Rng::derive(seed, index, "survey:...").
 #pragma once
 
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -175,6 +176,9 @@ struct EvalOptions {
   int floor_draws = 50;      // draws for the noise floor (0: none)
   double confidence = 0.95;  // two-sided percentile interval
   bool reference = false;    // the reference implementation's conventions (docs/survey.md)
+  // Checked between bootstrap replicates: when it becomes true the evaluation stops early and the
+  // report says so (Report::interrupted); its figures must then not be written.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct Cell {
@@ -188,6 +192,13 @@ struct Cell {
   Scores score, lo, hi;       // the metrics and their bootstrap interval
   Scores floor;               // mean metrics of same-size samples drawn from the target
   Scores uniform;             // metrics of uniform answers over the codes (the random baseline)
+  // The two distributions side by side (metrics.json `distribution`, the survey section of `persona
+  // report`): one point per substantive code (numeric items: per bin), the shares of the simulated
+  // answers (each persona weighing 1, spread over its repeats, whatever the conventions) and of the
+  // target compared.
+  std::vector<std::string> points;  // "1", "2", ... or numeric bins "0-2.4"
+  std::vector<std::string> labels;  // the codes' labels ("" where none and for bins)
+  std::vector<double> sim_shares, target_shares;
 };
 
 struct Average {
@@ -197,11 +208,14 @@ struct Average {
 };
 
 struct Report {
+  std::string mode;  // of the answers: random, deep, demographics, cultural ("mixed" when several)
+  std::vector<std::pair<std::string, std::string>> items;  // id and question text, questionnaire order
   std::vector<Cell> cells;
   std::vector<Average> averages;     // overall first, then per group when there are several
   std::vector<std::string> skipped;  // "ITEM (GROUP): why"
   EvalOptions options;
   Conventions conventions;
+  bool interrupted = false;  // EvalOptions::stop was set: the intervals are incomplete
 };
 
 // Compares the answers with the targets per (item, group), then averages. Items or groups without

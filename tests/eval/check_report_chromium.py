@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The HTML report renders in headless Chromium: a non-blank screenshot and the expected titles in the DOM.
 
-Generates 50 quickstart personas, writes `persona report` for them next to the test's output folder,
+Generates 50 quickstart personas and a `persona survey` of 50 example personas (random mode, offline),
+writes `persona report` for both (the survey with --survey) next to the test's output folder,
 opens the page in headless Chromium (no network: the page is self-contained), saves the screenshot as
 WORK_DIR/report.png and the DOM as WORK_DIR/report.dom.html, and checks that the image is not blank
 (decoded here with zlib: many distinct colours, a good share of non-white pixels) and that every
@@ -22,7 +23,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TITLES = ["Summary", "Attributes per persona", "Narrative length", "Category coverage", "Tier mix",
           "Anchors against their tables", "Contradictions, filler and repeats", "Similarity between personas",
-          "Privacy", "Manifest"]
+          "Privacy", "Manifest", "Survey"]
 
 
 def png_pixels(path):
@@ -82,8 +83,15 @@ def main():
     dom_file = os.path.join(work, "report.dom.html")
     subprocess.run([persona, "run", "examples/quickstart.persona", "-n", "50", "-o", jsonl, "-q"], cwd=source,
                    check=True)
-    subprocess.run([persona, "report", jsonl, "--recipe", "examples/quickstart.persona", "-o", html], cwd=source,
+    uk = os.path.join(work, "uk50.jsonl")
+    survey = os.path.join(work, "survey")
+    subprocess.run([persona, "run", "examples/survey/uk-adults.persona", "-n", "50", "-o", uk, "-q"], cwd=source,
                    check=True)
+    subprocess.run([persona, "survey", uk, "--questions", "examples/survey/questionnaire.toml", "--targets",
+                    "examples/survey/targets.csv", "--mode", "random", "--bootstrap", "50", "-o", survey, "-q"],
+                   cwd=source, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([persona, "report", jsonl, "--recipe", "examples/quickstart.persona", "--survey", survey, "-o",
+                    html], cwd=source, check=True)
     url = "file://" + os.path.abspath(html)
     failures = []
     with tempfile.TemporaryDirectory() as profile:
@@ -117,7 +125,8 @@ def main():
     for t in TITLES:
         if f">{t}</h2>" not in text:
             failures.append(f"section title '{t}' is missing from the DOM")
-    for needle in ["<svg", "q50.jsonl", "Jensen-Shannon", "recipe hash"]:
+    for needle in ["<svg", "q50.jsonl", "Jensen-Shannon", "recipe hash", "ghq_happy (United Kingdom)",
+                   'class="ci"', "noise floor"]:
         if needle not in text:
             failures.append(f"'{needle}' is missing from the DOM")
     print(f"DOM: {len(text)} characters, saved as {dom_file}")

@@ -1,4 +1,5 @@
 // The SVG chart module and the HTML page of `persona report`.
+#include <cmath>
 #include <regex>
 
 #include "eval_support.hpp"
@@ -150,4 +151,92 @@ TEST_CASE("counted contradictions are drawn with a table of the broken rules", "
   CHECK(html.find("Broken rules in c.jsonl") != std::string::npos);
   CHECK(html.find("<td class=\"l\">married-too-young</td><td>1</td>") != std::string::npos);
   CHECK(html.find("contradictions not counted") == std::string::npos);
+}
+
+TEST_CASE("horizontal bars draw an interval as a whisker and a reference value as a tick at their values",
+          "[report][svg]") {
+  svg::Chart c;
+  c.title = "KS";
+  c.value_format = "number";
+  c.width = 600;
+  c.mark_name = "noise floor";
+  c.labels = {"all"};
+  c.series = {{"deep", {0.2}}, {"random", {0.3}}};
+  c.extras.push_back({{0.1}, {0.4}, {0.05}});  // deep only
+  const std::string m = svg::horizontal_bars(c);
+  // The axis reaches the interval's end (0.4 -> 0.5), so a bar of 0.2 is 2/5 of the plot (600-230-64).
+  const auto w = bar_sizes(m, "width");
+  REQUIRE(w.size() == 4);  // two legend swatches, then the bars
+  CHECK(w[2] == Approx(306 * 0.2 / 0.5).margin(0.05));
+  CHECK(w[3] == Approx(306 * 0.3 / 0.5).margin(0.05));
+  const std::regex whisker(R"re(<path class="ci" d="M([0-9.]+) \d+V\d+M[0-9.]+ \d+H([0-9.]+))re");
+  std::smatch ci;
+  REQUIRE(std::regex_search(m, ci, whisker));
+  CHECK(std::stod(ci[1].str()) == Approx(230 + 306 * 0.1 / 0.5).margin(0.05));
+  CHECK(std::stod(ci[2].str()) == Approx(230 + 306 * 0.4 / 0.5).margin(0.05));
+  const std::regex tick(R"re(<line class="mark" x1="([0-9.]+)")re");
+  std::smatch mk;
+  REQUIRE(std::regex_search(m, mk, tick));
+  CHECK(std::stod(mk[1].str()) == Approx(230 + 306 * 0.05 / 0.5).margin(0.05));
+  CHECK(m.find("<title>deep, all: 0.2 [0.1, 0.4]</title>") != std::string::npos);
+  CHECK(m.find("<title>noise floor: 0.05</title>") != std::string::npos);
+  CHECK(count(m, "class=\"ci\"") == 1);  // the series without an interval has no whisker
+  CHECK(count(m, "class=\"mark\"") == 1);
+}
+
+TEST_CASE("the survey section shows each run's figures and escapes every text of metrics.json", "[report][html]") {
+  const std::string metrics = R"({
+    "mode": "deep", "conventions": {"name": "default"},
+    "options": {"seed": 4, "bootstrap": 100, "floor_draws": 10, "confidence": 0.9},
+    "items": [{"id": "q<1>", "text": "Do you like <script>alert('x')</script> & co?"}],
+    "cells": [{"item": "q<1>", "group": "A&B", "personas": 12, "invalid": 1,
+               "metrics": {"ks": {"value": 0.25, "lo": 0.125, "hi": 0.5, "floor": 0.0626, "uniform": 0.375},
+                           "w1_norm": {"value": null, "lo": null, "hi": null, "floor": null, "uniform": null}},
+               "distribution": {"points": ["1", "2"], "labels": ["<yes>", ""], "sim": [0.75, 0.25],
+                                "target": [0.5, 0.5]}}],
+    "averages": [{"group": "all", "cells": 1,
+                  "metrics": {"ks": {"value": 0.25, "lo": 0.125, "hi": 0.5, "floor": 0.0626, "uniform": 0.375}}}],
+    "skipped": ["q2 (A&B): no targets"],
+    "llm": {"prompt_tokens_per_answer": 123.45}})";
+  std::string error;
+  auto run = report::parse_survey("out/<deep>", metrics, error);
+  INFO(error);
+  REQUIRE(run);
+  CHECK(run->mode == "deep");
+  REQUIRE(run->cells.size() == 1);
+  CHECK(run->cells[0].metrics.at("ks").floor == 0.0626);
+  CHECK(std::isnan(run->cells[0].metrics.at("w1_norm").value));
+  const std::string html = report::render_html({}, "Survey", "persona test", {*run});
+  CHECK(html.find("<h2 id=\"survey\">Survey</h2>") != std::string::npos);
+  CHECK(html.find("id=\"summary\"") == std::string::npos);  // no persona files: no persona sections
+  CHECK(html.find("<script") == std::string::npos);
+  CHECK(html.find("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co?") != std::string::npos);
+  CHECK(html.find("<h3>q&lt;1&gt; (A&amp;B)</h3>") != std::string::npos);
+  CHECK(html.find("out/&lt;deep&gt;") != std::string::npos);
+  CHECK(html.find("1 = &lt;yes&gt;") != std::string::npos);
+  CHECK(html.find("<td>0.250 [0.125, 0.500]</td>") != std::string::npos);
+  CHECK(html.find("<td>0.063</td>") != std::string::npos);  // the floor (0.0626 to 3 decimals)
+  CHECK(html.find("<title>noise floor: 0.0626</title>") != std::string::npos);
+  CHECK(html.find("<td>0.375</td>") != std::string::npos);  // uniform answers
+  CHECK(html.find("<td>123.5</td>") != std::string::npos);  // prompt tokens per answered item
+  CHECK(html.find("90% bootstrap interval") != std::string::npos);
+  CHECK(html.find("<title>deep, 1: 75.0%</title>") != std::string::npos);
+  CHECK(html.find("<title>target, 2: 50.0%</title>") != std::string::npos);
+  CHECK(html.find("deep: q2 (A&amp;B): no targets") != std::string::npos);
+  CHECK(count(html, "<svg") == count(html, "</svg>"));
+  // Two runs of one mode are told apart by their folders.
+  auto other = *run;
+  other.dir = "out/again";
+  const std::string two = report::render_html({}, "Survey", "persona test", {*run, other});
+  CHECK(two.find("<td class=\"l\">deep (out/again)</td>") != std::string::npos);
+  // What is not a survey's metrics.json is refused, saying why.
+  CHECK_FALSE(report::parse_survey("x", "[1, 2]", error));
+  CHECK(error == "not a JSON object");
+  CHECK_FALSE(report::parse_survey("x", R"({"cells": [{"item": "a"}], "averages": []})", error));
+  CHECK(error == "cells[0] has no `item` or `metrics`");
+  CHECK_FALSE(report::parse_survey(
+      "x", R"({"cells": [{"item": "a", "metrics": {}, "distribution": {"points": ["1"], "sim": [], "target": [1]}}],
+              "averages": []})",
+      error));
+  CHECK(error.find("`distribution` needs") != std::string::npos);
 }

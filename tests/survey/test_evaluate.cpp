@@ -1,5 +1,6 @@
 // From answers to metrics: grouping, repeats, skipped items, bootstrap intervals, noise floor,
 // the uniform baseline, the reference conventions, random answers and answers.csv.
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
@@ -269,4 +270,55 @@ TEST_CASE("the persona reader names the line of a bad persona and skips a torn l
     CHECK(d.all()[1].message == "persona `a` appears twice (first on line 1)");
   }
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("each cell records the simulated and target shares per code that metrics.json carries") {
+  const Questionnaire q = questionnaire();
+  const auto ps = people(std::vector<std::string>(4, "Kenya"));
+  // Persona 0 answers 1 twice, persona 1 answers 1 and 2 (each persona weighs 1), personas 2-3 answer 2.
+  std::vector<Answer> as;
+  auto add = [&](std::size_t p, std::size_t item, int r, double code) {
+    as.push_back(ans(p, item, code, r));
+    as.back().mode = Mode::deep;
+  };
+  add(0, 0, 0, 1), add(0, 0, 1, 1), add(1, 0, 0, 1), add(1, 0, 1, 2), add(2, 0, 0, 2), add(2, 0, 1, 2);
+  add(3, 0, 0, 2), add(3, 0, 1, 2);
+  const Targets t = targets(q, "item,group,code,share\na,Kenya,1,0.7\na,Kenya,2,0.3\n");
+  DiagnosticList d;
+  const Report r = evaluate(q, ps, as, t, {.seed = 1, .bootstrap = 0, .floor_draws = 0}, d);
+  CHECK(r.mode == "deep");
+  REQUIRE(r.cells.size() == 1);
+  const Cell& c = r.cells[0];
+  CHECK(c.points == std::vector<std::string>{"1", "2", "3", "4"});
+  REQUIRE(c.sim_shares.size() == 4);
+  CHECK(c.sim_shares[0] == Approx(1.5 / 4));
+  CHECK(c.sim_shares[1] == Approx(2.5 / 4));
+  CHECK(c.sim_shares[3] == 0);
+  CHECK(c.target_shares[0] == Approx(0.7));
+  CHECK(c.target_shares[2] == 0);
+  const auto j = metrics_json(r);
+  CHECK(j["mode"] == "deep");
+  CHECK(j["items"][0]["id"] == "a");
+  CHECK(j["cells"][0]["distribution"]["points"] == nlohmann::json({"1", "2", "3", "4"}));
+  CHECK(j["cells"][0]["distribution"]["sim"][0].get<double>() == Approx(0.375));
+  CHECK(j["cells"][0]["distribution"]["target"][1].get<double>() == Approx(0.3));
+}
+
+TEST_CASE("a stop flag raised before the bootstrap ends the evaluation early and says so") {
+  const Questionnaire q = questionnaire();
+  const auto ps = people(std::vector<std::string>(30, "Kenya"));
+  const auto as = random_answers(q, ps, {.seed = 5, .repeats = 1});
+  const Targets t = targets(q, "item,group,code,share\na,Kenya,1,0.7\na,Kenya,2,0.3\n");
+  DiagnosticList d;
+  std::atomic<bool> stop{true};
+  EvalOptions o{.seed = 9, .bootstrap = 40, .floor_draws = 0};
+  o.stop = &stop;
+  const Report stopped = evaluate(q, ps, as, t, o, d);
+  CHECK(stopped.interrupted);
+  REQUIRE_FALSE(stopped.cells.empty());
+  CHECK(std::isnan(stopped.cells[0].lo.ks));
+  stop = false;
+  const Report whole = evaluate(q, ps, as, t, o, d);
+  CHECK_FALSE(whole.interrupted);
+  CHECK(std::isfinite(whole.cells[0].lo.ks));
 }
