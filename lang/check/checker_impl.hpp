@@ -31,6 +31,7 @@ struct Scope {
   std::optional<ast::Tiers> tiers;
   std::optional<ast::Ident> walk, prefer;
   std::vector<ast::Filter> filters;
+  std::vector<ast::Panel> panels;  // `always`, from every file (a panel only grows)
   std::optional<ast::Number> batch, context;
   std::optional<ast::Narrative> narrative;
   std::optional<ast::Model> model;
@@ -156,6 +157,7 @@ class Checker {
   void check_attributes(const Scope& scope, Recipe& out);
   void check_filters(const Scope& scope, Recipe& out);
   void check_globs(const Scope& scope);
+  void check_panels(const Scope& scope, Recipe& out);
 
   // ---- settings (settings.cpp) ----
   void check_narrative(const Scope& scope, Recipe& out);
