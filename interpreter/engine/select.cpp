@@ -319,7 +319,8 @@ void select_attributes(const Model& m, Persona& p, Scratch& scratch, bool offlin
 
   // Quotas by the tier ratio, for what the panel leaves of the target.
   const double wsum = std::max(1e-9, as.near + as.mid + as.far);
-  const int total = std::max(0, p.target_count - static_cast<int>(m.panel().size()));
+  const int panel_n = static_cast<int>(m.panel().size());
+  const int total = std::max(0, p.target_count - panel_n);
   int quota[3];
   quota[0] = static_cast<int>(std::lround(total * as.near / wsum));
   quota[1] = static_cast<int>(std::lround(total * as.mid / wsum));
@@ -349,8 +350,8 @@ void select_attributes(const Model& m, Persona& p, Scratch& scratch, bool offlin
   if (deficit > 0) deficit -= pick(1, deficit);
   if (deficit > 0) deficit -= pick(0, deficit);
   if (deficit > 0)
-    p.problems.push_back("only " + std::to_string(total - deficit) + " of " + std::to_string(total) +
-                         " attributes available after filters and deduplication");
+    p.problems.push_back("only " + std::to_string(total - deficit + panel_n) + " of " +
+                         std::to_string(total + panel_n) + " attributes available after filters and deduplication");
   for (std::uint32_t f : s.touched_folds) s.fold_used[f] = 0;
   for (std::uint32_t b : s.touched_blocked) s.blocked[b] = 0;
   s.touched_folds.clear();

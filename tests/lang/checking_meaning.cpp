@@ -295,8 +295,7 @@ TEST_CASE("a panel larger than count's upper bound is a positioned error that sa
   REQUIRE(c.count("panel-too-large") == 1);
   const auto& d = c.first("panel-too-large");
   CHECK(to_string(d.where) == "t.persona:7:3");  // the line that makes it too large
-  CHECK(d.message ==
-        "the panel has 4 attributes (with this 'always' line), more than count's upper bound 2");
+  CHECK(d.message == "the panel has 4 attributes (with this 'always' line), more than count's upper bound 2");
   CHECK(d.notes.at(1) == "raise count (line 5) to at least 4, or narrow the panel");
   // Within the bound, and with the default count (200..250), no error.
   CHECK(check(kFacts + "attributes {\n  count 1..4\n  always \"Lifestyle and Daily Routine/**\"\n"
