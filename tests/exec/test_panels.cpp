@@ -1,13 +1,19 @@
 // Panels (`always` in the attributes block) and the wide CSV: every persona carries every panel
 // attribute, a panel attribute that does not apply keeps its slot and says why, the filters do not
 // touch the panel, and the wide file loads in Python's csv module with one row per persona.
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "exec/exec.hpp"
+#include "exec/merge.hpp"
+#include "fake_provider.hpp"
+#include "llm/fake/fake_server.hpp"
 #include "process.hpp"
 
 using namespace persona;
@@ -206,4 +212,93 @@ TEST_CASE("a recipe without a panel writes a wide file with the persona columns 
   CHECK(header.rfind("\"id\",\"seed\",\"anchor.country\"", 0) == 0);
   CHECK(header.find('/') == std::string::npos);
   CHECK(std::count(text.begin(), text.end(), '\n') == 6);
+}
+
+TEST_CASE("persona merge refuses csv-wide shards and says what to do instead") {
+  auto prog = program_from(panel_recipe(), "panel.persona");
+  const auto dir = test::scratch_dir("exec-panels-merge");
+  std::vector<std::string> shards;
+  for (unsigned k = 1; k <= 2; ++k) {
+    exec::RunOptions o;
+    o.count = 6;
+    o.seed = 7;
+    o.shard_k = k;
+    o.shard_n = 2;
+    o.out = (dir / ("s" + std::to_string(k) + ".csv")).string();
+    o.format = record::Format::csv_wide;
+    REQUIRE(exec::run(*prog, o).ok);
+    shards.push_back(o.out);
+  }
+  exec::MergeOptions m;
+  m.shards = shards;
+  m.out = (dir / "all.csv").string();
+  DiagnosticList diags;
+  const auto res = exec::merge(m, diags);
+  CHECK_FALSE(res.ok);
+  REQUIRE_FALSE(diags.all().empty());
+  CHECK(diags.all().front().code == "shard-unmergeable");
+  CHECK(diags.all().front().message.find("does not merge csv-wide shards") != std::string::npos);
+  CHECK_FALSE(fs::exists(m.out));
+}
+
+TEST_CASE(
+    "with an LLM the panel slots are filled like the others and a panel slot that does not apply is never asked") {
+  llm::fake::Server server;
+  REQUIRE(server.start());
+  const auto dir = test::scratch_dir("exec-panels-llm");
+  ::setenv("PERSONA_PANEL_KEY", "test-key", 1);
+  test::write_file(dir / "panel.persona", R"(recipe "panel-llm" version "1.0"
+taxonomy stdlib.core
+seed 11
+anchor country ~ table stdlib.countries
+anchor gender  ~ table stdlib.sex_ratio by country
+anchor age     ~ uniform(20, 40) round
+anchor employment = "employed"
+story {
+  values <- llm "core values" x 2..3 from age, gender, country
+}
+attributes {
+  count 30..40
+  batch 12
+  always "Lifestyle and Daily Routine/Money Habits/**"
+  always "Career and Work Identity/Retired Working Life/Former Career/*"
+}
+narrative none
+output {
+  prompts on
+}
+)");
+  test::write_file(dir / "persona.toml",
+                   test::fake_provider_toml(server.base_url(), "PERSONA_PANEL_KEY", "max_concurrency = 4\n"));
+  const auto cli = test::run_command(
+      "'" + std::string(PERSONA_BIN) + "' run panel.persona -n 4 -o out.jsonl --llm fake --no-cache -q", "",
+      (dir).string());
+  INFO(cli.err);
+  REQUIRE(cli.code == 0);
+  const auto people = read_jsonl((dir / "out.jsonl").string());
+  REQUIRE(people.size() == 4);
+  for (const auto& p : people) {
+    std::size_t money = 0, former = 0;
+    for (const auto& a : p["attributes"]) {
+      if (a["tier"] != "panel") continue;
+      const std::string path = a["path"];
+      if (path.find("Money Habits") != std::string::npos) {
+        ++money;
+        CHECK(a["status"] == "filled");
+        CHECK(a["source"] == "llm");
+      } else {
+        ++former;
+        CHECK(a["status"] == "not_applicable: the taxonomy's condition is false for this persona");
+        CHECK(a["value"].is_null());
+      }
+    }
+    CHECK(money >= 10);
+    CHECK(former >= 2);
+    // The fill calls asked the money habits and never the former career (employed personas).
+    std::string asked;
+    for (const auto& c : p["prompts"])
+      if (c["step"].get<std::string>().rfind("fill", 0) == 0) asked += c["user"].get<std::string>();
+    CHECK(asked.find("Saving Habit") != std::string::npos);
+    CHECK(asked.find("Former Occupation Group") == std::string::npos);
+  }
 }
