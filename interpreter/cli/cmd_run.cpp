@@ -1,4 +1,5 @@
-// persona run FILE --count N --seed S --out PATH [--format jsonl|csv] [--threads N] [--shard K/N|auto [--shards N]]
+// persona run FILE --count N --seed S --out PATH [--format jsonl|csv|csv-wide] [--threads N] [--shard K/N|auto
+// [--shards N]]
 //             [--llm NAME] ...
 // persona plan FILE [--format text|dot] [--llm NAME]
 #include <fmt/format.h>
@@ -228,10 +229,13 @@ int do_run(const RunArgs& a) {
   if (format.empty()) format = "jsonl";
   const auto fmt_kind = record::parse_format(format);
   if (!fmt_kind) {
-    std::cerr << "persona run: error: unknown format '" << format << "' (jsonl or csv)\n";
+    std::cerr << "persona run: error: unknown format '" << format << "' (jsonl, csv or csv-wide)\n";
     return Exit::usage_error;
   }
   o.format = *fmt_kind;
+  if (o.format == record::Format::csv_wide && r.attributes.panels.empty() && !a.quiet)
+    std::cerr << "persona run: warning: the recipe has no panel (`always \"GLOB\"` in `attributes`), so the "
+                 "csv-wide file has no attribute columns: only id, seed, anchors and story outputs\n";
   o.threads = std::max(1u, a.threads);
   o.shard_k = k;
   o.shard_n = n;
@@ -368,11 +372,13 @@ void add_run_command(CLI::App& root, int& code) {
       ->check(whole_number(0, std::numeric_limits<std::uint64_t>::max()));
   run->add_option("--seed,-s", ra->seed, "Run seed, 0 to 2^64-1 (default: the recipe's `seed`, else 0)")
       ->check(whole_number(0, std::numeric_limits<std::uint64_t>::max()));
-  run->add_option("--out,-o", ra->out, "Output path, or - for standard output (JSONL only, no manifest then)");
+  run->add_option("--out,-o", ra->out, "Output path, or - for standard output (JSONL or csv-wide, no manifest then)");
   run->add_option("--format,-f", ra->format,
-                  "jsonl (one persona per line) or csv (PATH.personas.csv + PATH.attributes.csv); default: the "
-                  "recipe's `output { format }`, else jsonl")
-      ->check(CLI::IsMember({"jsonl", "csv"}));
+                  "jsonl (one persona per line), csv (PATH.personas.csv + PATH.attributes.csv) or csv-wide (PATH: "
+                  "one row per persona with id, seed, weight, anchors, story outputs and one column per panel "
+                  "attribute, `always` in the recipe; other attributes are not in it); default: the recipe's "
+                  "`output { format }`, else jsonl")
+      ->check(CLI::IsMember({"jsonl", "csv", "csv-wide"}));
   run->add_option("--threads,-j", ra->threads, "Worker threads (output is identical for any value)")
       ->check(whole_number(1, 1024));
   run->add_option("--shard", ra->shard,

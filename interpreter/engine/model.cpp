@@ -220,6 +220,13 @@ std::unique_ptr<Model> Model::create(lang::Recipe recipe, std::shared_ptr<const 
       for (tax::Vertex w : t.subtree(v))
         if (w < leaf_of_vertex.size() && leaf_of_vertex[w] != UINT32_MAX)
           m->leaves_[leaf_of_vertex[w]].filter_bits |= std::uint64_t{1} << f;
+  // The panel: every leaf under a node an `always` glob selects.
+  for (const auto& g : r.attributes.panels)
+    for (tax::Vertex v : t.glob(g))
+      for (tax::Vertex w : t.subtree(v))
+        if (w < leaf_of_vertex.size() && leaf_of_vertex[w] != UINT32_MAX) m->leaves_[leaf_of_vertex[w]].panel = true;
+  for (std::uint32_t i = 0; i < m->leaves_.size(); ++i)
+    if (m->leaves_[i].panel) m->panel_.push_back(i);
 
   // ---- near-duplicates: leaves whose TF-IDF cosine is >= 0.9 (through the inverted index) ----
   if (t.has_vectors()) {

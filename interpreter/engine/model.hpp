@@ -34,6 +34,7 @@ struct LeafInfo {
   std::uint64_t filter_bits = 0;  // bit f set when recipe filter f's glob matches the leaf
   float walk_weight = 1;          // 0.25 + long_tail: random-BFS key weight
   bool restates_anchor = false;   // excluded: restates an anchor (e.g. "Age Bracket" with an age anchor)
+  bool panel = false;             // an `always` glob matches it: every persona receives it
   Lexicon lexicon = Lexicon::descriptor;
   std::string name;  // leaf name
   std::vector<OptionInfo> options;
@@ -66,6 +67,8 @@ class Model {
   [[nodiscard]] std::span<const LeafInfo> leaves() const { return leaves_; }
   [[nodiscard]] const LeafInfo& leaf(std::uint32_t i) const { return leaves_[i]; }
   [[nodiscard]] std::span<const AnchorInfo> anchors() const { return anchors_; }
+  // The panel (`always` globs): leaf indices in taxonomy order, given to every persona.
+  [[nodiscard]] std::span<const std::uint32_t> panel() const { return panel_; }
   [[nodiscard]] std::size_t fold_count() const { return fold_count_; }
   [[nodiscard]] std::span<const cond::Condition* const> conditions() const { return conditions_; }
   [[nodiscard]] const std::vector<std::uint32_t>& condition_set(std::uint32_t i) const { return cond_sets_[i]; }
@@ -109,6 +112,7 @@ class Model {
   std::shared_ptr<const coherence::Rules> rules_;
   std::vector<LeafInfo> leaves_;
   std::vector<AnchorInfo> anchors_;
+  std::vector<std::uint32_t> panel_;
   std::vector<const cond::Condition*> conditions_;  // distinct taxonomy conditions (by canonical text)
   std::vector<std::vector<std::uint32_t>> cond_sets_;
   std::vector<std::uint8_t> cond_latent_;               // per condition

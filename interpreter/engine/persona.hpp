@@ -15,7 +15,8 @@ namespace persona::engine {
 
 class Population;  // engine/population.hpp
 
-enum class Tier : std::uint8_t { near, mid, far };
+// panel: an `always` attribute, given to every persona whatever its similarity to the core.
+enum class Tier : std::uint8_t { near, mid, far, panel };
 enum class Source : std::uint8_t { options, lexicon, llm, table };
 enum class SlotStatus : std::uint8_t { pending, filled, failed };
 

@@ -268,6 +268,7 @@ record::CsvColumns Program::csv_columns() const {
     for (const auto& st : r.story) c.core.emplace_back(st.output, st.shape.kind != lang::StoryShape::Kind::text);
   c.narrative = output_on(r, "narrative");
   c.usage = output_on(r, "usage");
+  for (std::uint32_t li : m.panel()) c.panel.push_back(m.taxonomy()[m.leaf(li).vertex].path);
   return c;
 }
 

@@ -48,6 +48,7 @@ struct Scratch::Impl {
   struct Pick {
     std::uint32_t leaf;
     Tier tier;
+    const char* not_applicable = nullptr;  // panel leaves only: why it does not apply to this persona
   };
   std::vector<Pick> chosen;
 };
@@ -272,15 +273,6 @@ void select_attributes(const Model& m, Persona& p, Scratch& scratch, bool offlin
                    {base + b1, base + b2, base + b1, base + b1},
                    {base + b2, base + n, base + b2, base + b2}};
 
-  // Quotas by the tier ratio.
-  const double wsum = std::max(1e-9, as.near + as.mid + as.far);
-  const int total = p.target_count;
-  int quota[3];
-  quota[0] = static_cast<int>(std::lround(total * as.near / wsum));
-  quota[1] = static_cast<int>(std::lround(total * as.mid / wsum));
-  quota[1] = std::min(quota[1], total - quota[0]);
-  quota[2] = total - quota[0] - quota[1];
-
   // Pick, skipping same-meaning leaves.
   s.fold_used.resize(m.fold_count(), 0);
   s.blocked.resize(m.leaves().size(), 0);
@@ -294,6 +286,47 @@ void select_attributes(const Model& m, Persona& p, Scratch& scratch, bool offlin
     }
     return true;
   };
+  auto take = [&](const LeafInfo& L) {
+    s.fold_used[L.fold_id] = 1;
+    s.touched_folds.push_back(L.fold_id);
+    for (std::uint32_t d : L.near_dups)
+      if (!s.blocked[d]) {
+        s.blocked[d] = 1;
+        s.touched_blocked.push_back(d);
+      }
+  };
+
+  // The panel first: every persona gets every panel leaf, whatever the filters say; one that does not
+  // apply keeps its slot and says why (the fill step skips it). Its leaves count toward the target,
+  // and block their same-meaning leaves and near-duplicates from the sampled part.
+  for (std::uint32_t li : m.panel()) {
+    const LeafInfo& L = m.leaf(li);
+    const char* why = nullptr;
+    if (L.restates_anchor) {
+      why = "not_applicable: restates an anchor";
+    } else {
+      bool holds = true;
+      for (std::uint32_t c : m.condition_set(L.cond_set))
+        if (!m.condition_latent(c) && !cond::evaluate(*m.conditions()[c], p.facts)) holds = false;
+      if (!holds || !latent_hold(L.cond_set))
+        why = "not_applicable: the taxonomy's condition is false for this persona";
+      else if (!m.rules().possible(p.coherence, L.vertex))
+        why = "not_applicable: every value option contradicts the persona's facts";
+    }
+    take(L);
+    s.chosen.push_back({li, Tier::panel, why});
+  }
+
+  // Quotas by the tier ratio, for what the panel leaves of the target.
+  const double wsum = std::max(1e-9, as.near + as.mid + as.far);
+  const int panel_n = static_cast<int>(m.panel().size());
+  const int total = std::max(0, p.target_count - panel_n);
+  int quota[3];
+  quota[0] = static_cast<int>(std::lround(total * as.near / wsum));
+  quota[1] = static_cast<int>(std::lround(total * as.mid / wsum));
+  quota[1] = std::min(quota[1], total - quota[0]);
+  quota[2] = total - quota[0] - quota[1];
+
   auto pick = [&](int tier, int want) {
     int got = 0;
     Cursor& c = cur[tier];
@@ -303,13 +336,7 @@ void select_attributes(const Model& m, Persona& p, Scratch& scratch, bool offlin
       if (s.fold_used[L.fold_id] || s.blocked[li]) continue;
       if (!latent_hold(L.cond_set)) continue;                    // not applicable given the latent facts
       if (!m.rules().possible(p.coherence, L.vertex)) continue;  // every option contradicts the facts
-      s.fold_used[L.fold_id] = 1;
-      s.touched_folds.push_back(L.fold_id);
-      for (std::uint32_t d : L.near_dups)
-        if (!s.blocked[d]) {
-          s.blocked[d] = 1;
-          s.touched_blocked.push_back(d);
-        }
+      take(L);
       s.chosen.push_back({li, static_cast<Tier>(tier)});
       ++got;
     }
@@ -323,8 +350,8 @@ void select_attributes(const Model& m, Persona& p, Scratch& scratch, bool offlin
   if (deficit > 0) deficit -= pick(1, deficit);
   if (deficit > 0) deficit -= pick(0, deficit);
   if (deficit > 0)
-    p.problems.push_back("only " + std::to_string(total - deficit) + " of " + std::to_string(total) +
-                         " attributes available after filters and deduplication");
+    p.problems.push_back("only " + std::to_string(total - deficit + panel_n) + " of " +
+                         std::to_string(total + panel_n) + " attributes available after filters and deduplication");
   for (std::uint32_t f : s.touched_folds) s.fold_used[f] = 0;
   for (std::uint32_t b : s.touched_blocked) s.blocked[b] = 0;
   s.touched_folds.clear();
@@ -338,9 +365,10 @@ void select_attributes(const Model& m, Persona& p, Scratch& scratch, bool offlin
     sl.leaf = s.chosen[k].leaf;
     sl.tier = s.chosen[k].tier;
     sl.source = Source::options;
-    sl.status = SlotStatus::pending;
+    sl.status = s.chosen[k].not_applicable != nullptr ? SlotStatus::failed : SlotStatus::pending;
     sl.value.clear();
     sl.reason.clear();
+    if (s.chosen[k].not_applicable != nullptr) sl.reason = s.chosen[k].not_applicable;
     sl.option = -1;
   }
 }
@@ -355,6 +383,7 @@ std::string SelectStep::detail() const {
       fmt::format("taxonomy {}, count {}..{}, tiers near {} mid {} far {} by {}, walk {} prefer {}", r.taxonomy,
                   as.min_count, as.max_count, text::format_number(as.near), text::format_number(as.mid),
                   text::format_number(as.far), m_.similarity(), as.walk, as.prefer);
+  for (const auto& g : as.panels) d += ", always \"" + g + "\"";
   if (as.filters.empty()) d += ", include *";
   for (const auto& f : as.filters) {
     d += std::string(", ") + (f.include ? "include " : "exclude ") + "\"" + f.glob + "\"";
@@ -535,7 +564,10 @@ Explanation explain_selection(const Program& prog, Persona& p, Scratch& scratch,
   if (!m.rules().possible(p.coherence, L.vertex))
     o += "  every value option contradicts the persona's facts (" + m.rules().statement(L.vertex, 0) + ")\n";
 
-  if (slot != nullptr) {
+  if (L.panel) o += "  panel: an 'always' glob matches it: every persona receives it, whatever the filters and tiers\n";
+  if (slot != nullptr && slot->tier == Tier::panel) {
+    o += "  verdict: in the panel" + (slot->reason.empty() ? std::string() : " (" + slot->reason + ")") + "\n";
+  } else if (slot != nullptr) {
     o += "  verdict: chosen in the " + std::string(to_string(slot->tier)) + " tier\n";
   } else if (!is_candidate) {
     o += "  verdict: not a candidate for this persona\n";

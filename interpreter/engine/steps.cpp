@@ -22,6 +22,8 @@ std::string_view to_string(Tier t) {
       return "mid";
     case Tier::far:
       return "far";
+    case Tier::panel:
+      return "panel";
   }
   return "near";
 }
@@ -445,7 +447,10 @@ std::optional<Ask> FillStep::run(Persona& p, Scratch&) const {
   Ask a;
   a.kind = Ask::Kind::fill;
   a.step = index_;
-  for (std::size_t i = first; i < last; ++i) a.items.push_back(static_cast<std::uint32_t>(i));
+  // Slots decided before the fill (panel attributes that do not apply to this persona) are not asked.
+  for (std::size_t i = first; i < last; ++i)
+    if (p.attributes[i].status == SlotStatus::pending) a.items.push_back(static_cast<std::uint32_t>(i));
+  if (a.items.empty()) return std::nullopt;
   a.tag = "fill:" + std::to_string(first);
   return a;
 }

@@ -553,10 +553,17 @@ struct Evaluator::Impl {
       m["repeated_names"] = static_cast<double>(repeated) / A;
       m["semantic_twins"] = static_cast<double>(twins) / A;
       m["depth_mean"] = static_cast<double>(depth_sum) / A;
+      // The tier shares are of the sampled attributes: a panel (tier "panel", given to every
+      // persona) has no tier target and is reported on its own.
+      const auto panel_it = tiers.find("panel");
+      const double panel_n = panel_it == tiers.end() ? 0.0 : static_cast<double>(panel_it->second);
+      const double sampled = A - panel_n;
       for (const char* tier : {"near", "mid", "far"}) {
         const auto it = tiers.find(tier);
-        m[std::string("tier_") + tier] = it == tiers.end() ? 0.0 : static_cast<double>(it->second) / A;
+        m[std::string("tier_") + tier] =
+            it == tiers.end() || sampled <= 0 ? 0.0 : static_cast<double>(it->second) / sampled;
       }
+      if (panel_n > 0) m["tier_panel"] = panel_n / A;
     }
     if (filled > 0) {
       m["filler"] = static_cast<double>(filler) / F;
@@ -585,7 +592,7 @@ struct Evaluator::Impl {
         // attributes outside near/mid/far count as distance too
         double other = 0;
         for (const auto& [k, c] : tiers)
-          if (k != "near" && k != "mid" && k != "far") other += static_cast<double>(c) / A;
+          if (k != "near" && k != "mid" && k != "far" && k != "panel") other += static_cast<double>(c) / A;
         m["tier_distance"] = (tv + other) / 2.0;
       }
     }

@@ -59,7 +59,7 @@ struct RunTotals {
   std::uint64_t attributes = 0;
   std::uint64_t filled = 0;
   std::uint64_t not_filled = 0;
-  std::uint64_t tier[3] = {0, 0, 0};              // near, mid, far
+  std::uint64_t tier[4] = {0, 0, 0, 0};           // near, mid, far, panel
   std::uint64_t source[4] = {0, 0, 0, 0};         // options, lexicon, llm, table (filled attributes)
   std::map<std::string, std::uint64_t> statuses;  // not-filled attributes by status ("not_applicable", "llm: ...")
   std::uint64_t with_problems = 0;

@@ -64,7 +64,7 @@ void RunTotals::add(const RunTotals& t) {
   attributes += t.attributes;
   filled += t.filled;
   not_filled += t.not_filled;
-  for (int i = 0; i < 3; ++i) tier[i] += t.tier[i];
+  for (int i = 0; i < 4; ++i) tier[i] += t.tier[i];
   for (int i = 0; i < 4; ++i) source[i] += t.source[i];
   for (const auto& [k, v] : t.statuses) statuses[k] += v;
   with_problems += t.with_problems;
@@ -82,7 +82,7 @@ void account(const record::PersonaRecord& r, RunTotals& t) {
   t.min_attributes = std::min(t.min_attributes, n);
   t.max_attributes = std::max(t.max_attributes, n);
   for (const auto& a : r.attributes) {
-    ++t.tier[a.tier == "near" ? 0 : a.tier == "mid" ? 1 : 2];
+    ++t.tier[a.tier == "near" ? 0 : a.tier == "mid" ? 1 : a.tier == "panel" ? 3 : 2];
     if (a.status == "filled") {
       ++t.filled;
       ++t.source[a.source == "options" ? 0 : a.source == "lexicon" ? 1 : a.source == "llm" ? 2 : 3];

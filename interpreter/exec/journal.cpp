@@ -122,6 +122,7 @@ bool Journal::open(const engine::Program& prog, const RunOptions& opts, const nl
       error = "--format csv writes two files and needs --out PATH, not standard output";
       return false;
     }
+    if (opts.format == record::Format::csv_wide) files_[0].pending = record::csv_wide_header(columns_);
     return true;
   }
   // Special files (/dev/null, a FIFO, a terminal) are written in place: never a `.part` beside
@@ -140,6 +141,7 @@ bool Journal::open(const engine::Program& prog, const RunOptions& opts, const nl
       return false;
     }
     files_.push_back(std::move(f));
+    if (opts.format == record::Format::csv_wide) files_[0].pending = record::csv_wide_header(columns_);
     return true;
   }
   regular_ = true;
@@ -193,6 +195,7 @@ bool Journal::open(const engine::Program& prog, const RunOptions& opts, const nl
     files_[0].pending = record::csv_personas_header(columns_);
     files_[1].pending = record::csv_attributes_header();
   }
+  if (!appending && opts.format == record::Format::csv_wide) files_[0].pending = record::csv_wide_header(columns_);
   if (opts.manifest) {
     nlohmann::ordered_json rec = {
         {"status", "running"}, {"command_line", opts.command_line}, {"started", now_iso()}, {"fingerprint", fp}};
@@ -233,6 +236,27 @@ bool Journal::scan(const engine::Program& prog, const RunOptions& opts, std::str
       }
       if (st == record::ReadStatus::end || st == record::ReadStatus::torn) break;
       error = files_[0].part + ": " + in.error() + "; remove the file or run without --resume";
+      return false;
+    }
+  } else if (opts.format == record::Format::csv_wide) {
+    record::CsvWideReader in;
+    if (!in.open(files_[0].part)) {
+      // A run killed before its header reached the disk: start afresh.
+      std::error_code ec;
+      if (std::filesystem::file_size(files_[0].part, ec) < 4) return true;
+      error = in.error();
+      return false;
+    }
+    keep[0] = in.good_offset();
+    for (;;) {
+      const auto st = in.next(r);
+      if (st == record::ReadStatus::ok) {
+        if (!check(in.line())) return false;
+        keep[0] = in.good_offset();
+        continue;
+      }
+      if (st == record::ReadStatus::end || st == record::ReadStatus::torn) break;
+      error = in.error() + "; remove the file or run without --resume";
       return false;
     }
   } else {
@@ -279,6 +303,8 @@ void Journal::format(const record::PersonaRecord& r, std::vector<std::string>& b
   bufs.resize(files_.size());
   if (opts_.format == record::Format::jsonl)
     record::write_jsonl(r, bufs[0]);
+  else if (opts_.format == record::Format::csv_wide)
+    record::write_csv_wide(r, columns_, bufs[0]);
   else
     record::write_csv_long(r, columns_, bufs[0], bufs[1]);
 }

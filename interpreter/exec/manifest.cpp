@@ -200,10 +200,14 @@ json manifest(const engine::Program& prog, const RunOptions& opts, const RunResu
                        {"residual", opts.population->residual()},
                        {"targets", targets}};
   }
+  if (!r.attributes.panels.empty()) j["parameters"]["attributes"]["panel"] = r.attributes.panels;
   j["output"] = {{"path", opts.out}, {"bytes", t.bytes}, {"format", std::string(record::to_string(opts.format))}};
   if (opts.format == record::Format::csv) j["output"]["files"] = record::output_files(opts.format, opts.out);
   json statuses = json::object();
   for (const auto& [k, v] : status_kinds(t)) statuses[k] = v;
+  // `panel` only when the recipe has one, so the counts of other runs keep their shape.
+  json tiers = {{"near", t.tier[0]}, {"mid", t.tier[1]}, {"far", t.tier[2]}};
+  if (t.tier[3] > 0) tiers["panel"] = t.tier[3];
   j["counts"] = {
       {"personas", t.personas},
       {"attributes", t.attributes},
@@ -212,7 +216,7 @@ json manifest(const engine::Program& prog, const RunOptions& opts, const RunResu
       {"not_filled_by_status", statuses},
       {"attributes_min", t.min_attributes},
       {"attributes_max", t.max_attributes},
-      {"tiers", {{"near", t.tier[0]}, {"mid", t.tier[1]}, {"far", t.tier[2]}}},
+      {"tiers", tiers},
       {"sources", {{"options", t.source[0]}, {"lexicon", t.source[1]}, {"llm", t.source[2]}, {"table", t.source[3]}}},
       {"resumed", t.resumed},
       {"reasked", t.reasks},

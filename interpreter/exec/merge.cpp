@@ -108,6 +108,14 @@ bool load(Shard& s, DiagnosticSink& diags) {
     fail(diags, s.manifest_path, "shard-unreadable", "unknown output format '" + format->get<std::string>() + "'");
     return false;
   }
+  if (*fmt == record::Format::csv_wide) {
+    // A wide file holds only the panel attributes: the merged manifest's counts could not be kept.
+    fail(diags, s.manifest_path, "shard-unmergeable",
+         "persona merge does not merge csv-wide shards (a wide file keeps only the panel attributes, so the merged "
+         "counts would be wrong); run the shards with --format jsonl or csv and merge those, or concatenate the "
+         "wide files (keep the first header; rows are then grouped by shard, sort them by id)");
+    return false;
+  }
   s.files = record::output_files(*fmt, s.out);
   s.personas = u64(s.manifest, {"counts", "personas"});
   std::uint64_t size = 0;

@@ -58,7 +58,8 @@ struct MergeResult {
 // then writes the merged output through `.part` files renamed into place only when everything
 // checked, and the merged manifest. Problems go to `diags` (errors naming the shard file, codes
 // "shard-unreadable", "shard-unfinished", "shard-foreign", "shard-duplicate", "shard-missing",
-// "shard-overlap", "shard-damaged", "merge-write"); on any error nothing is left at `out`.
+// "shard-overlap", "shard-damaged", "shard-unmergeable" (csv-wide shards), "merge-write"); on any
+// error nothing is left at `out`.
 MergeResult merge(const MergeOptions& opts, DiagnosticSink& diags);
 
 // The manifest of the whole run from the shards' manifests (in shard order, 1..N): counts, usage,

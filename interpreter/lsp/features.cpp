@@ -322,7 +322,8 @@ struct Completer {
       return;
     }
     if (block == "attributes") {
-      if (line_start) return words({"count", "tiers", "walk", "include", "exclude", "batch", "context"}, ck_keyword);
+      if (line_start)
+        return words({"count", "tiers", "walk", "include", "exclude", "always", "batch", "context"}, ck_keyword);
       if (p == nullptr) return;
       const std::string setting = line_setting(prev);
       if (setting == "walk") {
@@ -420,7 +421,7 @@ struct Completer {
     const int prev = previous_before(doc.tokens, cur);
     if (prev < 0) return;
     const Token& p = doc.tokens[static_cast<std::size_t>(prev)];
-    if (p.is_word("include") || p.is_word("exclude")) return taxonomy_paths(prefix);
+    if (p.is_word("include") || p.is_word("exclude") || p.is_word("always")) return taxonomy_paths(prefix);
     if (p.is_word("import") || p.is_word("extends")) return files(prefix, {".persona"});
     if (p.is_word("taxonomy")) return files(prefix, {".tax", ".json"});
     if (p.is_punct("=")) {
@@ -447,7 +448,8 @@ std::string segment_prefix(const Token& t, const std::string& content, std::size
 bool is_glob_string(const std::vector<Token>& toks, int i) {
   const int p = previous_before(toks, i);
   return p >= 0 &&
-         (toks[static_cast<std::size_t>(p)].is_word("include") || toks[static_cast<std::size_t>(p)].is_word("exclude"));
+         (toks[static_cast<std::size_t>(p)].is_word("include") ||
+          toks[static_cast<std::size_t>(p)].is_word("exclude") || toks[static_cast<std::size_t>(p)].is_word("always"));
 }
 
 std::string node_markdown(const tax::Taxonomy& t, tax::Vertex v) {
@@ -696,7 +698,7 @@ json definition(Workspace& ws, Document& doc, Position pos) {
     if (st != nullptr && st->kind == "table") return file_start(ws, resolve(doc, value));
     return nullptr;
   }
-  if (before.is_word("include") || before.is_word("exclude")) {
+  if (before.is_word("include") || before.is_word("exclude") || before.is_word("always")) {
     auto tx = ws.taxonomy_for(doc);
     if (!tx) return nullptr;
     std::optional<tax::Vertex> v;

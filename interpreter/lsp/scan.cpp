@@ -183,8 +183,8 @@ bool is_statement_keyword(std::string_view w) {
 namespace {
 
 bool is_setting_keyword(std::string_view w) {
-  return w == "count" || w == "tiers" || w == "walk" || w == "include" || w == "exclude" || w == "batch" ||
-         w == "context";
+  return w == "count" || w == "tiers" || w == "walk" || w == "include" || w == "exclude" || w == "always" ||
+         w == "batch" || w == "context";
 }
 
 // A word that cannot end a statement: a statement keyword after it continues the statement
@@ -345,7 +345,8 @@ class Builder {
       } else if (s.kind == "attributes" || s.kind == "population") {
         p.kind = "setting";
         p.detail = join(i + 1, stop);
-        if ((p.name == "include" || p.name == "exclude") && i + 1 < stop && t_[i + 1]->kind == Token::Kind::string) {
+        if ((p.name == "include" || p.name == "exclude" || p.name == "always") && i + 1 < stop &&
+            t_[i + 1]->kind == Token::Kind::string) {
           p.value_begin = t_[i + 1]->begin;
           p.value_end = t_[i + 1]->end;
         }

@@ -2,6 +2,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -151,6 +152,58 @@ void write_csv_long(const PersonaRecord& r, const CsvColumns& c, std::string& pe
     append_csv_string(attributes, a.status);
     attributes += '\n';
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wide form
+
+std::string csv_wide_header(const CsvColumns& c) {
+  std::vector<std::string> names = {"id", "seed"};
+  if (c.weight) names.emplace_back("weight");
+  for (const auto& a : c.anchors) names.push_back("anchor." + a);
+  for (const auto& [name, js] : c.core) names.push_back("core." + name + (js ? ".json" : ""));
+  for (const auto& p : c.panel) names.push_back(p);
+  std::string h;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) h += ',';
+    append_csv_string(h, names[i]);
+  }
+  return h + '\n';
+}
+
+void write_csv_wide(const PersonaRecord& r, const CsvColumns& c, std::string& out) {
+  append_csv_string(out, r.id);
+  out += ',';
+  put_u64(out, r.seed);
+  if (c.weight) {
+    out += ',';
+    if (r.weight) text::append_number(out, *r.weight);
+  }
+  for (const auto& a : c.anchors) {
+    out += ',';
+    if (const Value* v = r.anchor(a)) put_cell(out, *v, false);
+  }
+  for (const auto& [name, js] : c.core) {
+    out += ',';
+    if (const Value* v = r.core_value(name)) put_cell(out, *v, js);
+  }
+  // Both lists are in taxonomy order: one merge pass.
+  std::size_t k = 0;
+  for (const auto& path : c.panel) {
+    out += ',';
+    std::size_t j = k;
+    while (j < r.attributes.size() && r.attributes[j].path != path) ++j;
+    if (j == r.attributes.size()) {  // out of order (a record read back): search it all
+      j = 0;
+      while (j < r.attributes.size() && r.attributes[j].path != path) ++j;
+    }
+    if (j < r.attributes.size()) {
+      k = j + 1;
+      const Attribute& a = r.attributes[j];
+      if (a.status == "filled" && a.value) append_csv_string(out, *a.value);
+    }
+  }
+  out += '\n';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -424,19 +477,117 @@ ReadStatus CsvLongReader::next(PersonaRecord& r) {
   return ReadStatus::ok;
 }
 
+struct CsvWideReader::Impl {
+  std::FILE* f = nullptr;
+  std::string name;
+  std::vector<std::string> header;
+  std::uint64_t line = 0, off = 0, good = 0;
+  std::vector<Field> row;
+  ~Impl() {
+    if (f != nullptr) std::fclose(f);
+  }
+};
+
+CsvWideReader::CsvWideReader() : impl_(std::make_unique<Impl>()) {}
+CsvWideReader::~CsvWideReader() = default;
+std::uint64_t CsvWideReader::line() const { return impl_->line; }
+std::uint64_t CsvWideReader::good_offset() const { return impl_->good; }
+
+bool CsvWideReader::open(const std::string& path) {
+  Impl& m = *impl_;
+  m.name = path;
+  m.f = files::open_stream(path, error_);
+  if (m.f == nullptr) return false;
+  bool complete = false;
+  std::string err;
+  const std::size_t b = read_record(m.f, m.row, complete, err);
+  if (b == 0 || !complete || m.row.size() < 2 || m.row[0].text != "id" || m.row[1].text != "seed") {
+    error_ = path + ":1: not a wide persona CSV (the header must start with 'id', 'seed')";
+    return false;
+  }
+  for (const auto& f : m.row) m.header.push_back(f.text);
+  m.line = 1;
+  m.off = m.good = b;
+  return true;
+}
+
+ReadStatus CsvWideReader::next(PersonaRecord& r) {
+  Impl& m = *impl_;
+  if (m.f == nullptr) return ReadStatus::io;
+  r.clear();
+  bool complete = false;
+  std::string err;
+  const std::size_t b = read_record(m.f, m.row, complete, err);
+  if (b == 0) return ReadStatus::end;
+  ++m.line;
+  m.off += b;
+  if (!complete) {
+    error_ = m.name + ":" + std::to_string(m.line) + ": incomplete last row (a torn write)";
+    return ReadStatus::torn;
+  }
+  auto bad = [&](const std::string& why) {
+    error_ = m.name + ":" + std::to_string(m.line) + ": " + why;
+    return ReadStatus::bad;
+  };
+  if (!err.empty()) return bad(err);
+  if (m.row.size() != m.header.size())
+    return bad(std::to_string(m.row.size()) + " cells where the header has " + std::to_string(m.header.size()));
+  r.has_narrative = r.has_usage = false;
+  for (std::size_t i = 0; i < m.header.size(); ++i) {
+    const std::string& h = m.header[i];
+    const Field& f = m.row[i];
+    std::string why;
+    if (h == "id") {
+      r.id = f.text;
+    } else if (h == "seed") {
+      if (!parse_u64(f.text, r.seed)) return bad("seed '" + f.text + "' is not an unsigned integer");
+    } else if (h == "weight") {
+      double w = 0;
+      if (!f.text.empty()) {
+        if (!parse_double(f.text, w)) return bad("weight is not a number");
+        r.weight = w;
+      }
+    } else if (h.rfind("anchor.", 0) == 0) {
+      Value v;
+      if (!cell_value(f, false, v, why)) return bad(h + ": " + why);
+      r.anchors.emplace_back(h.substr(7), std::move(v));
+    } else if (h.rfind("core.", 0) == 0) {
+      const bool js = h.size() > 10 && h.compare(h.size() - 5, 5, ".json") == 0;
+      Value v;
+      if (!cell_value(f, js, v, why)) return bad(h + ": " + why);
+      r.core.emplace_back(h.substr(5, h.size() - 5 - (js ? 5 : 0)), std::move(v));
+    } else {
+      Attribute a;
+      a.path = h;
+      a.tier = "panel";
+      a.source = "";
+      if (f.quoted || !f.text.empty()) {
+        a.value = f.text;
+        a.status = "filled";
+      } else {
+        a.status = "not_filled";
+      }
+      r.attributes.push_back(std::move(a));
+    }
+  }
+  m.good = m.off;
+  return ReadStatus::ok;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Formats
 
 std::optional<Format> parse_format(std::string_view s) {
   if (s == "jsonl") return Format::jsonl;
   if (s == "csv") return Format::csv;
+  if (s == "csv-wide") return Format::csv_wide;
   return std::nullopt;
 }
 
-std::string_view to_string(Format f) { return f == Format::csv ? "csv" : "jsonl"; }
+std::string_view to_string(Format f) { return f == Format::csv ? "csv" : f == Format::csv_wide ? "csv-wide" : "jsonl"; }
 
 std::vector<std::string> output_files(Format f, const std::string& path) {
-  if (f == Format::jsonl) return {path};
+  if (f == Format::jsonl || f == Format::csv_wide) return {path};
   std::string base = path;
   if (base.size() > 4 && base.compare(base.size() - 4, 4, ".csv") == 0) base.resize(base.size() - 4);
   return {base + ".personas.csv", base + ".attributes.csv"};
@@ -452,6 +603,20 @@ bool Reader::open(const std::string& path) {
     jsonl_ = std::make_unique<JsonlReader>();
     if (!jsonl_->open(path)) {
       error_ = jsonl_->error();
+      return false;
+    }
+    return true;
+  }
+  // A .csv that exists and is not one of a pair (x.personas.csv, x.attributes.csv): a wide file.
+  auto ends_with = [&](std::string_view sfx) {
+    return path.size() > sfx.size() && path.compare(path.size() - sfx.size(), sfx.size(), sfx) == 0;
+  };
+  std::error_code ec;
+  if (!ends_with(".personas.csv") && !ends_with(".attributes.csv") && std::filesystem::exists(path, ec)) {
+    format_ = Format::csv_wide;
+    wide_ = std::make_unique<CsvWideReader>();
+    if (!wide_->open(path)) {
+      error_ = wide_->error();
       return false;
     }
     return true;
@@ -478,10 +643,13 @@ bool Reader::open(const std::string& path) {
 ReadStatus Reader::next(PersonaRecord& r) {
   if (jsonl_) return jsonl_->next(r);
   if (csv_) return csv_->next(r);
+  if (wide_) return wide_->next(r);
   return ReadStatus::io;
 }
 
-std::uint64_t Reader::line() const { return jsonl_ ? jsonl_->line() : csv_ ? csv_->line() : 0; }
-const std::string& Reader::error() const { return jsonl_ ? jsonl_->error() : csv_ ? csv_->error() : error_; }
+std::uint64_t Reader::line() const { return jsonl_ ? jsonl_->line() : csv_ ? csv_->line() : wide_ ? wide_->line() : 0; }
+const std::string& Reader::error() const {
+  return jsonl_ ? jsonl_->error() : csv_ ? csv_->error() : wide_ ? wide_->error() : error_;
+}
 
 }  // namespace persona::record

@@ -148,6 +148,7 @@ struct CsvColumns {
   std::vector<std::string> anchors;
   std::vector<std::pair<std::string, bool>> core;  // name, holds JSON (list or object)
   bool narrative = true, usage = true;             // `output { narrative off }` / `usage off` drop them
+  std::vector<std::string> panel;                  // the panel's taxonomy paths in taxonomy order (csv-wide)
 };
 std::string csv_personas_header(const CsvColumns& c);
 std::string csv_attributes_header();
@@ -156,6 +157,37 @@ void write_csv_long(const PersonaRecord& r, const CsvColumns& c, std::string& pe
 
 // One CSV field with RFC 4180 quoting ("" for a quote); numbers unquoted.
 void append_csv_string(std::string& out, std::string_view s);
+
+// ---- CSV, wide form (`--format csv-wide`): one file, one row per persona ----
+//
+// id, seed, [weight], one column per anchor ("anchor.NAME"), one per story output ("core.NAME";
+// "core.NAME.json" for lists and objects, as in personas.csv), then one column per panel attribute
+// (`always` in the recipe) headed by its taxonomy path, in taxonomy order: the value when filled, an
+// empty cell when not (not applicable to the persona, or the fill failed). Attributes outside the
+// panel are not in the file. Quoting as in the long form (strings quoted, numbers not, null empty).
+std::string csv_wide_header(const CsvColumns& c);
+void write_csv_wide(const PersonaRecord& r, const CsvColumns& c, std::string& out);
+
+// Reads a wide file back: anchors, core and the panel attributes (tier "panel", status "filled" or,
+// for an empty cell, "not_filled": the wide file keeps values, not statuses).
+class CsvWideReader {
+ public:
+  CsvWideReader();
+  ~CsvWideReader();
+  CsvWideReader(const CsvWideReader&) = delete;
+  CsvWideReader& operator=(const CsvWideReader&) = delete;
+  bool open(const std::string& path);
+  ReadStatus next(PersonaRecord& r);
+  [[nodiscard]] std::uint64_t line() const;
+  // Byte offset just past the last complete row (the header, before any row).
+  [[nodiscard]] std::uint64_t good_offset() const;
+  [[nodiscard]] const std::string& error() const { return error_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::string error_;
+};
 
 // Reads the pair back, one persona at a time (attributes.csv is streamed in step).
 class CsvLongReader {
@@ -180,15 +212,15 @@ class CsvLongReader {
 
 // ---- any format ----
 
-enum class Format { jsonl, csv };
+enum class Format { jsonl, csv, csv_wide };
 std::optional<Format> parse_format(std::string_view s);
 std::string_view to_string(Format f);
-// The files a format writes for an output path: jsonl -> {path}; csv -> {base.personas.csv,
-// base.attributes.csv} where base is the path without a ".csv" suffix.
+// The files a format writes for an output path: jsonl and csv-wide -> {path}; csv ->
+// {base.personas.csv, base.attributes.csv} where base is the path without a ".csv" suffix.
 std::vector<std::string> output_files(Format f, const std::string& path);
 
-// Reads any persona file the product writes (JSONL, or the personas.csv of a CSV pair, whose
-// attributes.csv is found beside it).
+// Reads any persona file the product writes (JSONL, the personas.csv of a CSV pair, whose
+// attributes.csv is found beside it, or a wide CSV: a .csv file that is not one of a pair).
 class Reader {
  public:
   Reader();
@@ -205,6 +237,7 @@ class Reader {
   Format format_ = Format::jsonl;
   std::unique_ptr<JsonlReader> jsonl_;
   std::unique_ptr<CsvLongReader> csv_;
+  std::unique_ptr<CsvWideReader> wide_;
   std::string error_;
 };
 

@@ -17,7 +17,8 @@ using namespace detail;
 namespace {
 
 const char* kClauseUsage =
-    "clauses: +exclude \"GLOB\" [when COND], +include ..., +count A..B, +tiers ..., +walk ..., +batch N, +context N "
+    "clauses: +exclude \"GLOB\" [when COND], +include ..., +always \"GLOB\", +count A..B, +tiers ..., +walk ..., "
+    "+batch N, +context N "
     "(attributes); +NAME <- llm \"...\" (story); +output KEY VALUE; -CLAUSE removes one";
 
 std::string first_word(std::string_view s) {
@@ -160,8 +161,8 @@ void Session::Impl::clause(const std::string& line, std::uint32_t lineno) {
     std::size_t n = 0;
     if (block == "attributes" && pr.recipe->attributes) {
       const auto& at2 = *pr.recipe->attributes;
-      n = (at2.count ? 1 : 0) + (at2.tiers ? 1 : 0) + (at2.walk ? 1 : 0) + at2.filters.size() + (at2.batch ? 1 : 0) +
-          (at2.context ? 1 : 0);
+      n = (at2.count ? 1 : 0) + (at2.tiers ? 1 : 0) + (at2.walk ? 1 : 0) + at2.filters.size() + at2.panels.size() +
+          (at2.batch ? 1 : 0) + (at2.context ? 1 : 0);
     } else if (block == "story" && pr.recipe->story) {
       n = pr.recipe->story->steps.size();
       if (n == 1) key = pr.recipe->story->steps.front().output.text;
@@ -176,14 +177,14 @@ void Session::Impl::clause(const std::string& line, std::uint32_t lineno) {
       if (!trim(fl[i]).starts_with("#")) canonical += (canonical.empty() ? "" : "\n") + trim(fl[i]);
     if (block == "attributes") {
       key = first_word(canonical);
-      setting = key != "include" && key != "exclude";
+      setting = key != "include" && key != "exclude" && key != "always";  // several of these may be written
     }
   } else if (add || block == "attributes") {
     // `-count`, `-walk` need no value; everything else must parse.
     const bool bare_setting = !add &&
                               std::find(attribute_clause_words().begin(), attribute_clause_words().end(),
                                         trim(typed)) != attribute_clause_words().end() &&
-                              trim(typed) != "include" && trim(typed) != "exclude";
+                              trim(typed) != "include" && trim(typed) != "exclude" && trim(typed) != "always";
     if (bare_setting) {
       key = trim(typed);
       setting = true;
@@ -199,7 +200,7 @@ void Session::Impl::clause(const std::string& line, std::uint32_t lineno) {
         d.related.clear();
         mapped.report(std::move(d));
       }
-      if (!add && (trim(typed) == "include" || trim(typed) == "exclude")) {
+      if (!add && (trim(typed) == "include" || trim(typed) == "exclude" || trim(typed) == "always")) {
         std::vector<std::string> notes = {"name the filter: -" + trim(typed) + " \"GLOB\""};
         for (const auto& l : clause_lines())
           if (l.starts_with(trim(typed))) notes.push_back("the block has: " + l);

@@ -105,7 +105,7 @@ Completion Session::Impl::complete(std::string_view line, std::size_t cursor) {
     }
     return c;
   }
-  // Inside a string: taxonomy paths in include/exclude, else files.
+  // Inside a string: taxonomy paths in include/exclude/always, else files.
   bool in_string = false;
   std::size_t quote = 0;
   for (std::size_t i = 0; i < head.size(); ++i) {
@@ -120,7 +120,8 @@ Completion Session::Impl::complete(std::string_view line, std::size_t cursor) {
   }
   if (in_string) {
     const std::string_view before = head.substr(0, quote);
-    if (before.find("include") != std::string_view::npos || before.find("exclude") != std::string_view::npos)
+    if (before.find("include") != std::string_view::npos || before.find("exclude") != std::string_view::npos ||
+        before.find("always") != std::string_view::npos)
       return tax_paths(quote + 1);
     if (before.find("llm") != std::string_view::npos || before.find("prompt") != std::string_view::npos) return c;
     return files(quote + 1);

@@ -42,8 +42,8 @@ const std::vector<DocEntry>& docs() {
        "block replaces the previous one."},
       {"attributes", "statement",
        "attributes { count A..B  tiers near N, mid N, far N  walk random-bfs prefer long-tail  include/exclude "
-       "GLOB [when COND]  batch N  context N tokens } says how the 200+ attributes are chosen from the taxonomy "
-       "and filled. A new block replaces the previous one."},
+       "GLOB [when COND]  always GLOB  batch N  context N tokens } says how the 200+ attributes are chosen from the "
+       "taxonomy and filled. A new block replaces the previous one."},
       {"population", "statement",
        "population { calibrate A, B [to table T]  oversample COND x F } makes a run of N exact: the counts of "
        "the calibrated anchors' combinations are the target shares times N, rounded (T's counts, or the recipe's "
@@ -112,6 +112,10 @@ const std::vector<DocEntry>& docs() {
       {"exclude", "setting",
        "exclude GLOB [when COND]: taxonomy paths removed, optionally only for personas whose facts satisfy COND "
        "(exclude \"Career and Work Identity/**\" when employment in (student, retired))."},
+      {"always", "setting",
+       "always GLOB: a panel, attributes every persona receives (always \"Financial Life/Money Habits/**\"), "
+       "whatever the filters, before the tiers fill the rest; they count toward count and have tier panel. One "
+       "that does not apply to a persona keeps its slot with status not_applicable. Several lines add up."},
       {"when", "keyword",
        "when COND restricts a filter to some personas. Conditions: age >= 16, employment in (a, b), gender != "
        "male, not ..., and, or, parentheses. A condition on a fact the persona lacks is satisfied."},

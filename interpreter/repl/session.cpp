@@ -60,18 +60,19 @@ const std::vector<std::string>& statement_keywords() {
 
 const std::vector<std::string>& other_words() {
   static const std::vector<std::string> k = {
-      "version",    "llm",       "from",   "by",           "clamp",        "truncate",    "round",       "and",
-      "or",         "not",       "in",     "when",         "prompt",       "as",          "count",       "tiers",
-      "near",       "mid",       "far",    "walk",         "prefer",       "include",     "exclude",     "batch",
-      "context",    "tokens",    "words",  "uniform",      "normal",       "lognormal",   "random-bfs",  "bfs",
-      "dfs",        "long-tail", "none",   "first-person", "third-person", "temperature", "top_p",       "max_tokens",
-      "text",       "list",      "number", "path",         "on",           "off",         "stdlib.core", "calibrate",
-      "oversample", "to"};
+      "version",    "llm",        "from",      "by",     "clamp",        "truncate",     "round",       "and",
+      "or",         "not",        "in",        "when",   "prompt",       "as",           "count",       "tiers",
+      "near",       "mid",        "far",       "walk",   "prefer",       "include",      "exclude",     "always",
+      "batch",      "context",    "tokens",    "words",  "uniform",      "normal",       "lognormal",   "random-bfs",
+      "bfs",        "dfs",        "long-tail", "none",   "first-person", "third-person", "temperature", "top_p",
+      "max_tokens", "text",       "list",      "number", "path",         "on",           "off",         "stdlib.core",
+      "calibrate",  "oversample", "to"};
   return k;
 }
 
 const std::vector<std::string>& attribute_clause_words() {
-  static const std::vector<std::string> k = {"count", "tiers", "walk", "include", "exclude", "batch", "context"};
+  static const std::vector<std::string> k = {"count",   "tiers",  "walk",  "include",
+                                             "exclude", "always", "batch", "context"};
   return k;
 }
 

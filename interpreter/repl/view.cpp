@@ -19,6 +19,7 @@ char tier_mark(std::string_view tier) {
   if (tier == "near") return 'n';
   if (tier == "mid") return 'm';
   if (tier == "far") return 'f';
+  if (tier == "panel") return 'p';
   return '-';
 }
 
@@ -162,12 +163,13 @@ std::string persona(const record::PersonaRecord& r, std::uint64_t index, std::ui
   std::vector<const record::Attribute*> shown;
   for (const auto& a : r.attributes)
     if (needle.empty() || text::lower(a.path).find(needle) != std::string::npos) shown.push_back(&a);
-  std::uint64_t tiers[3] = {0, 0, 0}, filled = 0;
+  std::uint64_t tiers[4] = {0, 0, 0, 0}, filled = 0;
   for (const auto* a : shown) {
     const char t = tier_mark(a->tier);
     if (t == 'n') ++tiers[0];
     if (t == 'm') ++tiers[1];
     if (t == 'f') ++tiers[2];
+    if (t == 'p') ++tiers[3];
     if (a->status == "filled") ++filled;
   }
   o += "\n" +
@@ -175,13 +177,16 @@ std::string persona(const record::PersonaRecord& r, std::uint64_t index, std::ui
                (needle.empty() ? std::string()
                                : " of " + std::to_string(r.attributes.size()) + " (path contains \"" +
                                      std::string(filter) + "\")") +
-               ": near " + std::to_string(tiers[0]) + ", mid " + std::to_string(tiers[1]) + ", far " +
-               std::to_string(tiers[2]) + "; " +
-               (filled == shown.size() ? std::string("all filled") : std::to_string(filled) + " filled"),
+               (tiers[3] > 0 ? ": panel " + std::to_string(tiers[3]) + ", near " : ": near ") +
+               std::to_string(tiers[0]) + ", mid " + std::to_string(tiers[1]) + ", far " + std::to_string(tiers[2]) +
+               "; " + (filled == shown.size() ? std::string("all filled") : std::to_string(filled) + " filled"),
            width) +
        "\n";
   if (!shown.empty())
-    o += fit("  marks: tier n near, m mid, f far; source o options, x lexicon, L llm, t table", width) + "\n";
+    o += fit(std::string("  marks: tier ") + (tiers[3] > 0 ? "p panel, " : "") +
+                 "n near, m mid, f far; source o options, x lexicon, L llm, t table",
+             width) +
+         "\n";
   std::size_t leaf_cols = 0;
   for (const auto* a : shown) leaf_cols = std::max(leaf_cols, columns_of(leaf_of(a->path)));
   const std::size_t prefix = 7;  // "  n o  "
@@ -231,7 +236,7 @@ std::string persona(const record::PersonaRecord& r, std::uint64_t index, std::ui
 
 std::string attribute_values(const std::vector<record::PersonaRecord>& rs, const std::string& path, std::size_t width) {
   std::map<std::string, std::uint64_t> counts;
-  std::uint64_t chosen = 0, tiers[3] = {0, 0, 0};
+  std::uint64_t chosen = 0, tiers[4] = {0, 0, 0, 0};
   for (const auto& r : rs)
     for (const auto& a : r.attributes) {
       if (a.path != path) continue;
@@ -240,12 +245,14 @@ std::string attribute_values(const std::vector<record::PersonaRecord>& rs, const
       if (t == 'n') ++tiers[0];
       if (t == 'm') ++tiers[1];
       if (t == 'f') ++tiers[2];
+      if (t == 'p') ++tiers[3];
       ++counts[a.status == "filled" && a.value ? *a.value : "(" + a.status + ")"];
       break;
     }
   std::string o = fit(path, width) + "\n";
   o += fit("  chosen for " + std::to_string(chosen) + " of " + noun(rs.size(), "persona", "personas") +
-               (chosen > 0 ? " (near " + std::to_string(tiers[0]) + ", mid " + std::to_string(tiers[1]) + ", far " +
+               (chosen > 0 ? (tiers[3] > 0 ? " (panel " + std::to_string(tiers[3]) + ", near " : " (near ") +
+                                 std::to_string(tiers[0]) + ", mid " + std::to_string(tiers[1]) + ", far " +
                                  std::to_string(tiers[2]) + ")"
                            : std::string()),
            width) +

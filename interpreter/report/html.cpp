@@ -154,6 +154,8 @@ std::string categories(const std::vector<Input>& in) {
 std::string tiers(const std::vector<Input>& in) {
   svg::Chart c = chart("Tier mix", "share", 560);
   c.labels = {"near", "mid", "far"};
+  for (const auto& i : in)
+    if (i.report.tiers.count("panel") > 0 && c.labels.size() == 3) c.labels.emplace_back("panel");
   for (const auto& i : in) {
     double total = 0;
     for (const auto& [k, n] : i.report.tiers) total += static_cast<double>(n);
@@ -167,7 +169,10 @@ std::string tiers(const std::vector<Input>& in) {
   for (const auto& i : in)
     if (!i.report.tier_targets.empty()) {
       svg::Series t{"recipe target", {}};
-      for (const auto& l : c.labels) t.values.push_back(i.report.tier_targets.at(l));
+      for (const auto& l : c.labels) {
+        const auto it = i.report.tier_targets.find(l);  // the panel has no target: every persona gets it
+        t.values.push_back(it == i.report.tier_targets.end() ? 0.0 : it->second);
+      }
       c.series.push_back(std::move(t));
       break;
     }

@@ -4,6 +4,7 @@
 // matching filter wins) or makes useless is a warning that names both.
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
 #include "check/checker_impl.hpp"
 #include "format/formatter.hpp"
@@ -175,6 +176,61 @@ void Checker::check_attributes(const Scope& scope, Recipe& out) {
       a.context_tokens = static_cast<int>(scope.context->value);
   }
   check_filters(scope, out);
+  check_panels(scope, out);
+}
+
+// The panel: every glob must match, and every persona must have room for all of it (the panel's
+// leaves count toward the persona's attribute count, so more leaves than count's upper bound
+// cannot be given).
+void Checker::check_panels(const Scope& scope, Recipe& out) {
+  if (scope.panels.size() > 64)
+    error(scope.panels[64].where, "too-many-panels", "at most 64 'always' lines are supported; merge globs with '**'");
+  std::vector<std::uint32_t> leaves;
+  bool known = taxonomy_ != nullptr;
+  for (const auto& panel : scope.panels) {
+    out.attributes.panels.push_back(panel.glob.value);
+    if (panel.glob.value.empty()) {
+      error(panel.glob.where, "empty-glob", "empty path glob");
+      known = false;
+      continue;
+    }
+    if (!taxonomy_) continue;
+    const auto hits = env_.glob_matches(taxonomy_ref_, taxonomy_is_file_, panel.glob.value);
+    if (!hits) {
+      known = false;
+      continue;
+    }
+    if (hits->empty()) {
+      std::vector<std::string> notes;
+      const std::string best = glob_suggestion(panel.glob.value, taxonomy_->paths);
+      if (!best.empty()) notes.push_back("did you mean \"" + best + "\"?");
+      notes.emplace_back(
+          "globs match taxonomy paths, case-sensitive: '*' one segment, '**' any depth, '?' one character");
+      error(panel.glob.where, "glob-no-match",
+            "\"" + panel.glob.value + "\" matches no attribute of the taxonomy " + taxonomy_ref_ +
+                ": the panel would lack it",
+            notes);
+      continue;
+    }
+    std::vector<std::uint32_t> merged;
+    std::set_union(leaves.begin(), leaves.end(), hits->begin(), hits->end(), std::back_inserter(merged));
+    leaves = std::move(merged);
+    const int max_count = out.attributes.max_count;
+    if (known && leaves.size() > static_cast<std::size_t>(max_count)) {
+      std::vector<std::string> notes;
+      notes.push_back("every persona receives every panel attribute, and they count toward its attribute count");
+      notes.push_back(scope.count ? "raise count (line " + std::to_string(scope.count->where.line) + ") to at least " +
+                                        std::to_string(leaves.size()) + ", or narrow the panel"
+                                  : "write 'count " + std::to_string(leaves.size()) + ".." +
+                                        std::to_string(std::max<std::size_t>(leaves.size(), 250)) +
+                                        "' (the default is 200..250), or narrow the panel");
+      error(panel.where, "panel-too-large",
+            "the panel has " + std::to_string(leaves.size()) +
+                " attributes (with this 'always' line), more than count's upper bound " + std::to_string(max_count),
+            notes);
+      known = false;  // said once
+    }
+  }
 }
 
 // Filters: conditions (facts known, absence handled), then globs against the taxonomy.

@@ -32,6 +32,7 @@ struct Scope {
   std::optional<ast::Tiers> tiers;
   std::optional<ast::Ident> walk, prefer;
   std::vector<ast::Filter> filters;
+  std::vector<ast::Panel> panels;  // `always`, from every file (a panel only grows)
   std::optional<ast::Number> batch, context;
   std::optional<ast::Population> population;
   std::optional<ast::Narrative> narrative;
@@ -158,6 +159,7 @@ class Checker {
   void check_attributes(const Scope& scope, Recipe& out);
   void check_filters(const Scope& scope, Recipe& out);
   void check_globs(const Scope& scope);
+  void check_panels(const Scope& scope, Recipe& out);
 
   // ---- population (population.cpp) ----
   void check_population(const Scope& scope, Recipe& out);

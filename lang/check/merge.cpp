@@ -157,6 +157,7 @@ void Checker::merge_own(const ast::Recipe& r, Scope& scope, bool everything) {
     if (a.batch) scope.batch = a.batch;
     if (a.context) scope.context = a.context;
     for (const auto& f : a.filters) scope.filters.push_back(f);
+    for (const auto& panel : a.panels) scope.panels.push_back(panel);
   }
   if (r.population) scope.population = r.population;  // a whole block: the last one wins
   if (r.narrative) scope.narrative = r.narrative;

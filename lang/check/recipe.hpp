@@ -84,8 +84,11 @@ struct AttributeSettings {
   std::string walk = "random-bfs";   // random-bfs | bfs | dfs
   std::string prefer = "long-tail";  // long-tail | none
   std::vector<Filter> filters;       // in order; none means include *
-  int batch = 40;                    // slots per LLM call
-  int context_tokens = 0;            // profile budget per call in tokens (0: the whole profile)
+  // `always` globs: the panel, leaves every persona receives whatever the filters say (taxonomy
+  // order; a leaf that does not apply to a persona keeps its slot, status not_applicable).
+  std::vector<std::string> panels;
+  int batch = 40;          // slots per LLM call
+  int context_tokens = 0;  // profile budget per call in tokens (0: the whole profile)
 };
 
 // `population { calibrate ... }`: one calibration target, the joint of `anchors` (in the order

@@ -91,8 +91,8 @@ void Checker::check_output(const Scope& scope, Recipe& out) {
       if (n == nullptr || *n < 1 || *n != std::floor(*n) || *n > 1e12)
         error(p.where, "bad-count", "output count is a whole number of personas, at least 1");
     } else if (key == "format") {
-      if (s == nullptr || (*s != "jsonl" && *s != "csv"))
-        error(p.where, "unknown-keyword", "output format is jsonl or csv");
+      if (s == nullptr || (*s != "jsonl" && *s != "csv" && *s != "csv-wide"))
+        error(p.where, "unknown-keyword", "output format is jsonl, csv or csv-wide");
     } else if (s == nullptr || (*s != "on" && *s != "off")) {
       error(p.where, "type-error", "output setting '" + key + "' is on or off");
     }

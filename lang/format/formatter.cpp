@@ -228,6 +228,8 @@ std::string format_recipe(const ast::Recipe& r) {
         if (f.when) s += " when " + cond::to_string(*f.when);
         inner.push_back(Unit{f.where.line, s, 1, false});
       }
+      for (const auto& panel : a.panels)
+        inner.push_back(Unit{panel.where.line, "always " + quote(panel.glob.value), 1, false});
       if (a.batch) inner.push_back(Unit{a.batch->where.line, "batch " + a.batch->text, 1, false});
       if (a.context) inner.push_back(Unit{a.context->where.line, "context " + a.context->text + " tokens", 1, false});
       std::stable_sort(inner.begin(), inner.end(), [](const Unit& x, const Unit& y) { return x.line < y.line; });

@@ -140,6 +140,10 @@ struct Filter : Node {
   std::string when_text;  // as written, for the formatter
 };
 
+struct Panel : Node {  // always "GLOB"
+  StringLit glob;
+};
+
 struct Tiers : Node {
   Number near, mid, far;
 };
@@ -150,6 +154,7 @@ struct Attributes : Node {
   std::optional<Ident> walk;    // random-bfs | bfs | dfs
   std::optional<Ident> prefer;  // long-tail | none
   std::vector<Filter> filters;  // in order
+  std::vector<Panel> panels;    // `always` lines, in order
   std::optional<Number> batch;
   std::optional<Number> context;  // context budget in tokens per batch
   std::uint32_t close_line = 0;

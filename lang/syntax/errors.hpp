@@ -39,7 +39,7 @@ template <> inline constexpr auto error_message<fixed_value> = "expected a fixed
 template <> inline constexpr auto error_message<taxonomy_ref> = "expected a taxonomy: a stdlib name such as stdlib.core or a quoted file path";
 template <> inline constexpr auto error_message<kw_llm> = "expected 'llm' after '<-'";
 template <> inline constexpr auto error_message<story_close> = "expected a story step 'NAME <- llm \"instruction\"' or '}'";
-template <> inline constexpr auto error_message<attributes_close> = "expected an attributes setting (count, tiers, walk, include, exclude, batch, context) or '}'";
+template <> inline constexpr auto error_message<attributes_close> = "expected an attributes setting (count, tiers, walk, include, exclude, always, batch, context) or '}'";
 template <> inline constexpr auto error_message<population_close> = "expected a population setting (calibrate ANCHORS [to table NAME], oversample CONDITION x FACTOR) or '}'";
 template <> inline constexpr auto error_message<kw_table> = "expected 'table' after 'to' (calibrate ANCHORS to table NAME)";
 template <> inline constexpr auto error_message<oversample_factor> = "expected 'x FACTOR' after the oversample condition (oversample region = Wales x 3)";
@@ -50,6 +50,7 @@ template <> inline constexpr auto error_message<kw_far> = "expected 'far' (tiers
 template <> inline constexpr auto error_message<walk_kind> = "expected a walk strategy: random-bfs, bfs or dfs";
 template <> inline constexpr auto error_message<prefer_kind> = "expected a preference: long-tail or none";
 template <> inline constexpr auto error_message<filter_glob> = "expected a quoted path glob such as \"Lifestyle and Daily Routine/**\" or *";
+template <> inline constexpr auto error_message<panel_glob> = "expected a quoted path glob such as \"Lifestyle and Daily Routine/Money Habits/**\" after 'always'";
 template <> inline constexpr auto error_message<narrative_voice> = "expected a narrative voice: first-person, third-person or none";
 template <> inline constexpr auto error_message<kw_words> = "expected 'words' after the word count";
 template <> inline constexpr auto error_message<param_value> = "expected a value: a number, a word or a quoted string";

@@ -74,6 +74,7 @@ struct kw_walk : kw<TAO_PEGTL_STRING("walk")> {};
 struct kw_prefer : kw<TAO_PEGTL_STRING("prefer")> {};
 struct kw_include : kw<TAO_PEGTL_STRING("include")> {};
 struct kw_exclude : kw<TAO_PEGTL_STRING("exclude")> {};
+struct kw_always : kw<TAO_PEGTL_STRING("always")> {};
 struct kw_when : kw<TAO_PEGTL_STRING("when")> {};
 struct kw_batch : kw<TAO_PEGTL_STRING("batch")> {};
 struct kw_context : kw<TAO_PEGTL_STRING("context")> {};
@@ -216,9 +217,12 @@ struct star_glob : one<'*'> {};
 struct when_clause : if_must<kw_when, ws, condition> {};
 struct filter_glob : sor<string_lit, star_glob> {};
 struct filter_stmt : if_must<filter_kind, ws, filter_glob, opt<ws, when_clause>> {};
+// `always "GLOB"`: a panel, attributes every persona receives.
+struct panel_glob : string_lit {};
+struct always_stmt : if_must<kw_always, ws, panel_glob> {};
 struct batch_stmt : if_must<kw_batch, ws, number> {};
 struct context_stmt : if_must<kw_context, ws, number, opt<hs, kw_tokens>> {};
-struct attr_stmt : sor<count_stmt, tiers_stmt, walk_stmt, filter_stmt, batch_stmt, context_stmt> {};
+struct attr_stmt : sor<count_stmt, tiers_stmt, walk_stmt, filter_stmt, always_stmt, batch_stmt, context_stmt> {};
 struct attributes_close : one<'}'> {};
 struct attributes_block : if_must<kw_attributes, ws, one<'{'>, ws, star<attr_stmt, ws>, attributes_close> {};
 

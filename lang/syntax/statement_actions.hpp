@@ -300,6 +300,18 @@ struct action<g::filter_stmt> {
 };
 
 template <>
+struct action<g::always_stmt> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    auto items = st.take();
+    ast::Panel panel;
+    panel.where = range_of(in, st);
+    panel.glob = *get<ast::StringLit>(items, 0);
+    st.attrs.panels.push_back(std::move(panel));
+  }
+};
+
+template <>
 struct action<g::batch_stmt> {
   template <typename Input>
   static void apply(const Input& in, State& st) {

@@ -73,7 +73,7 @@ for (const file of examples()) {
         const scopes = scopesAt(tokens, i, inside);
         assert.ok(has(scopes, 'string.quoted.double'), `${name}:${i + 1}: ${line.substr(m.index, m[0].length)} is a string`);
         checked.string++;
-        if (/^\s*(include|exclude)\s+"$/.test(code.slice(0, m.index + 1))) {
+        if (/^\s*(include|exclude|always)\s+"$/.test(code.slice(0, m.index + 1))) {
           assert.ok(has(scopes, 'string.quoted.double.glob'), `${name}:${i + 1}: a glob string`);
           const star = line.indexOf('*', m.index);
           if (star >= 0 && star < m.index + m[0].length) {

@@ -249,7 +249,7 @@ TEST_CASE("every output setting the docs list is accepted, and checked") {
   CHECK(std::get<double>(ok.recipe->output.at("count")) == 10);
   auto bad = check("output {\n  count 2.5\n  format xml\n  usage true\n}\n");
   CHECK(bad.first("bad-count").message == "output count is a whole number of personas, at least 1");
-  CHECK(bad.first("unknown-keyword").message == "output format is jsonl or csv");
+  CHECK(bad.first("unknown-keyword").message == "output format is jsonl, csv or csv-wide");
   CHECK(bad.first("type-error").message == "output setting 'usage' is on or off");
 }
 
@@ -264,4 +264,42 @@ TEST_CASE("numeric labels: a categorical of numbers is numeric and its choices c
   REQUIRE(mixed.recipe);
   CHECK(mixed.recipe->anchors.at(0).type == lang::ValueType::text);
   CHECK_FALSE(mixed.recipe->anchors.at(0).source.choices.at(0).number);
+}
+
+TEST_CASE("always globs become the panel of the checked recipe, in order") {
+  auto c = check(kFacts +
+                 "attributes {\n  count 3..4\n  always \"Lifestyle and Daily Routine/**\"\n"
+                 "  always \"Career and Work Identity/Job/Title\"\n}\n");
+  INFO(c.all());
+  REQUIRE(c.recipe);
+  CHECK(c.recipe->attributes.panels ==
+        std::vector<std::string>{"Lifestyle and Daily Routine/**", "Career and Work Identity/Job/Title"});
+}
+
+TEST_CASE("an always glob that matches no attribute is an error with a suggestion") {
+  auto c = check(kFacts + "attributes {\n  always \"Lifestyle and Daly Routine/**\"\n}\n");
+  INFO(c.all());
+  CHECK_FALSE(c.recipe);
+  const auto& d = c.first("glob-no-match");
+  CHECK(to_string(d.where) == "t.persona:5:10");
+  CHECK(d.message.find("\"Lifestyle and Daly Routine/**\" matches no attribute of the taxonomy stdlib.core") == 0);
+  CHECK(d.notes.at(0) == "did you mean \"Lifestyle and Daily Routine/**\"?");
+}
+
+TEST_CASE("a panel larger than count's upper bound is a positioned error that says how many attributes it has") {
+  auto c = check(kFacts +
+                 "attributes {\n  count 1..2\n  always \"Lifestyle and Daily Routine/**\"\n"
+                 "  always \"Career and Work Identity/Job/*\"\n}\n");
+  INFO(c.all());
+  CHECK_FALSE(c.recipe);
+  REQUIRE(c.count("panel-too-large") == 1);
+  const auto& d = c.first("panel-too-large");
+  CHECK(to_string(d.where) == "t.persona:7:3");  // the line that makes it too large
+  CHECK(d.message == "the panel has 4 attributes (with this 'always' line), more than count's upper bound 2");
+  CHECK(d.notes.at(1) == "raise count (line 5) to at least 4, or narrow the panel");
+  // Within the bound, and with the default count (200..250), no error.
+  CHECK(check(kFacts + "attributes {\n  count 1..4\n  always \"Lifestyle and Daily Routine/**\"\n"
+                       "  always \"Career and Work Identity/Job/*\"\n}\n")
+            .recipe);
+  CHECK(check(kFacts + "attributes {\n  always \"**\"\n}\n").recipe);
 }

@@ -47,3 +47,14 @@ TEST_CASE("fmt writes a step's tone after its inputs and before its prompt") {
   CHECK(once.find("v <- llm \"values\" x 2 from a tone random(positive, negative) prompt \"P\"") != std::string::npos);
   CHECK(fmt(once) == once);
 }
+
+TEST_CASE("fmt writes always lines in place with their comments and is a fixed point") {
+  const std::string src =
+      "attributes {\n  count   10..20\n  # the panel\n  always   \"Lifestyle and Daily Routine/**\"  # shared\n"
+      "include *\n  always \"Career and Work Identity/Job/*\"\n}\n";
+  const std::string out = fmt(src);
+  CHECK(out ==
+        "attributes {\n  count 10..20\n  # the panel\n  always \"Lifestyle and Daily Routine/**\"  # shared\n"
+        "  include *\n  always \"Career and Work Identity/Job/*\"\n}\n");
+  CHECK(fmt(out) == out);
+}

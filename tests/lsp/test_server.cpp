@@ -606,3 +606,22 @@ TEST_CASE("every feature answers at every position of every example, and of its 
   }
   CHECK(answered > 10000);
 }
+
+TEST_CASE("completion inside an always glob offers the taxonomy paths, and always is an attributes setting") {
+  LspSession s;
+  const std::string path = example("quickstart.persona");
+  const std::string text =
+      replace_once(read_text(path), "  batch 84\n", "  always \"Lifestyle and Daily Routine/**\"\n  batch 84\n");
+  s.open(path, text);
+  auto [line, col] =
+      where(text, "\"Lifestyle and Daily Routine/**\"", 1 + std::string("Lifestyle and Daily Routine/").size());
+  const auto r = s.at("textDocument/completion", path, line, col);
+  const auto l = labels(r);
+  REQUIRE_FALSE(l.empty());
+  CHECK(has(l, "Money Habits/"));
+  for (const auto& item : r["result"]["items"])
+    CHECK(item["textEdit"]["newText"].get<std::string>().starts_with("Lifestyle and Daily Routine/"));
+  const fs::path p = scratch("always.persona");
+  s.open(p.string(), "attributes {\n  al\n}\n");
+  CHECK(has(labels(s.at("textDocument/completion", p.string(), 1, 4)), "always"));
+}

@@ -228,3 +228,72 @@ TEST_CASE("the readers refuse a device or a FIFO at open, instead of reading for
   CHECK(dir_reader.error().find("directory") != std::string::npos);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("the wide CSV quotes commas, quotes and newlines so Python's csv module reads one row per persona") {
+  const auto path = scratch("wide.csv").string();
+  CsvColumns cols;
+  cols.weight = true;
+  cols.anchors = {"country", "age", "missing"};
+  cols.core = {{"values", true}, {"attitude", false}};
+  cols.panel = {"A/B/C", "A/B/D", "A/E", "A/F, \"odd\"\nname"};
+  std::string out = csv_wide_header(cols);
+  std::vector<PersonaRecord> rs;
+  for (int k = 0; k < 3; ++k) {
+    PersonaRecord r = sample(k);
+    r.weight = k == 1 ? std::optional<double>(2.5) : std::nullopt;
+    r.attributes[0].value = "comma, \"quote\" and\nnewline";
+    r.attributes.push_back({"A/F, \"odd\"\nname", std::string("x"), "panel", "options", "filled"});
+    r.attributes.push_back({"Z/not in the panel", std::string("never written"), "near", "options", "filled"});
+    write_csv_wide(r, cols, out);
+    rs.push_back(r);
+  }
+  CHECK(out.find("never written") == std::string::npos);  // only the panel's attributes
+  std::ofstream(path, std::ios::binary) << out;
+  const auto script = scratch("check_wide.py");
+  std::ofstream(script) << "import csv, json, sys\n"
+                           "rows = list(csv.reader(open(sys.argv[1], newline='', encoding='utf-8')))\n"
+                           "h, rows = rows[0], rows[1:]\n"
+                           "assert h == ['id', 'seed', 'weight', 'anchor.country', 'anchor.age', 'anchor.missing',\n"
+                           "             'core.values.json', 'core.attitude', 'A/B/C', 'A/B/D', 'A/E',\n"
+                           "             'A/F, \"odd\"\\nname'], h\n"
+                           "assert len(rows) == 3, len(rows)\n"
+                           "for row in rows:\n"
+                           "    assert len(row) == len(h), row\n"
+                           "    r = dict(zip(h, row))\n"
+                           "    assert r['anchor.country'] == \"Côte d'Ivoire\" and float(r['anchor.age']) == 29\n"
+                           "    assert r['anchor.missing'] == ''\n"
+                           "    assert json.loads(r['core.values.json'])[2] == 'line\\nbreak'\n"
+                           "    assert r['A/B/C'] == 'comma, \"quote\" and\\nnewline', r['A/B/C']\n"
+                           "    assert r['A/B/D'] == '' and r['A/E'] == '' and r['A/F, \"odd\"\\nname'] == 'x'\n"
+                           "assert [r[2] for r in rows] == ['', '2.5', ''], [r[2] for r in rows]\n"
+                           "print('ok', len(rows))\n";
+  const auto run = persona::test::run_command("python3 " + script.string() + " " + path);
+  INFO(run.out + run.err);
+  CHECK(run.code == 0);
+  CHECK(run.out == "ok 3\n");
+
+  // The product's reader gives the rows back: anchors, core, and the panel as attributes.
+  CsvWideReader in;
+  REQUIRE(in.open(path));
+  PersonaRecord r;
+  for (int k = 0; k < 3; ++k) {
+    REQUIRE(in.next(r) == ReadStatus::ok);
+    CHECK(r.id == rs[static_cast<std::size_t>(k)].id);
+    CHECK(r.weight == rs[static_cast<std::size_t>(k)].weight);
+    REQUIRE(r.attributes.size() == 4);
+    CHECK(r.attributes[0].value == std::optional<std::string>("comma, \"quote\" and\nnewline"));
+    CHECK(r.attributes[0].tier == "panel");
+    CHECK_FALSE(r.attributes[1].value);
+    CHECK(r.attributes[1].status == "not_filled");
+    REQUIRE(r.core.size() == 2);
+    CHECK(r.core[0].second == rs[0].core[0].second);
+  }
+  CHECK(in.next(r) == ReadStatus::end);
+  // A row cut by a kill is torn, not a persona.
+  std::ofstream(path, std::ios::binary) << out.substr(0, out.size() - 3);
+  CsvWideReader torn;
+  REQUIRE(torn.open(path));
+  CHECK(torn.next(r) == ReadStatus::ok);
+  CHECK(torn.next(r) == ReadStatus::ok);
+  CHECK(torn.next(r) == ReadStatus::torn);
+}
