@@ -375,8 +375,25 @@ std::shared_ptr<const Population> Population::build(const Model& m, std::uint64_
 
   // 5. Integer targets per group, then cell counts that add up to them.
   // A group's goal is the target's own share (not the raked joint's, which differs when targets
-  // disagree), scaled by what oversampling did to the group.
-  for (auto& t : targets) {
+  // disagree), scaled by what oversampling did to the group. Coarse targets are rounded first; a
+  // target whose groups each lie inside one group of a coarser one (country x sex x age inside
+  // country) is rounded within those groups, so that its counts add up to the coarser counts.
+  std::vector<std::size_t> order(targets.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return targets[a].share.size() < targets[b].share.size(); });
+  std::vector<bool> done(targets.size(), false);
+  // Nesting only when the targets agree (raking met every one); disagreeing targets are rounded on
+  // their own and the moves below find a compromise, reported as each one's residual.
+  bool agree = true;
+  for (const auto& t : targets) {
+    margin.assign(t.share.size(), 0);
+    for (std::size_t c = 0; c < C; ++c)
+      if (t.group_of[c] != kNone) margin[t.group_of[c]] += q[c];
+    for (std::size_t g = 0; g < margin.size(); ++g) agree = agree && std::abs(margin[g] - t.share[g]) <= 1e-6;
+  }
+  for (std::size_t k : order) {
+    Target& t = targets[k];
     std::vector<double> sampled(t.share.size(), 0), fitted(t.share.size(), 0);
     for (std::size_t c = 0; c < C; ++c)
       if (t.group_of[c] != kNone) {
@@ -386,7 +403,43 @@ std::shared_ptr<const Population> Population::build(const Model& m, std::uint64_
     std::vector<double> sh(t.share.size(), 0);
     for (std::size_t g = 0; g < sh.size(); ++g)
       sh[g] = fitted[g] > 0 ? t.share[g] * sampled[g] / fitted[g] : t.share[g];
-    t.goal = hamilton(sh, n);
+    // The finest coarser target this one nests in: each of its groups inside one of that one's.
+    std::optional<std::size_t> parent;
+    std::vector<std::uint32_t> up;
+    for (std::size_t j = 0; j < targets.size(); ++j) {
+      if (!agree || !done[j] || (parent && targets[j].share.size() <= targets[*parent].share.size())) continue;
+      std::vector<std::uint32_t> map(t.share.size(), kNone);
+      bool nested = true;
+      for (std::size_t c = 0; c < C && nested; ++c) {
+        const auto g = t.group_of[c], h = targets[j].group_of[c];
+        if (g == kNone || s[c] <= 0) continue;
+        if (h == kNone || (map[g] != kNone && map[g] != h)) nested = false;
+        map[g] = h;
+      }
+      if (nested) {
+        parent = j;
+        up = std::move(map);
+      }
+    }
+    if (!parent) {
+      t.goal = hamilton(sh, n);
+    } else {
+      t.goal.assign(sh.size(), 0);
+      const Target& pt = targets[*parent];
+      for (std::size_t h = 0; h < pt.share.size(); ++h) {
+        std::vector<std::size_t> inside;
+        std::vector<double> part;
+        for (std::size_t g = 0; g < sh.size(); ++g)
+          if (up[g] == h) {
+            inside.push_back(g);
+            part.push_back(sh[g]);
+          }
+        if (inside.empty() || pt.goal[h] <= 0) continue;
+        const auto counts = hamilton(part, static_cast<std::uint64_t>(pt.goal[h]));
+        for (std::size_t i = 0; i < inside.size(); ++i) t.goal[inside[i]] = counts[i];
+      }
+    }
+    done[k] = true;
   }
   P.counts_ = hamilton(s, n);
   std::vector<std::vector<std::int64_t>> have(targets.size());
@@ -463,13 +516,20 @@ std::shared_ptr<const Population> Population::build(const Model& m, std::uint64_
       if (targets[k].group_of[c] != kNone) margin[targets[k].group_of[c]] += q[c];
     for (std::size_t g = 0; g < margin.size(); ++g)
       rep.raking_gap = std::max(rep.raking_gap, std::abs(margin[g] - targets[k].share[g]));
-    if (rep.off > 0 || rep.raking_gap > 1e-6)
+    if (rep.raking_gap > 1e-6)
       sink.warning(targets[k].where, "calibration-residual",
                    fmt::format("calibration targets are inconsistent: {} of {} personas differ from this target's "
                                "counts (largest share gap after raking {:.4f})",
                                rep.off, n, rep.raking_gap),
                    {"the targets disagree on the anchors they share (their totals per value differ); the counts "
                     "follow a compromise between them"});
+    else if (rep.off > 0)
+      sink.warning(targets[k].where, "calibration-residual",
+                   fmt::format("{} of {} personas differ from this target's rounded counts: the targets agree, but "
+                               "their counts rounded to whole persons cannot all be met at once",
+                               rep.off, n),
+                   {"targets whose groups cross (region x sex and age x sex) round independently; a larger --count "
+                    "makes the difference smaller"});
     P.reports_.push_back(std::move(rep));
   }
 

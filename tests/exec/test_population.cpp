@@ -223,7 +223,8 @@ TEST_CASE("population: a target no persona can have is an error at its statement
         std::string::npos);
 }
 
-TEST_CASE("population: calibrate gender, age without a table makes the UN age-sex shares exact for any seed") {
+TEST_CASE(
+    "population: calibrate gender, age and calibrate gender from the recipe's tables are both exact for any seed") {
   const auto dir = test::scratch_dir("population-own");
   test::write_file((dir / "japan.persona").string(), R"(recipe "japan" version "1"
 anchor country = "Japan"
@@ -231,6 +232,7 @@ anchor gender  ~ table stdlib.sex_ratio by country
 anchor age     ~ table stdlib.age_by_sex by country, gender truncate 18..90
 population {
   calibrate gender, age
+  calibrate gender
 }
 attributes {
   count 3
@@ -250,6 +252,9 @@ narrative none
     else
       CHECK(c == first);
   }
+  // The age x sex cells are rounded within the rounded sex counts: no residual.
+  const auto m = nlohmann::json::parse(test::read_file((dir / "p1.jsonl.manifest.json").string()));
+  CHECK(m["population"]["residual"] == 0);
   int women = 0;
   for (const auto& [k, n] : first) women += k.first == "female" ? n : 0;
   CHECK(women > 250);  // Japan's adults are mostly women (WPP 2024: about 52%)
