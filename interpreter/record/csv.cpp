@@ -376,27 +376,43 @@ bool CsvLongReader::open(const std::string& personas_csv, const std::string& att
   return true;
 }
 
+namespace {
+
+// The next data row of a persona CSV (`name`, positioned at `line`, `off` bytes in) into `row`:
+// nullopt when it is whole and has the header's width, else the status to return, with `error`
+// naming the file and line.
+std::optional<ReadStatus> next_row(std::FILE* f, std::vector<Field>& row, const std::string& name, std::uint64_t& line,
+                                   std::uint64_t& off, std::size_t width, std::string& error) {
+  bool complete = false;
+  std::string err;
+  const std::size_t b = read_record(f, row, complete, err);
+  if (b == 0) return ReadStatus::end;
+  ++line;
+  off += b;
+  if (!complete) {
+    error = name + ":" + std::to_string(line) + ": incomplete last row (a torn write)";
+    return ReadStatus::torn;
+  }
+  if (err.empty() && row.size() != width)
+    err = std::to_string(row.size()) + " cells where the header has " + std::to_string(width);
+  if (!err.empty()) {
+    error = name + ":" + std::to_string(line) + ": " + err;
+    return ReadStatus::bad;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 ReadStatus CsvLongReader::next(PersonaRecord& r) {
   Impl& m = *impl_;
   if (m.pf == nullptr) return ReadStatus::io;
   r.clear();
-  bool complete = false;
-  std::string err;
-  const std::size_t pb = read_record(m.pf, m.row, complete, err);
-  if (pb == 0) return ReadStatus::end;
-  ++m.pline;
-  m.poff += pb;
-  if (!complete) {
-    error_ = m.pname + ":" + std::to_string(m.pline) + ": incomplete last row (a torn write)";
-    return ReadStatus::torn;
-  }
+  if (auto st = next_row(m.pf, m.row, m.pname, m.pline, m.poff, m.header.size(), error_)) return *st;
   auto bad = [&](const std::string& why) {
     error_ = m.pname + ":" + std::to_string(m.pline) + ": " + why;
     return ReadStatus::bad;
   };
-  if (!err.empty()) return bad(err);
-  if (m.row.size() != m.header.size())
-    return bad(std::to_string(m.row.size()) + " cells where the header has " + std::to_string(m.header.size()));
   std::uint64_t count = 0;
   r.has_narrative = r.has_usage = false;
   for (std::size_t i = 0; i < m.header.size(); ++i) {
@@ -451,6 +467,8 @@ ReadStatus CsvLongReader::next(PersonaRecord& r) {
     }
   }
   // The persona's attribute rows.
+  bool complete = false;
+  std::string err;
   for (std::uint64_t k = 0; k < count; ++k) {
     const std::size_t ab = read_record(m.af, m.row, complete, err);
     if (ab == 0 || !complete) {
@@ -515,23 +533,11 @@ ReadStatus CsvWideReader::next(PersonaRecord& r) {
   Impl& m = *impl_;
   if (m.f == nullptr) return ReadStatus::io;
   r.clear();
-  bool complete = false;
-  std::string err;
-  const std::size_t b = read_record(m.f, m.row, complete, err);
-  if (b == 0) return ReadStatus::end;
-  ++m.line;
-  m.off += b;
-  if (!complete) {
-    error_ = m.name + ":" + std::to_string(m.line) + ": incomplete last row (a torn write)";
-    return ReadStatus::torn;
-  }
+  if (auto st = next_row(m.f, m.row, m.name, m.line, m.off, m.header.size(), error_)) return *st;
   auto bad = [&](const std::string& why) {
     error_ = m.name + ":" + std::to_string(m.line) + ": " + why;
     return ReadStatus::bad;
   };
-  if (!err.empty()) return bad(err);
-  if (m.row.size() != m.header.size())
-    return bad(std::to_string(m.row.size()) + " cells where the header has " + std::to_string(m.header.size()));
   r.has_narrative = r.has_usage = false;
   for (std::size_t i = 0; i < m.header.size(); ++i) {
     const std::string& h = m.header[i];
