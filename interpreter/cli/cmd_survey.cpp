@@ -16,6 +16,7 @@
 
 #include "base/files.hpp"
 #include "cli/commands.hpp"
+#include "cli/provider.hpp"
 #include "cli/render.hpp"
 #include "llm/cache.hpp"
 #include "llm/client.hpp"
@@ -54,32 +55,7 @@ struct SurveyArgs {
 };
 
 std::optional<llm::Provider> resolve_provider(const SurveyArgs& a, DiagnosticList& diags) {
-  std::string config = a.config;
-  std::error_code ec;
-  if (config.empty() && fs::exists("persona.toml", ec)) config = "persona.toml";
-  std::optional<llm::ProviderSet> set;
-  if (!config.empty()) {
-    if (!fs::exists(config, ec)) {
-      diags.error(SourceRange{config, 0, 0, 0}, "no-config", "cannot read " + config + ": no such file");
-      return std::nullopt;
-    }
-    set = llm::load_providers(config, diags);
-    if (!set) return std::nullopt;
-  } else {
-    set = llm::builtin_providers();
-  }
-  const std::string name = a.llm.empty() ? set->default_name : a.llm;
-  const llm::Provider* p = set->find(name);
-  if (p == nullptr) {
-    std::string known;
-    for (const auto& q : set->providers) known += (known.empty() ? "" : ", ") + q.name;
-    diags.error(SourceRange{config.empty() ? std::string("--llm") : config, 0, 0, 0}, "unknown-provider",
-                "no provider '" + name + "' (known: " + known + ")");
-    return std::nullopt;
-  }
-  llm::Provider out = *p;
-  if (!a.model.empty()) out.model = a.model;
-  return out;
+  return resolve_cli_provider(a.config, a.llm, a.model, diags);
 }
 
 bool write_file(const fs::path& path, std::string_view text) {
@@ -508,6 +484,36 @@ void add_survey_command(CLI::App& root, int& code) {
       "rejected the key or the model, or requests still failed (their items written invalid); 4 stopped by "
       "SIGINT/SIGTERM (run the same command again).");
   s->callback([a, &code] { code = run_survey(*a); });
+}
+
+std::optional<llm::Provider> resolve_cli_provider(const std::string& config_file, const std::string& llm_name,
+                                                  const std::string& model, DiagnosticList& diags) {
+  std::string config = config_file;
+  std::error_code ec;
+  if (config.empty() && fs::exists("persona.toml", ec)) config = "persona.toml";
+  std::optional<llm::ProviderSet> set;
+  if (!config.empty()) {
+    if (!fs::exists(config, ec)) {
+      diags.error(SourceRange{config, 0, 0, 0}, "no-config", "cannot read " + config + ": no such file");
+      return std::nullopt;
+    }
+    set = llm::load_providers(config, diags);
+    if (!set) return std::nullopt;
+  } else {
+    set = llm::builtin_providers();
+  }
+  const std::string name = llm_name.empty() ? set->default_name : llm_name;
+  const llm::Provider* p = set->find(name);
+  if (p == nullptr) {
+    std::string known;
+    for (const auto& q : set->providers) known += (known.empty() ? "" : ", ") + q.name;
+    diags.error(SourceRange{config.empty() ? std::string("--llm") : config, 0, 0, 0}, "unknown-provider",
+                "no provider '" + name + "' (known: " + known + ")");
+    return std::nullopt;
+  }
+  llm::Provider out = *p;
+  if (!model.empty()) out.model = model;
+  return out;
 }
 
 }  // namespace persona::cli

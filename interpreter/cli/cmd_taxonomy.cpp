@@ -6,6 +6,7 @@
 //   persona taxonomy import FILE -o OUT [--format tax|json]
 //   persona taxonomy export [FILE] -o OUT --format json|tax|dot
 //   persona taxonomy dot [PATH] [--depth N] [--file FILE] [-o OUT]
+//   persona taxonomy mine ... / merge ...   (cmd_mine.cpp)
 //
 // Without FILE the commands work on the standard library taxonomy stdlib.core.
 #include <unistd.h>
@@ -340,6 +341,8 @@ dot->add_option("--depth,-d", args->depth, "Levels below the root to draw (0 = a
 dot->add_option("--file,-f", args->file, "Taxonomy file (default: stdlib.core)");
 dot->add_option("-o,--output", args->out, "Output file (default: stdout)");
 dot->callback([args, &code] { cmd_dot(*args, code); });
+
+add_taxonomy_mining(tax, code);
 }  // namespace persona::cli
 
 }  // namespace persona::cli

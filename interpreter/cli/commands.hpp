@@ -31,6 +31,7 @@ void catch_stop_signals();
 void add_lang_commands(CLI::App& root, int& code);     // check, fmt
 void add_run_command(CLI::App& root, int& code);       // run, plan, bench
 void add_taxonomy_command(CLI::App& root, int& code);  // taxonomy ...
+void add_taxonomy_mining(CLI::App* tax, int& code);    // taxonomy mine, taxonomy merge (cmd_mine.cpp)
 void add_repl_command(CLI::App& root, int& code);      // repl
 void add_survey_command(CLI::App& root, int& code);    // survey
 void add_eval_command(CLI::App& root, int& code);      // eval

@@ -42,6 +42,7 @@ struct RawNode {
   std::vector<ValueOption> values;
   std::vector<NodeCondition> conditions;
   std::vector<Weighting> weightings;
+  std::uint64_t support = 0;
   SourceRange where;
   std::vector<RawNode> kids;
 };

@@ -61,6 +61,7 @@ std::string to_tax(const Taxonomy& t) {
     }
     for (const auto& w : n.weightings) out += indent + "  ~ " + w.text + "\n";
     for (const auto& c : n.conditions) out += indent + "  ? " + c.text + "\n";
+    if (n.support > 0) out += indent + "  + support " + std::to_string(n.support) + "\n";
   }
   return out;
 }

@@ -143,6 +143,7 @@ Graph build_graph(std::vector<RawNode>& forest) {
     n.values = std::move(item.node->values);
     n.conditions = std::move(item.node->conditions);
     n.weightings = std::move(item.node->weightings);
+    n.support = item.node->support;
     n.where = std::move(item.node->where);
     const Vertex v = boost::add_vertex(std::move(n), g);
     if (item.parent) boost::add_edge(*item.parent, v, g);
@@ -399,6 +400,28 @@ struct TaxParser {
     ++errors;
   }
 
+  // `+ support N` under a node: how many exchanges support it (written by `persona taxonomy mine`).
+  void parse_support(std::string_view line, std::string_view content, std::uint32_t lineno, int level,
+                     std::vector<Frame>& stack) {
+    const std::uint32_t ccol = col_of(line, content);
+    if (stack.empty() || stack.back().level != level - 1) {
+      error(lineno, ccol, 1, "orphan-support",
+            "a '+ support' line must be indented one level (2 spaces) under its node");
+      return;
+    }
+    const std::string_view rest = trim(content.substr(1));
+    std::uint64_t n = 0;
+    const bool word = rest.starts_with("support ");
+    const std::string_view num = word ? trim(rest.substr(8)) : std::string_view{};
+    const auto [end, ec] = std::from_chars(num.data(), num.data() + num.size(), n);
+    if (!word || num.empty() || ec != std::errc() || end != num.data() + num.size()) {
+      error(lineno, ccol, static_cast<std::uint32_t>(content.size()), "bad-support",
+            "expected '+ support N' (N a whole number of supporting exchanges)");
+      return;
+    }
+    stack.back().node->support = n;
+  }
+
   static std::uint32_t col_of(std::string_view line, std::string_view part) {
     return static_cast<std::uint32_t>(part.data() - line.data()) + 1;
   }
@@ -433,6 +456,10 @@ struct TaxParser {
       }
       const int level = static_cast<int>(ws / 2);
       const std::uint32_t ccol = static_cast<std::uint32_t>(ws) + 1;
+      if (content.front() == '+' && content.size() > 1 && content[1] == ' ') {
+        parse_support(line, content, lineno, level, stack);
+        continue;
+      }
       if (content.front() == '=' || content.front() == '?' || content.front() == '~') {
         const bool is_value = content.front() == '=';
         const bool is_weighting = content.front() == '~';
