@@ -165,6 +165,7 @@ struct Options {
 
 struct StepCounts {
   std::size_t calls = 0, from_journal = 0, reasks = 0, off_schema = 0, failed = 0;
+  llm::Usage usage;  // of the step's answers used (journal included)
   [[nodiscard]] nlohmann::ordered_json to_json() const;
 };
 

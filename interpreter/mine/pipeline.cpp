@@ -172,6 +172,7 @@ class Runner {
         }
         ++sc.calls;
         report_.usage += r.usage;
+        sc.usage += r.usage;
         if (!r.from_cache) report_.sent_usage += r.usage;
         json parsed;
         const std::string why = c.check(r.content, parsed);
@@ -208,6 +209,7 @@ class Runner {
         if (const json* e = journal_.find(c.key)) {
           ++sc.from_journal;
           report_.usage += usage_of(*e);
+          sc.usage += usage_of(*e);
           if (e->contains("why")) ++sc.off_schema;
           const json& a = (*e)["a"];
           c.done(a.is_null() ? nullptr : &a);
@@ -247,6 +249,7 @@ class Runner {
       }
       ++sc.calls;
       report_.usage += r.usage;
+      sc.usage += r.usage;
       if (!r.from_cache) report_.sent_usage += r.usage;
       out = std::move(r.embeddings);
     });
@@ -622,9 +625,10 @@ Estimate estimate(const Corpus& c, const llm::Provider& p, const Templates& t, c
                   double personalizable) {
   Estimate e;
   auto tokens = [](const json& b) { return static_cast<long>(b.dump().size() / 4); };
-  // Completion sizes of a typical answer (tokens): a label and a reason; ~3 attributes of ~45
-  // tokens; one verdict of ~15 tokens per candidate.
-  constexpr long kClassifyOut = 30, kPerAttribute = 45, kAttributes = 3, kPerVerdict = 15;
+  // Completion sizes of a typical answer (tokens): a label and a short reason (~20); ~3 attributes of
+  // ~35 tokens (a 3-level path, a value, a few words of evidence, a short description); one verdict of
+  // ~15 tokens per candidate.
+  constexpr long kClassifyOut = 20, kPerAttribute = 35, kAttributes = 3, kPerVerdict = 15;
   for (const auto& x : c.exchanges) {
     e.prompt_tokens += tokens(classify_body(p, t, x));
     e.completion_tokens += kClassifyOut;
@@ -647,7 +651,9 @@ Estimate estimate(const Corpus& c, const llm::Provider& p, const Templates& t, c
   const std::size_t cats = std::max<std::size_t>(o.categories.size(), 1);
   e.calls_by_step["map"] = cats;
   e.calls_by_step["links"] = std::min<std::size_t>(n, cats * 6);
-  e.prompt_tokens += static_cast<long>(cats) * 400 + static_cast<long>(e.calls_by_step["links"]) * 600;
+  // A map request lists the categories (~400 tokens); a link check a node, its children and the
+  // nodes of its category (~300).
+  e.prompt_tokens += static_cast<long>(cats) * 400 + static_cast<long>(e.calls_by_step["links"]) * 300;
   e.completion_tokens += static_cast<long>(cats) * 20 + static_cast<long>(e.calls_by_step["links"]) * 60;
   for (const auto& [s, k] : e.calls_by_step) e.calls += k;
   llm::Usage u;

@@ -65,8 +65,9 @@ std::string Report::to_text() const {
     auto it = steps.find(s);
     if (it == steps.end()) continue;
     const auto& c = it->second;
-    o += fmt::format("{:<11} {} calls ({} from the journal), {} re-asked, {} off-schema, {} failed\n", s,
-                     c.calls + c.from_journal, c.from_journal, c.reasks, c.off_schema, c.failed);
+    o += fmt::format("{:<11} {} calls ({} from the journal), {} re-asked, {} off-schema, {} failed; {} + {} tokens\n",
+                     s, c.calls + c.from_journal, c.from_journal, c.reasks, c.off_schema, c.failed,
+                     c.usage.prompt_tokens, c.usage.completion_tokens);
   }
   const double n = static_cast<double>(label[0] + label[1] + label[2]);
   if (n > 0)

@@ -165,8 +165,8 @@ TEST_CASE("the dry-run estimate is within 15 percent of the tokens a run spends"
   REQUIRE(res.ok);
   const double measured = static_cast<double>(res.report.usage.prompt_tokens + res.report.usage.completion_tokens);
   const double estimated = static_cast<double>(e.prompt_tokens + e.completion_tokens);
-  UNSCOPED_INFO(fmt::format("estimate {} tokens ({} calls), measured {} tokens; personalizable share {:.2f}", estimated,
-                            e.calls, measured, share));
+  UNSCOPED_INFO(fmt::format("estimate {} tokens ({} calls), measured {} tokens; personalizable share {:.2f}\n{}{}",
+                            estimated, e.calls, measured, share, e.to_text(), res.report.to_text()));
   CHECK(std::abs(estimated - measured) / measured <= 0.15);
   CHECK(e.calls_by_step.at("classify") == s.corpus.exchanges.size());
 }
