@@ -296,8 +296,9 @@ void cmd_dot(const TaxArgs& a, int& code) {
   code = Exit::ok;
 }
 
-// `persona taxonomy diff A B`: `stdlib.NAME` names a standard-library taxonomy, anything else a
-// file or directory. Exit 0 when equal, 1 when they differ, 2 when either cannot be loaded.
+// `persona taxonomy diff A B`: an existing file or directory is read as such; otherwise
+// `stdlib.NAME` names a standard-library taxonomy (so an export named `stdlib.core.tax` is still a
+// file). Exit 0 when equal, 1 when they differ, 2 when either cannot be loaded.
 constexpr int kTaxonomiesDiffer = 1;
 
 std::optional<tax::Taxonomy> load_diff_side(const std::string& arg, SourceFiles& sources) {
@@ -305,8 +306,9 @@ std::optional<tax::Taxonomy> load_diff_side(const std::string& arg, SourceFiles&
   tax::LoadOptions opts;
   opts.sources = &sources;
   opts.vectors = false;
-  std::optional<tax::Taxonomy> t =
-      arg.starts_with("stdlib.") ? tax::load_stdlib(arg.substr(7), diags, opts) : tax::load(arg, diags, opts);
+  std::error_code ec;
+  const bool stdlib = arg.starts_with("stdlib.") && !fs::exists(arg, ec);
+  std::optional<tax::Taxonomy> t = stdlib ? tax::load_stdlib(arg.substr(7), diags, opts) : tax::load(arg, diags, opts);
   const bool errors = print_diagnostics(diags, sources);
   if (!t || errors) return std::nullopt;
   return t;

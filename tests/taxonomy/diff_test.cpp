@@ -285,6 +285,12 @@ TEST_CASE("persona taxonomy diff exits 0 when equal, 1 when different and 2 when
   CHECK(o.err.find("broken.tax:2") != std::string::npos);
   CHECK(o.err.find("cannot load A") != std::string::npos);
 
+  // An existing file whose name starts with "stdlib." is a file, not a standard-library name.
+  test::write_file(dir / "stdlib.small.tax", kBase);
+  o = test::run_command(bin + " taxonomy diff stdlib.small.tax " + a, "", dir.string());
+  CHECK(o.code == 0);
+  CHECK(o.err.empty());
+
   o = test::run_command(bin + " taxonomy diff stdlib.nonexistent " + a);
   CHECK(o.code == 2);
   CHECK(o.err.find("cannot load A 'stdlib.nonexistent'") != std::string::npos);
