@@ -6,6 +6,7 @@
 //   persona taxonomy import FILE -o OUT [--format tax|json]
 //   persona taxonomy export [FILE] -o OUT --format json|tax|dot
 //   persona taxonomy dot [PATH] [--depth N] [--file FILE] [-o OUT]
+//   persona taxonomy diff A B [--json]
 //   persona taxonomy mine ... / merge ...   (cmd_mine.cpp)
 //
 // Without FILE the commands work on the standard library taxonomy stdlib.core.
@@ -30,6 +31,7 @@ namespace fs = std::filesystem;
 
 struct TaxArgs {
   std::string file;
+  std::string other;  // diff: B
   bool json = false;
   std::string text;
   std::string path;
@@ -295,6 +297,42 @@ void cmd_dot(const TaxArgs& a, int& code) {
   code = Exit::ok;
 }
 
+// `persona taxonomy diff A B`: an existing file or directory is read as such; otherwise
+// `stdlib.NAME` names a standard-library taxonomy (so an export named `stdlib.core.tax` is still a
+// file). Exit 0 when equal, 1 when they differ, 2 when either cannot be loaded.
+constexpr int kTaxonomiesDiffer = 1;
+
+std::optional<tax::Taxonomy> load_diff_side(const std::string& arg, SourceFiles& sources) {
+  DiagnosticList diags;
+  tax::LoadOptions opts;
+  opts.sources = &sources;
+  opts.vectors = false;
+  std::error_code ec;
+  const bool stdlib = arg.starts_with("stdlib.") && !fs::exists(arg, ec);
+  std::optional<tax::Taxonomy> t = stdlib ? tax::load_stdlib(arg.substr(7), diags, opts) : tax::load(arg, diags, opts);
+  const bool errors = print_diagnostics(diags, sources);
+  if (!t || errors) return std::nullopt;
+  return t;
+}
+
+void cmd_diff(const TaxArgs& a, int& code) {
+  SourceFiles sources;
+  auto ta = load_diff_side(a.file, sources);
+  auto tb = ta ? load_diff_side(a.other, sources) : std::nullopt;
+  if (!ta || !tb) {
+    std::cerr << "error: persona taxonomy diff: cannot load " << (ta ? "B" : "A") << " '" << (ta ? a.other : a.file)
+              << "' (the errors above say why; give a .tax file, a directory of .tax files, a reference .json "
+                 "or stdlib.NAME)\n";
+    code = Exit::usage_error;
+    return;
+  }
+  auto d = tax::diff(*ta, *tb);
+  d.a_name = a.file;
+  d.b_name = a.other;
+  std::cout << (a.json ? d.to_json() : d.to_text());
+  code = d.equal() ? Exit::ok : kTaxonomiesDiffer;
+}
+
 }  // namespace
 
 void add_taxonomy_command(CLI::App& root, int& code) {
@@ -341,6 +379,17 @@ dot->add_option("--depth,-d", args->depth, "Levels below the root to draw (0 = a
 dot->add_option("--file,-f", args->file, "Taxonomy file (default: stdlib.core)");
 dot->add_option("-o,--output", args->out, "Output file (default: stdout)");
 dot->callback([args, &code] { cmd_dot(*args, code); });
+
+auto* diff = tax->add_subcommand(
+    "diff",
+    "Compare two taxonomies node by node: added (+), removed (-), moved (>) and changed (~) nodes; exit 0 when "
+    "equal, 1 when they differ, 2 when one cannot be loaded");
+diff->add_option("a", args->file,
+                 "Taxonomy A: a .tax file, a directory of .tax files, a reference .json or stdlib.core")
+    ->required();
+diff->add_option("b", args->other, "Taxonomy B (the same kinds)")->required();
+diff->add_flag("--json", args->json, "Print JSON");
+diff->callback([args, &code] { cmd_diff(*args, code); });
 
 add_taxonomy_mining(tax, code);
 }  // namespace persona::cli

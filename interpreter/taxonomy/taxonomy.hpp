@@ -314,6 +314,54 @@ std::string to_dot(const Taxonomy& t, const DotOptions& opts = {});  // boost::w
 bool write_text_file(const std::filesystem::path& path, std::string_view text, DiagnosticSink& sink);
 
 // ---------------------------------------------------------------------------------------------
+// Diff (`persona taxonomy diff A B`)
+
+// What differs between two taxonomies, node by node. Nodes are matched by path; a node only in A and
+// a node only in B with the same name and description under different parents is one moved node
+// (`A path -> B path`) when that name and description pick out one unmatched node on each side; the
+// nodes under a moved node are then matched by their path below it. The order of siblings is not
+// compared. Paths in `changed` are B's.
+struct TaxonomyDiff {
+  struct WeightChange {
+    std::string label;
+    double a = 0, b = 0;
+  };
+  struct Change {
+    std::string path;       // in B
+    std::string from_path;  // in A when the node moved, else empty
+    bool description = false;
+    std::string description_a, description_b;
+    std::vector<std::string> values_added, values_removed;          // option labels
+    std::vector<WeightChange> weights;                              // options in both whose weight changed
+    bool values_reordered = false;                                  // same options and weights, other order
+    std::vector<std::string> conditions_added, conditions_removed;  // `?` lines as written
+    std::vector<std::string> weightings_added, weightings_removed;  // `~` lines as written
+    bool leaf_changed = false;
+    bool leaf_a = false, leaf_b = false;
+    // The changes in words: "description", "values +\"x\" -\"y\"", "leaf -> inner", ...
+    [[nodiscard]] std::vector<std::string> what() const;
+  };
+  struct Move {
+    std::string from, to;
+  };
+  std::string a_name, b_name;               // how the caller names the two sides (JSON "a" and "b"; may be empty)
+  std::vector<std::string> added, removed;  // paths (B's, A's), sorted
+  std::vector<Change> changed;              // sorted by path
+  std::vector<Move> moved;                  // sorted by `from`
+  std::size_t a_nodes = 0, b_nodes = 0;
+
+  [[nodiscard]] bool equal() const { return added.empty() && removed.empty() && changed.empty() && moved.empty(); }
+  // One line per change, sorted by path: `+ path`, `- path`, `> old -> new`, `~ path: what; what`, then
+  // a summary line ("no differences" or "N added, N removed, N moved, N changed").
+  [[nodiscard]] std::string to_text() const;
+  // {"a", "b", "equal", "counts": {...}, "added": [...], "removed": [...], "moved": [{"from", "to"}],
+  //  "changed": [{"path", "from"?, "description"?: {"a", "b"}, "values"?: {...}, ...}]}
+  [[nodiscard]] std::string to_json(int indent = 2) const;
+};
+
+TaxonomyDiff diff(const Taxonomy& a, const Taxonomy& b);
+
+// ---------------------------------------------------------------------------------------------
 // Tokens shared by the TF-IDF model (exposed for tests and for the engine's own query building).
 
 // Lowercase ASCII words (letters and digits), UTF-8 bytes >= 0x80 kept inside words.
