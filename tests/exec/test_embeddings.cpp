@@ -71,7 +71,7 @@ TEST_CASE("an embedding_model ranks the tiers by embeddings - node vectors are a
   const auto first = run_in(dir, "-n 2 -o out.jsonl --llm fake -q");
   INFO(first.err);
   REQUIRE(first.code == 0);
-  // stdlib.core's node texts in batches of 64 (51 for its 3,226 nodes), then per persona a story call, one core
+  // stdlib.core's node texts in batches of 64 (51 for its 3,238 nodes), then per persona a story call, one core
   // embedding, one fill batch.
   CHECK(server.requests() == node_batches() + 2 * 3);
   const fs::path vectors = dir / "out.jsonl.cache.sqlite.embeddings";
