@@ -73,8 +73,8 @@ struct Node {
   std::vector<ValueOption> values;
   std::vector<NodeCondition> conditions;  // this node's own `?` lines
   std::vector<Weighting> weightings;      // this node's own `~` lines, in file order
-  std::uint64_t support = 0;              // `+ support N`: exchanges behind a mined node (not in the hash)
   SourceRange where;                      // the node's line
+  std::uint64_t support = 0;              // `+ support N`: exchanges behind a mined node (not in the hash)
 };
 
 // Parent -> child edges; children keep file order.
