@@ -42,6 +42,7 @@ struct EvalArgs {
   std::string out;  // report
   std::string title = "Persona report";
   std::vector<std::string> surveys;  // report: results folders of persona survey
+  std::vector<std::string> mining;   // report: OUT.report.json files of persona taxonomy mine
 };
 
 void print_plain(const DiagnosticList& d) {
@@ -416,17 +417,40 @@ std::optional<std::vector<report::SurveyRun>> read_surveys(const EvalArgs& a) {
   return runs;
 }
 
+// The report.json of each --mining file. nullopt: an error was printed (exit 1).
+std::optional<std::vector<report::MiningRun>> read_mining(const EvalArgs& a) {
+  std::vector<report::MiningRun> runs;
+  for (const auto& file : a.mining) {
+    auto text = files::read(file, files::Limits{256u << 20, true});
+    if (!text.ok()) {
+      std::cerr << "persona report: error: " << text.error
+                << " (--mining takes the OUT.report.json written by `persona taxonomy mine -o OUT`)\n";
+      return std::nullopt;
+    }
+    std::string why;
+    auto run = report::parse_mining(file, *text.text, why);
+    if (!run) {
+      std::cerr << file << ": error: " << why << "\n";
+      return std::nullopt;
+    }
+    runs.push_back(std::move(*run));
+  }
+  return runs;
+}
+
 int do_report(const EvalArgs& a) {
   if (a.out.empty()) {
     std::cerr << "persona report: error: -o report.html is required\n";
     return Exit::usage_error;
   }
-  if (a.files.empty() && a.surveys.empty()) {
-    std::cerr << "persona report: error: give persona files, --survey DIR, or both\n";
+  if (a.files.empty() && a.surveys.empty() && a.mining.empty()) {
+    std::cerr << "persona report: error: give persona files, --survey DIR, --mining FILE, or several\n";
     return Exit::usage_error;
   }
   auto surveys = read_surveys(a);
   if (!surveys) return Exit::user_error;
+  auto mining = read_mining(a);
+  if (!mining) return Exit::user_error;
   std::vector<eval::FileReport> reports;
   int worst = Exit::ok;
   if (!a.files.empty()) {
@@ -451,7 +475,7 @@ int do_report(const EvalArgs& a) {
     inputs.push_back(std::move(in));
   }
   const std::string html =
-      report::render_html(inputs, a.title, std::string("persona ") + PERSONA_VERSION, std::move(*surveys));
+      report::render_html(inputs, a.title, std::string("persona ") + PERSONA_VERSION, std::move(*surveys), *mining);
   std::string error;
   if (!files::write_atomic(a.out, html, error)) {
     std::cerr << "persona report: error: " << error << "\n";
@@ -510,10 +534,15 @@ void add_report_command(CLI::App& root, int& code) {
                 "A results folder of `persona survey` (its metrics.json; repeatable, one per mode): adds the "
                 "survey section, each folder a series (docs/survey.md)")
       ->allow_extra_args(false);
+  c->add_option("--mining", a->mining,
+                "The OUT.report.json of `persona taxonomy mine` (repeatable): adds the taxonomy mining section "
+                "(docs/mining.md)")
+      ->allow_extra_args(false);
   c->footer(
-      "Persona files, --survey folders, or both. Exit codes: 0 ok; 1 unreadable file, no personas, bad recipe, "
-      "or a --survey folder without a readable metrics.json; 2 usage (neither files nor --survey); 3 output not "
-      "writable; 6 damaged input (the page is written and says so).");
+      "Persona files, --survey folders, --mining reports, or several. Exit codes: 0 ok; 1 unreadable file, no "
+      "personas, bad recipe, a --survey folder without a readable metrics.json, or a --mining file that is not a "
+      "mining report; 2 usage (no files, --survey or --mining); 3 output not writable; 6 damaged input (the page is "
+      "written and says so).");
   c->callback([a, &code] { code = do_report(*a); });
 }
 

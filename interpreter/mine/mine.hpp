@@ -116,14 +116,17 @@ struct Category {
 };
 
 // Each step's request: messages and strict schema (schema name "mine_<step>").
-nlohmann::json classify_body(const llm::Provider& p, const Templates& t, const Exchange& e);
-nlohmann::json extract_body(const llm::Provider& p, const Templates& t, const Exchange& e);
+// `seed` (not 0) is sent as the request seed.
+nlohmann::json classify_body(const llm::Provider& p, const Templates& t, const Exchange& e, std::uint64_t seed = 0);
+nlohmann::json extract_body(const llm::Provider& p, const Templates& t, const Exchange& e, std::uint64_t seed = 0);
 nlohmann::json validate_body(const llm::Provider& p, const Templates& t, const Exchange& e,
-                             const std::vector<Candidate>& c);
+                             const std::vector<Candidate>& c, std::uint64_t seed = 0);
 nlohmann::json map_body(const llm::Provider& p, const Templates& t, const std::string& top,
-                        const std::vector<std::string>& children, const std::vector<Category>& cats);
+                        const std::vector<std::string>& children, const std::vector<Category>& cats,
+                        std::uint64_t seed = 0);
 nlohmann::json links_body(const llm::Provider& p, const Templates& t, const std::string& parent_path,
-                          const std::vector<std::string>& children, const std::vector<std::string>& parents);
+                          const std::vector<std::string>& children, const std::vector<std::string>& parents,
+                          std::uint64_t seed = 0);
 // The same request asked again after an answer that did not follow the schema.
 nlohmann::json reask_body(const llm::Provider& p, const Templates& t, nlohmann::json body, const std::string& content,
                           const std::string& why);

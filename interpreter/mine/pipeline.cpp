@@ -342,7 +342,7 @@ Result run(const Corpus& corpus, const llm::Provider& p, const Templates& t, con
     std::vector<Call> calls;
     calls.reserve(ex.size());
     for (std::size_t i = 0; i < ex.size(); ++i) {
-      json b = classify_body(p, t, ex[i]);
+      json b = classify_body(p, t, ex[i], o.seed);
       calls.push_back({key_of("classify", b), std::move(b),
                        [](const std::string& c, json& out) { return check_classify(c, out); },
                        [&label, i](const json* a) {
@@ -369,7 +369,7 @@ Result run(const Corpus& corpus, const llm::Provider& p, const Templates& t, con
     std::vector<Call> calls;
     for (std::size_t i = 0; i < ex.size(); ++i) {
       if (label[i] < 1) continue;
-      json b = extract_body(p, t, ex[i]);
+      json b = extract_body(p, t, ex[i], o.seed);
       calls.push_back({key_of("extract", b), std::move(b),
                        [&ex, i](const std::string& c, json& out) { return check_extract(c, ex[i], out); },
                        [&cands, &rep, &o, i](const json* a) {
@@ -402,7 +402,7 @@ Result run(const Corpus& corpus, const llm::Provider& p, const Templates& t, con
     std::vector<Call> calls;
     for (std::size_t i = 0; i < ex.size(); ++i) {
       if (cands[i].empty()) continue;
-      json b = validate_body(p, t, ex[i], cands[i]);
+      json b = validate_body(p, t, ex[i], cands[i], o.seed);
       const std::size_t n = cands[i].size();
       keep[i].assign(n, 0);  // an off-schema review keeps nothing: unreviewed candidates are dropped
       calls.push_back({key_of("validate", b), std::move(b),
@@ -456,7 +456,7 @@ Result run(const Corpus& corpus, const llm::Provider& p, const Templates& t, con
       std::vector<std::string> kids;
       for (std::size_t c : forest[roots[k]].children)
         if (!forest[c].dead) kids.push_back(forest.name(c));
-      json b = map_body(p, t, forest.name(roots[k]), kids, o.categories);
+      json b = map_body(p, t, forest.name(roots[k]), kids, o.categories, o.seed);
       calls.push_back({key_of("map", b), std::move(b),
                        [&o](const std::string& c, json& out) { return check_map(c, o.categories, out); },
                        [&answers, &have, k](const json* a) {
@@ -514,7 +514,7 @@ Result run(const Corpus& corpus, const llm::Provider& p, const Templates& t, con
     std::vector<json> moves(links.size());
     std::vector<Call> calls;
     for (std::size_t k = 0; k < links.size(); ++k) {
-      json b = links_body(p, t, forest.path(links[k].parent), links[k].kids, links[k].parents);
+      json b = links_body(p, t, forest.path(links[k].parent), links[k].kids, links[k].parents, o.seed);
       calls.push_back({key_of("links", b), std::move(b),
                        [&links, k](const std::string& c, json& out) {
                          return check_links(c, links[k].kids, links[k].parents, out);

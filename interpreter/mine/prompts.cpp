@@ -56,7 +56,7 @@ json body(const llm::Provider& p, const Template& t, std::string user, const jso
   co.temperature = 0;
   co.schema = &schema;
   co.schema_name = name;
-  if (seed != 0) co.seed = static_cast<std::int64_t>(seed & 0x7fffffff);
+  if (seed != 0) co.seed = static_cast<std::int64_t>(seed & 0x7fffffffffffffffULL);
   return llm::chat_body(p, msgs, co);
 }
 
@@ -136,14 +136,14 @@ std::optional<Templates> load_templates(const std::filesystem::path& dir, std::s
 
 // ---- requests ----
 
-json classify_body(const llm::Provider& p, const Templates& t, const Exchange& e) {
+json classify_body(const llm::Provider& p, const Templates& t, const Exchange& e, std::uint64_t seed) {
   static const json schema =
       object({{"label", {{"type", "string"}, {"enum", {"non", "partial", "full"}}}}, {"reason", {{"type", "string"}}}},
              {"label", "reason"});
-  return body(p, t.classify, render(t.classify.user, {{"exchange", exchange_text(e)}}), schema, "mine_classify");
+  return body(p, t.classify, render(t.classify.user, {{"exchange", exchange_text(e)}}), schema, "mine_classify", seed);
 }
 
-json extract_body(const llm::Provider& p, const Templates& t, const Exchange& e) {
+json extract_body(const llm::Provider& p, const Templates& t, const Exchange& e, std::uint64_t seed) {
   static const json item =
       object({{"path", {{"type", "array"}, {"items", {{"type", "string"}}}, {"minItems", 2}, {"maxItems", 5}}},
               {"value", {{"type", "string"}}},
@@ -152,10 +152,11 @@ json extract_body(const llm::Provider& p, const Templates& t, const Exchange& e)
              {"path", "value", "evidence", "description"});
   static const json schema = object({{"attributes", {{"type", "array"}, {"items", item}}}}, {"attributes"});
   return body(p, t.extract, render(t.extract.user, {{"exchange", exchange_text(e)}, {"max", "12"}}), schema,
-              "mine_extract");
+              "mine_extract", seed);
 }
 
-json validate_body(const llm::Provider& p, const Templates& t, const Exchange& e, const std::vector<Candidate>& c) {
+json validate_body(const llm::Provider& p, const Templates& t, const Exchange& e, const std::vector<Candidate>& c,
+                   std::uint64_t seed) {
   static const json item =
       object({{"index", {{"type", "integer"}}}, {"keep", {{"type", "boolean"}}}, {"reason", {{"type", "string"}}}},
              {"index", "keep", "reason"});
@@ -168,11 +169,11 @@ json validate_body(const llm::Provider& p, const Templates& t, const Exchange& e
   }
   if (!list.empty()) list.pop_back();
   return body(p, t.validate, render(t.validate.user, {{"exchange", exchange_text(e)}, {"candidates", list}}), schema,
-              "mine_validate");
+              "mine_validate", seed);
 }
 
 json map_body(const llm::Provider& p, const Templates& t, const std::string& top,
-              const std::vector<std::string>& children, const std::vector<Category>& cats) {
+              const std::vector<std::string>& children, const std::vector<Category>& cats, std::uint64_t seed) {
   json names = json::array();
   std::string list;
   for (const auto& c : cats) {
@@ -186,11 +187,11 @@ json map_body(const llm::Provider& p, const Templates& t, const std::string& top
   std::string kids;
   for (std::size_t i = 0; i < children.size() && i < 12; ++i) kids += (i ? "; " : "") + children[i];
   return body(p, t.map, render(t.map.user, {{"categories", list}, {"node", top}, {"children", kids}}), schema,
-              "mine_map");
+              "mine_map", seed);
 }
 
 json links_body(const llm::Provider& p, const Templates& t, const std::string& parent_path,
-                const std::vector<std::string>& children, const std::vector<std::string>& parents) {
+                const std::vector<std::string>& children, const std::vector<std::string>& parents, std::uint64_t seed) {
   static const json item = object(
       {{"child", {{"type", "string"}}}, {"fits", {{"type", "boolean"}}}, {"better_parent", {{"type", "string"}}}},
       {"child", "fits", "better_parent"});
@@ -201,7 +202,7 @@ json links_body(const llm::Provider& p, const Templates& t, const std::string& p
   if (!kids.empty()) kids.pop_back();
   if (!ps.empty()) ps.pop_back();
   return body(p, t.links, render(t.links.user, {{"node", parent_path}, {"children", kids}, {"parents", ps}}), schema,
-              "mine_links");
+              "mine_links", seed);
 }
 
 json reask_body(const llm::Provider& p, const Templates& t, json b, const std::string& content,

@@ -74,10 +74,22 @@ std::optional<SurveyRun> parse_survey(const std::string& dir, const std::string&
 // bars per mode with their intervals and noise floors, and every item's distributions side by side.
 std::string survey_section(std::vector<SurveyRun> runs);
 
+// The mining section: a report.json written by `persona taxonomy mine` (docs/mining.md).
+struct MiningRun {
+  std::string file;
+  std::string json;  // the whole report, checked by parse_mining
+};
+// nullopt with `error` when the text is not a mining report (not JSON, a section missing).
+std::optional<MiningRun> parse_mining(const std::string& file, const std::string& text, std::string& error);
+// Its body (render_html puts it under "Taxonomy mining"): calls per step, personalizable shares,
+// categories by support, the top-level mapping and the merge decisions.
+std::string mining_section(const std::vector<MiningRun>& runs);
+
 // The page. `generator` names the tool in the footer ("persona 0.1.0"). With `surveys` the page has
-// a survey section; without persona files (`inputs` empty) it has only that section.
+// a survey section, with `mining` a mining section; without persona files (`inputs` empty) it has
+// only those.
 std::string render_html(const std::vector<Input>& inputs, const std::string& title, const std::string& generator,
-                        std::vector<SurveyRun> surveys = {});
+                        std::vector<SurveyRun> surveys = {}, const std::vector<MiningRun>& mining = {});
 
 // The manifest facts the page shows (recipe, version, hashes, seed, backend, model, cost, ...), as
 // label/value rows; a manifest that is not JSON gives one row saying so.

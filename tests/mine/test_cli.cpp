@@ -167,3 +167,51 @@ TEST_CASE("bad corpora: malformed lines are warned with file and line, an empty 
   CHECK(none.code == 1);
   CHECK(none.err.find("missing.jsonl") != std::string::npos);
 }
+
+TEST_CASE("the documented settings of taxonomy mine change what they say and persona report draws the mining report") {
+  const auto root = scratch_dir("mine-cli") / "settings";
+  fs::remove_all(root);
+  fs::create_directories(root);
+  Server s(root);
+  write_file(root / "top.tax",
+             "Everyday Life | Habits, food, home and leisure\nWork and Money | Jobs, income and skills\n");
+  auto args = mine_args(s.config, root / "mined.tax");
+  args.erase(std::find(args.begin(), args.end(), "--no-cache"));
+  const std::vector<std::string> more = {"--top",       (root / "top.tax").string(),
+                                         "--json",      "--max-candidates",
+                                         "1",           "--max-message-chars",
+                                         "60",          "--no-scrub",
+                                         "--cache",     (root / "answers.sqlite").string(),
+                                         "--seed",      "5",
+                                         "--threshold", "0.9"};
+  args.insert(args.end(), more.begin(), more.end());
+  const auto o = run_persona(quoted(args));
+  INFO(o.err);
+  REQUIRE(o.code == 0);
+  const auto j = nlohmann::json::parse(o.out);      // --json: the report on stdout
+  CHECK(j["candidates"]["capped"].get<int>() > 0);  // --max-candidates 1
+  CHECK(j["corpus"]["truncated"].get<int>() > 0);   // --max-message-chars 60
+  CHECK(j["corpus"]["scrubbed"].empty());           // --no-scrub
+  CHECK(fs::exists(root / "answers.sqlite"));       // --cache
+  bool top_listed = false;                          // --top: the categories offered to the map step
+  for (const auto& b : s.server.bodies()) {
+    CHECK(b.value("seed", -1) == 5);  // --seed
+    if (b.dump().find("Work and Money") != std::string::npos) top_listed = true;
+  }
+  CHECK(top_listed);
+  CHECK(j == nlohmann::json::parse(read_file(root / "mined.tax.report.json")));
+  // The HTML report's mining section.
+  const auto html = root / "report.html";
+  const auto r =
+      run_persona("report --mining '" + (root / "mined.tax.report.json").string() + "' -o '" + html.string() + "'");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const std::string page = read_file(html);
+  CHECK(page.find("Taxonomy mining") != std::string::npos);
+  CHECK(page.find("Personalizable exchanges") != std::string::npos);
+  CHECK(page.find("merge decisions") != std::string::npos);
+  // A file that is not a mining report is refused.
+  const auto bad = run_persona("report --mining '" + (root / "top.tax").string() + "' -o '" + html.string() + "'");
+  CHECK(bad.code == 1);
+  CHECK(bad.err.find("--mining takes") != std::string::npos);
+}

@@ -247,3 +247,56 @@ TEST_CASE(
   CHECK(c.calls <= 10);
   CHECK(s.server.requests() - before > 0);
 }
+
+TEST_CASE("a run stopped by its budget is resumable and ends with the taxonomy of an unstopped run") {
+  Setup s;
+  const auto root = scratch_dir("mine-pipeline") / "budget";
+  fs::remove_all(root);
+  fs::create_directories(root);
+  auto clean = s.options(root / "clean.tax");
+  DiagnosticList diags;
+  REQUIRE(mine::run(s.corpus, s.provider, s.templates, clean, diags).ok);
+  auto o = s.options(root / "mined.tax");
+  o.budget_usd = 0.05;  // about a sixth of the whole run at 1 and 2 USD per million tokens
+  auto stopped = mine::run(s.corpus, s.provider, s.templates, o, diags);
+  CHECK_FALSE(stopped.ok);
+  CHECK(stopped.interrupted);
+  CHECK(stopped.reason.find("budget") != std::string::npos);
+  CHECK(stopped.report.cost_usd >= 0.05);
+  CHECK(stopped.report.cost_usd < 0.1);
+  CHECK_FALSE(fs::exists(root / "mined.tax"));
+  o.budget_usd = -1;
+  o.resume = true;
+  auto resumed = mine::run(s.corpus, s.provider, s.templates, o, diags);
+  REQUIRE(resumed.ok);
+  CHECK(resumed.report.steps.at("classify").from_journal > 0);
+  CHECK(read_file(root / "mined.tax") == read_file(root / "clean.tax"));
+}
+
+TEST_CASE("with embeddings the sibling names are compared by the provider's vectors in context") {
+  Setup s;
+  s.provider.embedding_model = "fake-embedding";
+  s.provider.embedding_model_configured = true;
+  const auto root = scratch_dir("mine-pipeline") / "embeddings";
+  fs::remove_all(root);
+  fs::create_directories(root);
+  std::string texts[2];
+  for (int k = 0; k < 2; ++k) {
+    auto o = s.options(root / ("mined" + std::to_string(k) + ".tax"));
+    o.embeddings = true;
+    DiagnosticList diags;
+    auto res = mine::run(s.corpus, s.provider, s.templates, o, diags);
+    INFO(res.error);
+    REQUIRE(res.ok);
+    CHECK(res.report.steps.at("embeddings").calls > 0);
+    CHECK(res.report.steps.at("embeddings").failed == 0);
+    texts[k] = read_file(root / ("mined" + std::to_string(k) + ".tax"));
+  }
+  CHECK(texts[0] == texts[1]);
+  // The fake's vectors are hashes of the text: unrelated names stay apart, so the tree differs from
+  // the one the name similarity gives.
+  auto plain = s.options(root / "plain.tax");
+  DiagnosticList diags;
+  REQUIRE(mine::run(s.corpus, s.provider, s.templates, plain, diags).ok);
+  CHECK(read_file(root / "plain.tax") != texts[0]);
+}
