@@ -55,8 +55,7 @@ const Naming& naming() {
   return n;
 }
 
-// A light stemmer: plural and a few derivational endings, never below 3 letters, applied until
-// nothing changes ("educational" -> "education" -> "educ").
+// A light stemmer: plural and a few derivational endings, never below 3 letters.
 std::string stem_once(std::string w) {
   auto strip = [&](std::string_view suffix, std::string_view repl = {}) {
     if (w.size() >= suffix.size() + 3 && w.ends_with(suffix)) {
@@ -68,8 +67,7 @@ std::string stem_once(std::string w) {
   if (!strip("ies", "y") && !w.ends_with("ss") && !w.ends_with("us") && !w.ends_with("is")) strip("s");
   strip("ship") || strip("ism") || strip("ist");
   strip("ary") || strip("ical") || strip("al") || strip("ic") || strip("ing") || strip("ed") || strip("er") ||
-      strip("ence") || strip("ance") || strip("ity") || strip("ness") || strip("ment") || strip("ation") ||
-      strip("ion") || strip("e");
+      strip("ence") || strip("ance") || strip("ness") || strip("ment") || strip("ation") || strip("ion") || strip("e");
   // "napp" (napping) -> "nap": a doubled final consonant left by -ing/-ed/-er.
   if (w.size() >= 4 && w[w.size() - 1] == w[w.size() - 2] &&
       std::string_view("aeiouls").find(w.back()) == std::string_view::npos)
@@ -78,12 +76,11 @@ std::string stem_once(std::string w) {
 }
 
 std::string stem(std::string w) {
-  for (int i = 0; i < 3; ++i) {
-    std::string next = stem_once(w);
-    if (next == w) break;
-    w = std::move(next);
-  }
-  return w;
+  // A second pass only after an adjective ending ("educational" -> "education" -> "educ"), so that
+  // nouns of different roots do not meet ("community" and "communication").
+  const bool adjective = w.ends_with("al") || w.ends_with("ary");
+  std::string once = stem_once(w);
+  return adjective && once != w ? stem_once(once) : once;
 }
 
 std::string spelled(const std::string& w) {
@@ -451,34 +448,41 @@ void Forest::merge_children(std::vector<std::size_t>& kids, const std::string& p
     std::vector<Pair> pairs;
     std::vector<std::string> names(n);
     for (std::size_t i = 0; i < n; ++i) names[i] = name(kids[i]);
+    // Every pair's score (two fixed nodes: -1, never together).
+    std::vector<double> score(n * n, -1.0);
     for (std::size_t i = 0; i < n; ++i)
       for (std::size_t j = i + 1; j < n; ++j) {
         if (nodes_[kids[i]].fixed && nodes_[kids[j]].fixed) continue;
         const double s =
             o.score ? o.score(parent_path, names[i], names[j]) : name_similarity(names[i], names[j], o.same_word);
+        score[i * n + j] = score[j * n + i] = s;
         if (s >= o.threshold) pairs.push_back({s, i, j});
       }
     std::stable_sort(pairs.begin(), pairs.end(), [](const Pair& a, const Pair& b) { return a.score > b.score; });
-    // Union-find with "at most one fixed member per cluster".
-    std::vector<std::size_t> up(n);
-    std::vector<char> has_fixed(n);
+    // Complete linkage: two clusters join only when every pair across them reaches the threshold,
+    // so no chain of look-alikes ("Morality" ~ "Ethics" ~ "Ethics of Life, Body and Conduct") joins
+    // names that are not alike themselves; two fixed nodes never share a cluster.
+    std::vector<std::size_t> cluster(n);
+    std::vector<std::vector<std::size_t>> groups(n);
     for (std::size_t i = 0; i < n; ++i) {
-      up[i] = i;
-      has_fixed[i] = nodes_[kids[i]].fixed ? 1 : 0;
+      cluster[i] = i;
+      groups[i] = {i};
     }
-    auto find = [&](std::size_t x) {
-      while (up[x] != x) x = up[x] = up[up[x]];
-      return x;
-    };
-    std::vector<double> joined_at(n, 0);
     for (const auto& p : pairs) {
-      std::size_t a = find(p.i), b = find(p.j);
-      if (a == b || (has_fixed[a] && has_fixed[b])) continue;
+      std::size_t a = cluster[p.i], b = cluster[p.j];
+      if (a == b) continue;
+      double weakest = 1.0;
+      for (std::size_t x : groups[a])
+        for (std::size_t y : groups[b]) weakest = std::min(weakest, score[x * n + y]);
+      if (weakest < o.threshold) continue;
       if (b < a) std::swap(a, b);
-      up[b] = a;
-      has_fixed[a] = static_cast<char>(has_fixed[a] | has_fixed[b]);
-      joined_at[p.i == a ? p.j : p.i] = std::max(joined_at[p.i == a ? p.j : p.i], p.score);
+      for (std::size_t y : groups[b]) {
+        cluster[y] = a;
+        groups[a].push_back(y);
+      }
+      groups[b].clear();
     }
+    auto find = [&](std::size_t x) { return cluster[x]; };
     // Each cluster's representative: its fixed member, else its first member in order.
     std::vector<std::vector<std::size_t>> members(n);
     for (std::size_t i = 0; i < n; ++i) members[find(i)].push_back(i);
@@ -494,7 +498,7 @@ void Forest::merge_children(std::vector<std::size_t>& kids, const std::string& p
       std::vector<std::pair<std::string, double>> merged;
       for (std::size_t i : members[root])
         if (i != rep) {
-          merged.emplace_back(names[i], joined_at[i] > 0 ? joined_at[i] : o.threshold);
+          merged.emplace_back(names[i], score[i * n + rep]);  // its similarity to the kept name
           absorb(kids[rep], kids[i]);
         }
       const std::string kept = name(kids[rep]);

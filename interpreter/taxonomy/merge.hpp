@@ -7,8 +7,9 @@
 //   f.merge_all({.threshold = 0.8}, report);                // level by level, top first
 //   auto t = f.to_taxonomy(sink);
 //
-// Siblings are clustered by name similarity (or a caller's score, e.g. embeddings): pairs at or above
-// the threshold join, strongest first, except that two fixed nodes never end in one cluster. A
+// Siblings are clustered by name similarity (or a caller's score, e.g. embeddings), strongest pairs
+// first, with complete linkage: two clusters join only when every pair across them reaches the
+// threshold, and two fixed nodes never end in one cluster. A
 // cluster keeps its fixed member's name, else its most frequent form (then the shortest, then the
 // first in byte order); the members' children, values, descriptions and supports are pooled, and the
 // children are clustered in turn. Nothing here prints or throws.
@@ -44,7 +45,7 @@ struct MergeDecision {
   std::string parent;  // path of the parent in the output ("" at the top)
   std::string kept;    // the cluster's name
   std::string merged;  // a name merged into it
-  double score = 0;    // the similarity that joined them (to the cluster member it joined)
+  double score = 0;    // the similarity of the merged name to the kept one
 };
 
 struct MergeReport {

@@ -164,5 +164,5 @@ TEST_CASE("persona report --survey on a folder without metrics.json or with a br
   CHECK_FALSE(fs::exists(html));
   const auto neither = run_persona("report -o '" + html.string() + "'");
   CHECK(neither.code == 2);
-  CHECK(neither.err.find("give persona files, --survey DIR, or both") != std::string::npos);
+  CHECK(neither.err.find("give persona files, --survey DIR, --mining FILE, or several") != std::string::npos);
 }
