@@ -114,6 +114,16 @@ int run_mine(const MineArgs& a) {
     return Exit::user_error;
   }
   std::vector<fs::path> inputs(a.inputs.begin(), a.inputs.end());
+  // An output that is one of the conversation files would replace it at the end: refused up front.
+  if (!a.out.empty())
+    for (const std::string& written : {a.out, a.out + ".provenance.json", a.out + ".report.json", a.out + ".journal"})
+      for (const auto& in : inputs) {
+        std::error_code ec;
+        if (fs::exists(written, ec) && fs::equivalent(written, in, ec)) {
+          std::cerr << "persona taxonomy mine: " << written << " is one of the conversation files; choose another -o\n";
+          return Exit::usage_error;
+        }
+      }
   mine::CorpusOptions co;
   co.max_message_chars = a.max_message_chars;
   co.scrub = !a.no_scrub;

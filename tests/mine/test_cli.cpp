@@ -162,6 +162,13 @@ TEST_CASE("bad corpora: malformed lines are warned with file and line, an empty 
   CHECK(e.code == 1);
   CHECK(e.err.find("empty.jsonl") != std::string::npos);
   CHECK(e.err.find("no exchange to mine") != std::string::npos);
+  // An output that is an input is refused before anything is read or sent.
+  fs::copy_file(kData / "qa.jsonl", root / "qa.jsonl", fs::copy_options::overwrite_existing);
+  const auto same = run_persona("taxonomy mine '" + (root / "qa.jsonl").string() + "' -o '" +
+                                (root / "qa.jsonl").string() + "' --config '" + s.config.string() + "'");
+  CHECK(same.code == 2);
+  CHECK(same.err.find("is one of the conversation files") != std::string::npos);
+  CHECK(read_file(root / "qa.jsonl") == read_file(kData / "qa.jsonl"));
   const auto none = run_persona("taxonomy mine '" + (root / "missing.jsonl").string() + "' -o '" +
                                 (root / "x.tax").string() + "' --config '" + s.config.string() + "'");
   CHECK(none.code == 1);
