@@ -61,3 +61,11 @@ test('a condition line scopes its facts, operators and numbers', async () => {
   assert.ok(has(find('and').scopes, 'keyword.operator.logical'));
   assert.ok(has(find('in').scopes, 'keyword.operator.logical'));
 });
+
+test('a support line of a mined taxonomy scopes its keyword and count, not a node name', async () => {
+  const tokens = await tokenize('source.persona-tax', 'A | a\n  + support 12\n  B | b\n    + support 3\n');
+  const find = (t) => tokens.find((x) => x.text === t);
+  assert.ok(has(find('support').scopes, 'keyword.other.support'));
+  assert.ok(has(find('12').scopes, 'constant.numeric.support'));
+  assert.ok(!tokens.some((x) => x.text.includes('support') && has(x.scopes, 'entity.name.section.node')));
+});
