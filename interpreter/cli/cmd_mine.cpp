@@ -239,11 +239,13 @@ void add_taxonomy_mining(CLI::App* tax, int& code) {
   m->add_option("--threshold", a->threshold, "Name similarity at or above which sibling nodes merge")
       ->capture_default_str()
       ->check(finite_number(0.01, 1.0));
-  m->add_flag("--embeddings", a->embeddings, "Compare sibling names by the provider's /v1/embeddings in context");
+  auto* embeddings =
+      m->add_flag("--embeddings", a->embeddings, "Compare sibling names by the provider's /v1/embeddings in context");
   m->add_option("--embedding-threshold", a->embedding_threshold,
                 "Cosine at or above which siblings merge (--embeddings)")
       ->capture_default_str()
-      ->check(finite_number(0.01, 1.0));
+      ->check(finite_number(0.01, 1.0))
+      ->needs(embeddings);  // without --embeddings it would be accepted and ignored
   m->add_option("--top", a->top,
                 "A .tax whose top-level nodes are the categories to map onto (default: stdlib.core's 12)");
   m->add_option("-c,--concurrency", a->concurrency, "Requests in flight (default: the provider's max_concurrency)")
@@ -253,11 +255,12 @@ void add_taxonomy_mining(CLI::App* tax, int& code) {
   m->add_option("--budget", a->budget, "Stop (resumably, exit 4) once this many USD are spent")
       ->check(finite_number(0, 1e9));
   m->add_flag("--resume", a->resume, "Go on from OUT.journal (the answers of a stopped or killed run)");
-  m->add_flag("--dry-run", a->dry_run, "Print the calls, tokens and cost it would take; send nothing");
+  auto* dry = m->add_flag("--dry-run", a->dry_run, "Print the calls, tokens and cost it would take; send nothing");
   m->add_option("--assume-personalizable", a->assume_personalizable,
                 "Dry run: share of exchanges assumed personalizable (extract and validate calls)")
       ->capture_default_str()
-      ->check(finite_number(0, 1));
+      ->check(finite_number(0, 1))
+      ->needs(dry);
   m->add_option("--max-message-chars", a->max_message_chars, "Messages are cut to this many bytes (0: no limit)")
       ->capture_default_str()
       ->check(whole_number(0, 100000000));

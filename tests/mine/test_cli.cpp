@@ -139,6 +139,20 @@ TEST_CASE("the dry run prints the calls and tokens it would spend and sends noth
   CHECK(o.out.find("classify  334 calls") != std::string::npos);
   CHECK(s.server.requests() == 0);
   CHECK_FALSE(fs::exists(root / "mined.tax"));
+  // Settings that only mean something with another one are refused alone, not ignored.
+  auto alone = mine_args(s.config, root / "mined.tax");
+  alone.push_back("--assume-personalizable");
+  alone.push_back("0.5");
+  const auto a1 = run_persona(quoted(alone));
+  CHECK(a1.code == 2);
+  CHECK(a1.err.find("--dry-run") != std::string::npos);
+  alone = mine_args(s.config, root / "mined.tax");
+  alone.push_back("--embedding-threshold");
+  alone.push_back("0.5");
+  const auto a2 = run_persona(quoted(alone));
+  CHECK(a2.code == 2);
+  CHECK(a2.err.find("--embeddings") != std::string::npos);
+  CHECK(s.server.requests() == 0);
 }
 
 TEST_CASE("bad corpora: malformed lines are warned with file and line, an empty corpus is an error") {
